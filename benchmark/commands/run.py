@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "Run methods on a dataset over patient-level splits; results go to a run folder."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="synthetic",
+                        help="source name or folder (default: the embedded synthetic cohort)")
+    parser.add_argument("--methods", nargs="+", default=["all"],
+                        help="names or globs, e.g. all | 'unet*' | 'biometry-hadlock"
+                        "[combination=HC+FL]' (default: all)")
+    parser.add_argument("--split", default="paper",
+                        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="repeat with seeds")
+    parser.add_argument("--groups", nargs="+", type=float, default=[30.0, 36.0],
+                        metavar="EDGE", help="GA group edges in weeks (right-closed)")
+    parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
+    parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
+    parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
+    parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
+    parser.add_argument("--n-jobs", type=int, default=1, help="local worker processes")
+    parser.add_argument("--backend", default=None,
+                        help="sequential | joblib | ... (default: by --n-jobs)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--no-resume", dest="resume", action="store_false",
+                        help="recompute cells even if finished")
+
+
+def config_from_args(args: argparse.Namespace):
+    from benchmark.runner import RunConfig
+
+    options = {}
+    if args.patients:
+        options["patients"] = args.patients
+    if args.images_per_patient:
+        options["images_per_patient"] = args.images_per_patient
+    return RunConfig(
+        dataset=args.dataset, dataset_options=options, methods=args.methods, split=args.split,
+        seeds=args.seeds, group_edges=tuple(args.groups), runs_dir=args.runs_dir,
+        run_dir=args.run_dir, backend=args.backend or ("joblib" if args.n_jobs != 1 else
+                                                        "sequential"),
+        n_jobs=args.n_jobs, device=args.device, resume=args.resume,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from benchmark import runner
+    from benchmark.report_hook import build_report
+
+    result = runner.run(config_from_args(args))
+    print()
+    print(build_report(result.run_dir))
+    print(f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
+          f"{result.n_cached} reused)")
+    if result.n_failed:
+        print(f"{result.n_failed} cell(s) failed; reasons in {result.run_dir}/cells.csv, "
+              f"tracebacks in {result.run_dir}/log.txt", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,168 @@
+"""The grid runner: dataset × split × method(params) → cells → run folder → tables."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from benchmark import provenance
+from benchmark.backends import create_backend
+from benchmark.cell import CellSpec
+from benchmark.cohort import Cohort
+from benchmark.gridspec import expand
+from benchmark.registry import method_info
+from benchmark.sources import resolve_dataset
+from benchmark.splits import make_splits
+from benchmark.store import RunStore, atomic_write_text, write_csv
+
+log = logging.getLogger("benchmark")
+
+
+@dataclass
+class RunConfig:
+    dataset: str = "synthetic"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    methods: Sequence[str] = ("all",)
+    split: str = "paper"
+    seeds: Sequence[int] = (0,)
+    group_edges: tuple[float, ...] = (30.0, 36.0)
+    runs_dir: str = "runs"
+    run_dir: str | None = None
+    backend: str = "sequential"
+    n_jobs: int = 1
+    device: str = "auto"
+    resume: bool = True
+    backend_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    cells: pd.DataFrame
+    n_cached: int
+    n_computed: int
+
+    @property
+    def n_failed(self) -> int:
+        return int((self.cells.get("status", pd.Series(dtype=str)) == "failed").sum())
+
+
+def run_folder(config: RunConfig, cohort: Cohort) -> Path:
+    if config.run_dir:
+        return Path(config.run_dir)
+    key = json.dumps(
+        [cohort.name, config.dataset_options, config.split, list(config.seeds),
+         list(config.group_edges)],
+        sort_keys=True, default=str,
+    )
+    suffix = hashlib.sha256(key.encode()).hexdigest()[:6]
+    split = config.split.replace(":", "")
+    return Path(config.runs_dir) / f"{cohort.name}_{split}_{suffix}"
+
+
+def _setup_logging(run_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(run_dir / "log.txt")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    return handler
+
+
+def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[CellSpec], list[dict]]:
+    """Every cell of the grid, plus records for methods that cannot run at all."""
+    fingerprint = cohort.fingerprint()
+    splits = make_splits(cohort.patients, config.split, config.seeds)
+    specs, unavailable = [], []
+    for name, params, label in expand(config.methods):
+        try:
+            info = method_info(name)
+        except LookupError as exc:
+            unavailable.append({"method": name, "label": label, "status": "unavailable",
+                                "error": str(exc)})
+            continue
+        if not info.available:
+            unavailable.append({"method": name, "label": label, "status": "unavailable",
+                                "error": info.reason})
+            continue
+        for split in splits:
+            specs.append(CellSpec(
+                str(root), cohort.name, fingerprint, split, name, params, label,
+                config.device, tuple(config.group_edges),
+            ))
+    return specs, unavailable
+
+
+def run(config: RunConfig) -> RunResult:
+    root = resolve_dataset(config.dataset, **config.dataset_options)
+    cohort = Cohort.load(root)
+    run_dir = run_folder(config, cohort)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store = RunStore(run_dir).prepare()
+    store.clean_staging()
+    handler = _setup_logging(run_dir)
+    try:
+        specs, unavailable = build_specs(config, cohort, root)
+        atomic_write_text(run_dir / "run.json", json.dumps({
+            "config": {**config.__dict__, "dataset_root": str(root)},
+            "dataset_fingerprint": cohort.fingerprint(),
+            "dataset_meta": cohort.meta,
+            "versions": provenance.versions(),
+            "git_commit": provenance.git_commit(),
+            "machine": provenance.machine(),
+            "unavailable": unavailable,
+        }, indent=2, sort_keys=True, default=str))
+        pending = [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
+        n_cached = len(specs) - len(pending)
+        if n_cached:
+            tqdm.write(f"{n_cached} cell(s) already done in {run_dir} (resumed, not recomputed)")
+        backend = create_backend(config.backend, n_jobs=config.n_jobs, **config.backend_options)
+        with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar:
+            for record in backend.run(pending, str(run_dir)):
+                bar.update()
+                bar.write(_one_line(record))
+        cells = collect(run_dir, [s.cell_id for s in specs], unavailable)
+        return RunResult(run_dir, cells, n_cached, len(pending))
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def _one_line(record: dict[str, Any]) -> str:
+    label = record.get("label", record.get("method"))
+    if record["status"] == "done":
+        return (f"  ✓ {label:<34} fit {record['fit_seconds']:7.1f}s  "
+                f"predict {record['predict_seconds']:6.1f}s  peak {record['peak_rss_mb']:.0f} MB")
+    return f"  ✗ {label:<34} {record['status']}: {record.get('error', '')}"
+
+
+def collect(run_dir: Path, cell_ids: Sequence[str], unavailable: Sequence[dict]) -> pd.DataFrame:
+    """Write the run's combined predictions and cell table (only this grid's cells)."""
+    store = RunStore(run_dir)
+    wanted = set(cell_ids)
+    metas = [m for m in store.cell_meta() if m.get("cell_id") in wanted]
+    cells = pd.DataFrame(metas + list(unavailable))
+    if len(cells):
+        cells = cells.drop(columns=["traceback", "versions"], errors="ignore")
+        order = [c for c in ("label", "split", "seed", "fold") if c in cells]
+        cells = cells.sort_values(order, kind="stable").reset_index(drop=True)
+    write_csv(cells, run_dir / "cells.csv")
+    predictions = store.read_cell_tables("predictions.csv")
+    if len(predictions):
+        predictions = predictions[predictions["cell_id"].isin(wanted)]
+        predictions = predictions.sort_values(
+            ["label", "seed", "fold", "level", "patient_id", "image_id"], kind="stable"
+        )
+    write_csv(predictions, run_dir / "predictions.csv")
+    return cells

@@ -1,0 +1,100 @@
+"""Patient-level splits (``paper``, ``kfold:K``) and GA groups (spec §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+#: The paper trains on the first 166 of 316 women by enrolment order.
+PAPER_TRAIN_FRACTION = 166 / 316
+DEFAULT_GROUP_EDGES = (30.0, 36.0)
+
+
+class LeakageError(RuntimeError):
+    """A patient is in both the training and the test set."""
+
+
+@dataclass(frozen=True)
+class Split:
+    scheme: str  # "paper" or "kfold:5"
+    seed: int
+    fold: int
+    train_ids: tuple[str, ...]
+    test_ids: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        check_disjoint(self.train_ids, self.test_ids)
+
+    @property
+    def label(self) -> str:
+        return f"{self.scheme}/seed{self.seed}/fold{self.fold}"
+
+
+def check_disjoint(train_ids: Sequence[str], test_ids: Sequence[str]) -> None:
+    overlap = set(train_ids) & set(test_ids)
+    if overlap:
+        raise LeakageError(
+            f"{len(overlap)} patient(s) in both train and test, e.g. {sorted(overlap)[:3]}"
+        )
+
+
+def _paper(patients: pd.DataFrame, fraction: float, seed: int) -> list[Split]:
+    order = patients.sort_values("enrolment_order", kind="stable").index
+    n_train = int(round(len(order) * fraction))
+    if not 0 < n_train < len(order):
+        raise ValueError(f"paper split with fraction {fraction} leaves an empty side")
+    return [Split("paper", seed, 0, tuple(order[:n_train]), tuple(order[n_train:]))]
+
+
+def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
+    # stratify on GA quantile bins so every fold spans the GA range
+    n_bins = max(2, min(10, len(patients) // (2 * k)))
+    strata = pd.qcut(patients["ga_weeks"].rank(method="first"), n_bins, labels=False)
+    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    ids = np.asarray(patients.index)
+    return [
+        Split(f"kfold:{k}", seed, fold, tuple(ids[tr]), tuple(ids[te]))
+        for fold, (tr, te) in enumerate(cv.split(ids, strata))
+    ]
+
+
+def make_splits(patients: pd.DataFrame, scheme: str, seeds: Sequence[int] = (0,)) -> list[Split]:
+    """``paper`` | ``paper:FRACTION`` | ``kfold:K`` → one Split per (seed, fold)."""
+    name, _, arg = scheme.partition(":")
+    out: list[Split] = []
+    for seed in seeds:
+        if name == "paper":
+            out += _paper(patients, float(arg) if arg else PAPER_TRAIN_FRACTION, seed)
+        elif name == "kfold":
+            out += _kfold(patients, int(arg or 5), seed)
+        else:
+            raise ValueError(f"unknown split {scheme!r}; use 'paper', 'paper:0.6' or 'kfold:5'")
+    return out
+
+
+@dataclass(frozen=True)
+class AgeGroups:
+    """Right-closed GA groups: with edges (30, 36): ≤30, (30, 36], >36 (as the paper)."""
+
+    edges: tuple[float, ...] = DEFAULT_GROUP_EDGES
+    low: float = 24.0
+
+    @property
+    def labels(self) -> list[str]:
+        bounds = [self.low, *self.edges]
+        labels = [f"{_fmt(bounds[0])}–{_fmt(bounds[1])}"]
+        labels += [f">{_fmt(a)}–{_fmt(b)}" for a, b in zip(bounds[1:-1], bounds[2:])]
+        return labels + [f">{_fmt(self.edges[-1])}"]
+
+    def assign(self, ga_weeks: pd.Series | np.ndarray) -> pd.Series:
+        bins = [-np.inf, *self.edges, np.inf]
+        cut = pd.cut(pd.Series(ga_weeks), bins=bins, labels=self.labels, right=True)
+        return cut.astype(str)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
