@@ -61,8 +61,8 @@ def test_labels_match_the_mask_exactly():
 
 
 def test_sampled_patches_respect_labels():
-    mask = np.zeros((120, 120), bool)
-    mask[30:90, 30:90] = True
+    mask = np.zeros((160, 160), bool)
+    mask[40:120, 40:120] = True
     pixels = np.where(mask, 200, 50).astype(np.uint8)
     spec = PatchSpec(size_mm=16.0, grid=16)
     record = _record(mask, 0.5, pixels)  # 32 px windows
