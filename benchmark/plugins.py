@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+def _project_root() -> Path:
+    """The checkout holding ``methods/`` and ``datasets/``: beside the package when installed
+    editable (the documented way), else ``$FLB_ROOT`` or the working directory."""
+    for candidate in (os.environ.get("FLB_ROOT"), Path(__file__).resolve().parent.parent):
+        if candidate and (Path(candidate) / "methods").is_dir():
+            return Path(candidate).resolve()
+    return Path.cwd()
+
+
+REPO_ROOT = _project_root()
 _NAMESPACE = "benchmark._plugins"
 
 

@@ -94,3 +94,24 @@ def test_copied_method_file_appears_and_runs(tmp_path, tabular_cohort):
     assert out.returncode == 0, out.stderr
     assert "my-median" in out.stdout
     assert method_info("dummy-mean").available
+
+
+def test_installed_package_entry_point_plugin(tmp_path):
+    site = tmp_path / "site"
+    (site / "flb_thirdparty-0.1.dist-info").mkdir(parents=True)
+    (site / "flb_thirdparty-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: flb-thirdparty\nVersion: 0.1\n"
+    )
+    (site / "flb_thirdparty-0.1.dist-info" / "entry_points.txt").write_text(
+        "[fetal_lung_bench.methods]\nthirdparty = flb_thirdparty\n"
+    )
+    (site / "flb_thirdparty.py").write_text(textwrap.dedent("""
+        from benchmark import BaseMethod, register_method
+
+        @register_method
+        class ThirdParty(BaseMethod):
+            name = "thirdparty-constant"
+            summary = "from an installed package"
+    """))
+    out = _cli("list", env={"PYTHONPATH": str(site)})
+    assert "thirdparty-constant" in out.stdout and "from an installed package" in out.stdout
