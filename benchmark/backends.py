@@ -1,15 +1,32 @@
 """Pluggable execution backends for the grid's cells.
 
-A backend maps :func:`benchmark.cell.run_cell` over cell specs and yields each summary as
-it finishes.  Add one with :func:`register_backend`; the runner selects by name.
+A backend maps :func:`benchmark.isolation.execute_cell` (which is
+:func:`benchmark.cell.run_cell`, optionally in a killable child process) over cell specs
+and yields each summary record as it finishes.  Add one with :func:`register_backend`;
+the runner selects by name and passes ``n_jobs``, ``limits`` and its ``backend_options``.
+
+GPU routing: a method whose class sets ``uses_gpu = True`` (default: it requires
+``torch``) is a *device job*.  When CUDA devices are visible and ``--device`` is not
+``cpu``, device jobs never share a device: locally they run one per device (each gets
+``device="cuda:<i>"``) beside the CPU cells; on Dask they ask for the worker resource
+``GPU=1`` (start one worker per GPU with ``--resources GPU=1``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import queue
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
-from benchmark.cell import CellSpec, run_cell
+from benchmark.cell import CellSpec
+from benchmark.isolation import Limits, execute_cell, flb_env
+from benchmark.registry import get_method_class
+from benchmark.store import RunStore
+
+log = logging.getLogger("benchmark")
 
 
 class Backend(Protocol):
@@ -37,27 +54,166 @@ def list_backends() -> list[str]:
     return sorted(_BACKENDS)
 
 
+# -- device routing ---------------------------------------------------------------------
+def uses_gpu(spec: CellSpec) -> bool:
+    """Whether this cell is a device job (may use a GPU if one is visible)."""
+    if spec.device == "cpu":
+        return False
+    try:
+        cls = get_method_class(spec.method)
+    except LookupError:
+        return False
+    return bool(getattr(cls, "uses_gpu", "torch" in getattr(cls, "requirements", ())))
+
+
+def cuda_device_count() -> int:
+    """Visible CUDA devices (0 without torch); imports torch only when asked."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+
+
+def split_device_jobs(specs: Sequence[CellSpec]) -> tuple[list[CellSpec], list[CellSpec]]:
+    """→ (CPU cells, device cells); device cells only when a GPU is visible."""
+    device = [s for s in specs if uses_gpu(s)]
+    if not device or cuda_device_count() == 0:
+        return list(specs), []
+    ids = {id(s) for s in device}
+    return [s for s in specs if id(s) not in ids], device
+
+
+class _DevicePool:
+    """Runs device jobs one per GPU: a job borrows a free device id for its whole run."""
+
+    def __init__(self, n_devices: int, limits: Limits | None) -> None:
+        self.free: queue.Queue[int] = queue.Queue()
+        for i in range(n_devices):
+            self.free.put(i)
+        self.limits = limits
+        self.executor = ThreadPoolExecutor(max_workers=n_devices, thread_name_prefix="gpu")
+
+    def _one(self, spec: CellSpec, run_dir: str) -> dict[str, Any]:
+        device = self.free.get()
+        try:
+            return execute_cell(dataclasses.replace(spec, device=f"cuda:{device}"), run_dir,
+                                self.limits)
+        finally:
+            self.free.put(device)
+
+    def submit(self, specs: Sequence[CellSpec], run_dir: str) -> list:
+        return [self.executor.submit(self._one, s, run_dir) for s in specs]
+
+
+def _failed(spec: CellSpec, run_dir: str, error: str) -> dict[str, Any]:
+    """Record a cell whose worker vanished (the cell itself could not record it)."""
+    record = {**spec.describe(), "status": "failed", "error": error}
+    RunStore(run_dir).record_failure(spec.cell_id, record)
+    return record
+
+
+# -- backends ---------------------------------------------------------------------------
 @register_backend("sequential")
 class SequentialBackend:
     """In this process, one cell after the other (default for ``--n-jobs 1``)."""
 
-    def __init__(self, **_: Any) -> None:
-        pass
+    def __init__(self, limits: Limits | None = None, **_: Any) -> None:
+        self.limits = limits
 
     def run(self, specs: Sequence[CellSpec], run_dir: str) -> Iterator[dict[str, Any]]:
         for spec in specs:
-            yield run_cell(spec, run_dir)
+            yield execute_cell(spec, run_dir, self.limits)
 
 
 @register_backend("joblib")
 class JoblibBackend:
-    """Local worker processes (loky); each cell is independent and writes its own result."""
+    """Local worker processes (loky); each cell is independent and writes its own result.
 
-    def __init__(self, n_jobs: int = -1, **_: Any) -> None:
+    With limits, each cell already runs in its own child process, so the workers are
+    threads that supervise those children (no second layer of processes).
+    """
+
+    def __init__(self, n_jobs: int = -1, limits: Limits | None = None, **_: Any) -> None:
         self.n_jobs = n_jobs
+        self.limits = limits
 
     def run(self, specs: Sequence[CellSpec], run_dir: str) -> Iterator[dict[str, Any]]:
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-        yield from parallel(delayed(run_cell)(spec, run_dir) for spec in specs)
+        cpu, device = split_device_jobs(specs)
+        pool = _DevicePool(cuda_device_count(), self.limits) if device else None
+        gpu_futures = pool.submit(device, run_dir) if pool else []
+        isolated = self.limits is not None and self.limits.isolated
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered",
+                            prefer="threads" if isolated else None)
+        yield from parallel(delayed(execute_cell)(s, run_dir, self.limits) for s in cpu)
+        for future in as_completed(gpu_futures):
+            yield future.result()
+        if pool:
+            pool.executor.shutdown()
+
+
+@register_backend("dask")
+class DaskBackend:
+    """Cells as Dask tasks: ``scheduler="tcp://host:8786"`` joins a running cluster,
+    ``cluster="local"`` starts a :class:`dask.distributed.LocalCluster` on loopback with
+    ``n_jobs`` single-threaded worker processes.
+
+    Workers must see the dataset folder and the run folder at the same paths (a shared
+    filesystem); each writes its finished cells directly into the run folder.
+    """
+
+    def __init__(
+        self, scheduler: str | None = None, cluster: str | None = None, n_jobs: int = 2,
+        limits: Limits | None = None, **_: Any,
+    ) -> None:
+        if not scheduler and cluster != "local":
+            raise ValueError("dask backend: give --scheduler tcp://HOST:PORT or --cluster local")
+        self.scheduler = scheduler
+        self.cluster = cluster
+        self.n_jobs = max(1, n_jobs if n_jobs > 0 else 2)
+        self.limits = limits
+
+    def _client(self):
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler:
+            return Client(self.scheduler, timeout="30s"), None
+        cluster = LocalCluster(
+            n_workers=self.n_jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+        return Client(cluster), cluster
+
+    def run(self, specs: Sequence[CellSpec], run_dir: str) -> Iterator[dict[str, Any]]:
+        from dask.distributed import as_completed as dask_completed
+
+        client, cluster = self._client()
+        try:
+            gpu_workers = [
+                w for w in client.scheduler_info()["workers"].values()
+                if w.get("resources", {}).get("GPU")
+            ]
+            env = flb_env()
+            futures = {}
+            for spec in specs:
+                resources = {"GPU": 1} if gpu_workers and uses_gpu(spec) else None
+                future = client.submit(
+                    execute_cell, spec, run_dir, self.limits, env,
+                    key=f"cell-{spec.cell_id}", pure=False, resources=resources,
+                )
+                futures[future] = spec
+            for future in dask_completed(futures):
+                spec = futures[future]
+                try:
+                    yield future.result()
+                except Exception as exc:  # the worker died (KilledWorker, lost connection)
+                    log.error("cell %s (%s): dask task failed: %r", spec.cell_id, spec.label,
+                              exc)
+                    yield _failed(spec, run_dir, f"dask worker failed: {type(exc).__name__}: "
+                                                 f"{str(exc).splitlines()[0] if str(exc) else ''}")
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

@@ -19,10 +19,11 @@ from benchmark.backends import create_backend
 from benchmark.cell import CellSpec
 from benchmark.cohort import Cohort
 from benchmark.gridspec import expand
+from benchmark.isolation import Limits
 from benchmark.registry import method_info
 from benchmark.sources import resolve_dataset
 from benchmark.splits import make_splits
-from benchmark.store import RunStore, atomic_write_text, write_csv
+from benchmark.store import RunLock, RunStore, atomic_write_text, write_csv
 
 log = logging.getLogger("benchmark")
 
@@ -42,6 +43,10 @@ class RunConfig:
     device: str = "auto"
     resume: bool = True
     backend_options: dict[str, Any] = field(default_factory=dict)
+    #: per-cell wall-clock limit in seconds; set → each cell runs in a killable child
+    timeout: float | None = None
+    #: per-cell address-space allowance in MiB above the child's start size (RLIMIT_AS)
+    memory_limit_mb: float | None = None
 
 
 @dataclass
@@ -109,6 +114,11 @@ def run(config: RunConfig) -> RunResult:
     cohort = Cohort.load(root)
     run_dir = run_folder(config, cohort)
     run_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(run_dir):  # refuses a folder another live run is writing
+        return _run_locked(config, root, cohort, run_dir)
+
+
+def _run_locked(config: RunConfig, root: Path, cohort: Cohort, run_dir: Path) -> RunResult:
     store = RunStore(run_dir).prepare()
     store.clean_staging()
     handler = _setup_logging(run_dir)
@@ -127,9 +137,12 @@ def run(config: RunConfig) -> RunResult:
         n_cached = len(specs) - len(pending)
         if n_cached:
             tqdm.write(f"{n_cached} cell(s) already done in {run_dir} (resumed, not recomputed)")
-        backend = create_backend(config.backend, n_jobs=config.n_jobs, **config.backend_options)
+        limits = Limits(config.timeout, config.memory_limit_mb)
+        backend = create_backend(config.backend, n_jobs=config.n_jobs, limits=limits,
+                                 **config.backend_options)
         with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar:
-            for record in backend.run(pending, str(run_dir)):
+            # absolute, so workers with another working directory (Dask) write here too
+            for record in backend.run(pending, str(run_dir.resolve())):
                 bar.update()
                 bar.write(_one_line(record))
         cells = collect(run_dir, [s.cell_id for s in specs], unavailable)

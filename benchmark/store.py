@@ -5,6 +5,8 @@ so a crash never leaves a half-written result and ``--resume`` trusts what it fi
 Failed cells go to ``failures/`` and are retried on the next run.
 
     RUN/
+      store.json              layout version (folders of another version are refused)
+      .lock                   held (flock) by the run writing this folder; holds its pid
       run.json                config and provenance of the latest invocation
       log.txt                 library warnings and tracebacks (not the terminal)
       cells/<cell_id>/        predictions.csv, cell.json, [curves.csv, dsc.csv, ...]
@@ -16,10 +18,13 @@ Failed cells go to ``failures/`` and are retried on the next run.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +52,53 @@ class IncompatibleRunError(RuntimeError):
     pass
 
 
+class RunLockedError(RuntimeError):
+    pass
+
+
+class RunLock:
+    """Exclusive ``flock`` on ``RUN/.lock`` so two runs never write the same folder.
+
+    The kernel drops the lock when its holder dies (even by SIGKILL), so a lock left by a
+    crashed run is never stale: the next run simply acquires it.  The file keeps the
+    holder's pid and host for the error message only.
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.path = Path(run_dir) / ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunLockedError(
+                f"{self.path.parent}: run folder is in use by {holder}; wait for that run "
+                f"to finish or choose another --run-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
+                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 class RunStore:
     def __init__(self, run_dir: str | Path) -> None:
         self.root = Path(run_dir)
@@ -56,14 +108,27 @@ class RunStore:
     def prepare(self) -> RunStore:
         stamp = self.root / "store.json"
         if stamp.is_file():
-            version = json.loads(stamp.read_text()).get("store_version")
+            try:
+                info = json.loads(stamp.read_text())
+            except ValueError:
+                info = {}
+            version = info.get("store_version")
             if version != STORE_VERSION:
+                writer = info.get("package_version", "an unknown version")
                 raise IncompatibleRunError(
-                    f"{self.root}: run folder from store version {version}, this is "
-                    f"{STORE_VERSION}; use a new --run-dir"
+                    f"{self.root}: run folder written by fetal-lung-bench {writer} "
+                    f"(store layout {version}); this version reads layout {STORE_VERSION}. "
+                    f"Use a new --run-dir (or re-run that version to finish it)"
                 )
+        elif self.cells_dir.is_dir() and any(self.cells_dir.iterdir()):
+            raise IncompatibleRunError(
+                f"{self.root}: has cells/ but no store.json (not written by this tool, or by "
+                f"a version before layout {STORE_VERSION}); use a new --run-dir"
+            )
         else:
-            atomic_write_text(stamp, json.dumps({"store_version": STORE_VERSION}))
+            atomic_write_text(stamp, json.dumps(
+                {"store_version": STORE_VERSION, "package_version": _package_version()}
+            ))
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         self.failures_dir.mkdir(parents=True, exist_ok=True)
         return self
@@ -95,7 +160,14 @@ class RunStore:
 
     def cell_meta(self) -> list[dict[str, Any]]:
         metas = [json.loads(p.read_text()) for p in sorted(self.cells_dir.glob("*/cell.json"))]
-        metas += [json.loads(p.read_text()) for p in sorted(self.failures_dir.glob("*.json"))]
+        done = {m.get("cell_id") for m in metas}
+        # a crash between commit's rename and unlink can leave a stale failure beside a
+        # finished cell: the finished cell wins
+        metas += [
+            meta for meta in (
+                json.loads(p.read_text()) for p in sorted(self.failures_dir.glob("*.json"))
+            ) if meta.get("cell_id") not in done
+        ]
         return metas
 
     def read_cell_tables(self, name: str) -> pd.DataFrame:
@@ -106,7 +178,21 @@ class RunStore:
         ]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def clean_staging(self) -> None:
-        """Remove temporary directories left by a killed run."""
-        for stale in self.cells_dir.glob(".*"):
-            shutil.rmtree(stale, ignore_errors=True)
+    def clean_staging(self, cell_id: str | None = None) -> None:
+        """Remove temporary directories/files left by a killed run (or one killed cell)."""
+        for stale in self.cells_dir.glob(f".{cell_id}.*" if cell_id else ".*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        for tmp in self.root.glob(".*.tmp"):  # half-written atomic_write_text files
+            tmp.unlink(missing_ok=True)
+
+
+def _package_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("fetal-lung-bench")
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -21,9 +21,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="local worker processes")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="local worker processes (or --cluster local workers)")
     parser.add_argument("--backend", default=None,
-                        help="sequential | joblib | ... (default: by --n-jobs)")
+                        help="sequential | joblib | dask (default: by --n-jobs, --scheduler, "
+                        "--cluster)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run cells on a Dask cluster, e.g. tcp://host:8786 (docs/scaling.md)")
+    parser.add_argument("--cluster", choices=["local"],
+                        help="start a Dask LocalCluster on this machine (--n-jobs workers)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="per-cell time limit: a cell still running is killed and "
+                        "recorded as failed (cells then run in child processes)")
+    parser.add_argument("--memory-limit", type=float, metavar="MIB", dest="memory_limit_mb",
+                        help="per-cell memory allowance (address space above the cell "
+                        "process's start size); exceeding it fails that cell")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--no-resume", dest="resume", action="store_false",
                         help="recompute cells even if finished")
@@ -37,12 +49,23 @@ def config_from_args(args: argparse.Namespace):
         options["patients"] = args.patients
     if args.images_per_patient:
         options["images_per_patient"] = args.images_per_patient
+    backend_options = {}
+    if args.scheduler:
+        backend_options["scheduler"] = args.scheduler
+    if args.cluster:
+        backend_options["cluster"] = args.cluster
+    default_backend = ("dask" if backend_options else
+                       "joblib" if args.n_jobs != 1 else "sequential")
+    for name, value in (("--timeout", args.timeout), ("--memory-limit", args.memory_limit_mb)):
+        if value is not None and value <= 0:
+            raise ValueError(f"{name} must be positive, got {value:g}")
     return RunConfig(
         dataset=args.dataset, dataset_options=options, methods=args.methods, split=args.split,
         seeds=args.seeds, group_edges=tuple(args.groups), runs_dir=args.runs_dir,
-        run_dir=args.run_dir, backend=args.backend or ("joblib" if args.n_jobs != 1 else
-                                                        "sequential"),
+        run_dir=args.run_dir, backend=args.backend or default_backend,
         n_jobs=args.n_jobs, device=args.device, resume=args.resume,
+        backend_options=backend_options, timeout=args.timeout,
+        memory_limit_mb=args.memory_limit_mb,
     )
 
 
