@@ -1,0 +1,184 @@
+"""Four-chamber-view anatomy: a tissue label map of the fetal thorax, scaled from GA.
+
+Geometry is drawn in a fetal frame (mm; origin at the thorax centre, +y anterior, +x the
+fetus's left) from a few named proportions, each with its source or rationale.  The
+scanner module maps these labels to echogenicity and attenuation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _synth_cohort as cohort
+
+# tissue labels (uint8); the scanner holds their acoustic properties
+FLUID, WALL, SOFT, MYO, BLOOD, VALVE, BONE, LUNG, PERICARDIUM = range(9)
+N_LABELS = 9
+
+#: Thoracic / abdominal circumference ≈ 0.89 in normal fetuses, stable with GA
+#: (Chitkara 1987; Johnson 1987).
+TC_OVER_AC = 0.89
+#: Cardiothoracic area ratio 0.25–0.35 in normal fetuses (Paladini 1990).
+CTAR_MEAN, CTAR_SD = 0.28, 0.025
+#: Cardiac axis 45 ± 20° (normal range 28–59°, Comstock 1987); SD 8° inside that range.
+AXIS_MEAN_DEG, AXIS_SD_DEG = 45.0, 8.0
+#: Heart long/short axis ratio of the 4-chamber outline (≈ 1.2–1.3, echocardiography
+#: reference drawings); ventricles are longer than atria, so the AV plane sits baseward.
+HEART_ASPECT, AV_PLANE = 1.25, -0.15
+#: Chest wall (skin, muscle, ribs) thickness as a fraction of the thorax radius.
+CHEST_WALL = 0.10
+#: Myocardial wall, interventricular and interatrial septum thickness / heart short axis;
+#: fetal ventricular walls are ≈ 2–4 mm in the third trimester (≈ 0.15 of a 20 mm
+#: semi-axis).
+MYO_WALL, IVS, IAS = 0.24, 0.20, 0.06
+
+
+@dataclass
+class Anatomy:
+    """Sizes (mm) and pose of one fetal thorax section."""
+
+    radius: float  # mean thorax radius
+    ellipticity: float  # transverse / AP radius ratio
+    heart_axis: float  # radians, from the AP axis towards the fetal left
+    ctar: float
+    heart_offset: tuple[float, float]  # heart centre in units of radius
+    rib_angles: list[float] = field(default_factory=list)  # radians from anterior
+    rotation: float = 0.0  # radians, pose of the section in the image
+    mirror: bool = False  # viewed from the head vs the feet
+    valves_open: bool = False
+
+
+def draw_anatomy(rng: np.random.Generator, ga: float, size_z: float) -> Anatomy:
+    """Thorax size from the INTERGROWTH-21st AC standard × the fetus's size factor."""
+    mu, sd = cohort.intergrowth_mean_sd("ac", np.array([ga]))
+    ac = float(mu[0] + size_z * sd[0])
+    radius = TC_OVER_AC * ac / (2 * np.pi)
+    ribs = []
+    for side in (-1, 1):  # ribs cut obliquely along both lateral chest walls
+        for _ in range(int(rng.integers(2, 5))):
+            ribs.append(side * rng.uniform(0.25 * np.pi, 0.85 * np.pi))
+    return Anatomy(
+        radius=radius,
+        ellipticity=float(rng.uniform(1.0, 1.12)),
+        heart_axis=np.deg2rad(rng.normal(AXIS_MEAN_DEG, AXIS_SD_DEG)),
+        ctar=float(np.clip(rng.normal(CTAR_MEAN, CTAR_SD), 0.22, 0.38)),
+        heart_offset=(float(rng.normal(0.12, 0.03)), float(rng.normal(0.12, 0.03))),
+        rib_angles=ribs,
+        rotation=float(rng.uniform(0, 2 * np.pi)),
+        mirror=bool(rng.integers(2)),
+        valves_open=bool(rng.integers(2)),
+    )
+
+
+class _Raster:
+    """A regular label grid in the fetal frame; shapes are painted inside their bounding
+    box only, so cost scales with shape area, not with the image."""
+
+    def __init__(self, half_width: float, res: float) -> None:
+        n = int(np.ceil(2 * half_width / res)) + 1
+        self.res, self.origin = res, -half_width
+        self.axis = (self.origin + np.arange(n) * res).astype(np.float32)
+        self.out = np.full((n, n), FLUID, np.uint8)  # rows: y, columns: x
+
+    def box(self, cx: float, cy: float, extent: float) -> tuple[slice, slice, np.ndarray,
+                                                                 np.ndarray]:
+        n = len(self.axis)
+        i0, i1 = (np.clip([(c - extent - self.origin) / self.res,
+                           (c + extent - self.origin) / self.res + 2], 0, n).astype(int)
+                  for c in (cy, cx))
+        sy, sx = slice(i0[0], i0[1]), slice(i1[0], i1[1])
+        return sy, sx, self.axis[sx][None, :], self.axis[sy][:, None]
+
+    def ellipse(self, label: int, cx: float, cy: float, a: float, b: float,
+                angle: float = 0.0) -> None:
+        sy, sx, x, y = self.box(cx, cy, max(a, b))
+        self.out[sy, sx][_inside(x, y, cx, cy, a, b, angle)] = label
+
+
+def _inside(x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: float,
+            angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    dx, dy = x - cx, y - cy
+    u, v = (dx * c + dy * s) / a, (-dx * s + dy * c) / b
+    return u * u + v * v <= 1.0
+
+
+#: Resolution of the anatomical label raster, mm (finer than the lateral PSF).
+RASTER_MM = 0.25
+
+
+def raster(an: Anatomy, res: float = RASTER_MM) -> tuple[np.ndarray, float, float]:
+    """Tissue labels on a square fetal-frame grid, painted back to front.
+
+    Returns ``(labels, origin_mm, res_mm)``; row = y (anterior up the index), column = x.
+    """
+    R = an.radius
+    a_t, b_t = R * np.sqrt(an.ellipticity), R / np.sqrt(an.ellipticity)
+    g = _Raster(1.05 * a_t, res)
+    g.ellipse(SOFT, 0, 0, a_t, b_t)
+    w = CHEST_WALL * R
+    g.ellipse(LUNG, 0, 0, a_t - w, b_t - w)
+    # posterior mediastinum (oesophagus, vessels) around the spine
+    g.ellipse(SOFT, 0, -0.52 * R, 0.2 * R, 0.3 * R)
+    g.ellipse(BLOOD, 0.12 * R, -0.42 * R, 0.065 * R, 0.065 * R)  # descending aorta
+
+    # heart: ellipse along the cardiac axis, u from base (−) to apex (+), v to the left
+    hx, hy = an.heart_offset[0] * R, an.heart_offset[1] * R
+    B = np.sqrt(an.ctar * a_t * b_t / HEART_ASPECT)
+    A = HEART_ASPECT * B
+    th = np.pi / 2 - an.heart_axis  # axis angle measured from +x
+    peri = 0.035 * R
+    g.ellipse(PERICARDIUM, hx, hy, A + peri, B + peri, th)
+    g.ellipse(MYO, hx, hy, A, B, th)
+    sy, sx, x, y = g.box(hx, hy, A)
+    heart = g.out[sy, sx]
+    c, s = np.cos(th), np.sin(th)
+    u = ((x - hx) * c + (y - hy) * s) / A
+    v = (-(x - hx) * s + (y - hy) * c) / B
+    t = MYO_WALL
+    inner = (u / (1 - t * B / A)) ** 2 + (v / (1 - t)) ** 2 <= 1
+    septum = np.where(u > AV_PLANE, IVS, IAS) / 2
+    heart[inner & (np.abs(v) > septum) & (np.abs(u - AV_PLANE) > 0.03)] = BLOOD
+    # AV valves: closed → a line across each AV junction; open → leaflets hinge at the
+    # annulus and point into the ventricles
+    if an.valves_open:
+        leaflet = (u > AV_PLANE) & (u < AV_PLANE + 0.25) & inner
+        edge = 1 - t - 0.08
+        near = (np.abs(np.abs(v) - edge) < 0.04) | (np.abs(np.abs(v) - septum - 0.05) < 0.04)
+        heart[leaflet & near] = VALVE
+    else:
+        heart[inner & (np.abs(u - AV_PLANE) < 0.03)] = VALVE
+
+    # spine: vertebral body and the two posterior ossification centres; ribs on the wall
+    g.ellipse(BONE, 0, -0.66 * R, 0.12 * R, 0.11 * R)
+    for sgn in (-1, 1):
+        g.ellipse(BONE, sgn * 0.1 * R, -0.86 * R, 0.1 * R, 0.04 * R, sgn * 0.5)
+    for psi in an.rib_angles:
+        cx, cy = (a_t - w / 2) * np.sin(psi), (b_t - w / 2) * np.cos(psi)
+        tangent = np.arctan2(-(b_t / a_t) * np.sin(psi), np.cos(psi))
+        g.ellipse(BONE, cx, cy, 0.13 * R, 0.035 * R, tangent)
+    return g.out, g.origin, g.res
+
+
+def sample(grid: tuple[np.ndarray, float, float], x: np.ndarray, y: np.ndarray
+           ) -> np.ndarray:
+    """Nearest-neighbour labels at fetal-frame points; outside the raster is fluid."""
+    out, origin, res = grid
+    n = out.shape[0]
+    ix = np.rint((x - origin) / res).astype(np.int32)
+    iy = np.rint((y - origin) / res).astype(np.int32)
+    ok = (ix >= 0) & (ix < n) & (iy >= 0) & (iy < n)
+    labels = np.full(x.shape, FLUID, np.uint8)
+    labels[ok] = out[iy[ok], ix[ok]]
+    return labels
+
+
+def to_fetal(an: Anatomy, x: np.ndarray, y: np.ndarray, cx: float, cy: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Image-plane mm (x right, y down, thorax centre at cx, cy) → fetal frame."""
+    c, s = np.cos(an.rotation), np.sin(an.rotation)
+    dx, dy = x - cx, cy - y  # fetal +y points up in the unrotated pose
+    xf, yf = dx * c + dy * s, -dx * s + dy * c
+    return (-xf if an.mirror else xf), yf

@@ -1,0 +1,211 @@
+"""Assemble frames (anatomy × maturity × acquisition) and write the dataset folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from . import _synth_anatomy as anat
+from . import _synth_cohort as cohort
+from . import _synth_scanner as scanner
+
+#: Bump whenever output bytes change: it is part of the cache key.
+GENERATOR_VERSION = "1"
+
+# --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
+#: Lung echogenicity relative to myocardium at maturity 0 and 1, dB.  Fetal lung is
+#: iso- to hypoechoic to liver/heart muscle in the late 2nd trimester and becomes
+#: hyperechoic near term (Fried 1985; Maeda 1993 grey-level ratios rise with GA).
+LUNG_ECHO_DB = (-1.5, 3.0)
+#: Scatterers per mm² of section: saccules and alveoli multiply the fluid–tissue interfaces
+#: (canalicular → saccular → alveolar stage), so density rises about tenfold.
+LUNG_DENSITY = (3.0, 30.0)
+#: Correlation length of the bronchovascular structural pattern, mm: coarse branching
+#: airways and vessels early, finer parenchyma later.
+LUNG_CORR_MM = (1.6, 0.8)
+#: SD of the structural log-amplitude modulation (nepers; 0.35 ≈ 3 dB).
+LUNG_MOD_SD = 0.35
+
+
+def lung_texture(maturity: float) -> scanner.LungTexture:
+    m = float(np.clip(maturity, -0.5, 1.5))  # keep the mapping physical in the tails
+
+    def lerp(pair: tuple[float, float]) -> float:
+        return pair[0] + (pair[1] - pair[0]) * m
+
+    return scanner.LungTexture(
+        echo_db=lerp(LUNG_ECHO_DB),
+        density_per_mm2=float(np.exp(lerp(tuple(np.log(LUNG_DENSITY))))),
+        corr_mm=max(lerp(LUNG_CORR_MM), 0.3),
+        mod_sd=LUNG_MOD_SD,
+    )
+
+
+# --- geometry of the view -----------------------------------------------------------------
+#: Fraction of the image width the thorax fills: sonographers zoom on the heart.
+ZOOM_FILL = (0.6, 0.85)
+#: Amniotic fluid between the uterine wall and the fetal chest, mm.
+FLUID_GAP_MM = (3.0, 30.0)
+#: Pose jitter between saved frames of one exam, degrees.
+FRAME_ROTATION_SD_DEG = 10.0
+
+
+def frame(row: pd.Series, image_index: int, seed: int, size: int,
+          keep_labels: bool = False) -> tuple[scanner.Frame, float]:
+    """One image of one patient; returns the frame and the image's maturity."""
+    patient_rng = np.random.default_rng([seed, 1000, int(row["enrolment_order"])])
+    rng = np.random.default_rng([seed, 2000, int(row["enrolment_order"]), image_index])
+    a = anat.draw_anatomy(patient_rng, float(row["_image_ga"]), float(row["_size_z"]))
+    acq = scanner.draw_acquisition(patient_rng)
+    wall_gap = patient_rng.uniform(*FLUID_GAP_MM)
+    # per frame: pose, ribs in the section, valve phase, gain, zoom, maturity jitter
+    a = dataclasses.replace(
+        a,
+        rotation=a.rotation + np.deg2rad(rng.normal(0, FRAME_ROTATION_SD_DEG)),
+        rib_angles=anat.draw_anatomy(rng, float(row["_image_ga"]), 0.0).rib_angles,
+        valves_open=bool(rng.integers(2)),
+    )
+    acq = dataclasses.replace(acq, gain_db=acq.gain_db + rng.normal(0, 1.0))
+    maturity = float(row["truth_maturity"]) + rng.normal(
+        0, cohort.MATURITY_IMAGE_SD_WEEKS / cohort.MATURITY_SPAN)
+
+    outer = a.radius * np.sqrt(a.ellipticity)
+    width = 2 * outer / rng.uniform(*ZOOM_FILL)
+    spacing = round(width / size, 6)
+    width = spacing * size
+    zc = acq.wall_mm + wall_gap + outer
+    xc = rng.normal(0, 0.05 * width)
+    x0 = xc - width / 2 + rng.normal(0, 0.04 * width)
+    y0 = max(0.0, zc - width / 2 + rng.normal(0, 0.04 * width))
+
+    grid = anat.raster(a)
+
+    def label_fn(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return anat.sample(grid, *anat.to_fetal(a, x, y, xc, zc))
+
+    fr = scanner.render(label_fn, lung_texture(maturity), acq, x0=x0, y0=y0, size=size,
+                        spacing=spacing, focus_mm=zc + rng.normal(0, 5.0), rng=rng,
+                        keep_labels=keep_labels)
+    return fr, maturity
+
+
+def _write_png(path: Path, array: np.ndarray) -> None:
+    # fixed compression level: byte-identical output for a given zlib/Pillow
+    Image.fromarray(array).save(path, compress_level=1)
+
+
+def cache_key(name: str, options: dict) -> str:
+    blob = json.dumps({"name": name, "version": GENERATOR_VERSION, **options}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+NULL_NOTE = (
+    "Null variant: the GA the anatomy, zoom/pixel spacing and lung texture are drawn at, "
+    "the thorax size factor and the latent maturity are all independent of ga_weeks; "
+    "image ids, file names and enrolment order carry no GA either. Only the tabular "
+    "columns ga_weeks, biometry (bpd/hc/ac/fl) and delivery_ga_weeks relate to GA."
+)
+
+
+def _render_patient(root: Path, row: pd.Series, images_per_patient: int, seed: int,
+                    size: int) -> list[dict]:
+    out = []
+    for j in range(images_per_patient):
+        fr, maturity = frame(row, j, seed, size)
+        image_id = f"{row['patient_id']}_{j + 1:02d}"
+        _write_png(root / "images" / f"{image_id}.png", fr.image)
+        _write_png(root / "masks" / f"{image_id}.png", fr.mask.astype(np.uint8) * 255)
+        out.append({
+            "image_id": image_id,
+            "patient_id": row["patient_id"],
+            "image_path": f"images/{image_id}.png",
+            "pixel_spacing_mm": fr.spacing_mm,
+            "lung_mask_path": f"masks/{image_id}.png",
+            "truth_maturity": round(maturity, 5),
+        })
+    return out
+
+
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def write_dataset(root: Path, name: str, patients: int, images_per_patient: int, seed: int,
+                  size: int, null: bool, progress: bool = True, n_jobs: int | None = None
+                  ) -> None:
+    """Write the whole folder into ``root`` (which must exist and be empty).
+
+    Every frame has its own seeded generator, so the output is the same for any
+    ``n_jobs`` (patients are rendered in parallel processes, results kept in order).
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    table = cohort.make_cohort(patients, seed, null)
+    (root / "images").mkdir()
+    (root / "masks").mkdir()
+    n_jobs = default_jobs() if n_jobs is None else n_jobs
+    # small cohorts are not worth the worker start-up
+    if len(table) * images_per_patient < 40:
+        n_jobs = 1
+    tasks = (delayed(_render_patient)(root, row, images_per_patient, seed, size)
+             for _, row in table.iterrows())
+    rows = []
+    with tqdm(total=len(table) * images_per_patient, desc=f"generating {name}", unit="img",
+              disable=not progress) as bar:
+        for chunk in Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
+            rows.extend(chunk)
+            bar.update(len(chunk))
+    public = table[[c for c in table.columns if not c.startswith("_")]]
+    public.to_csv(root / "patients.csv", index=False)
+    pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
+    meta = {
+        "name": name,
+        "description": "Simulated four-chamber-view B-mode ultrasound of the fetal thorax "
+                       "(fetal-lung-bench embedded cohort; docs/synthetic.md).",
+        "license": "CC0-1.0 (generated data)",
+        "generator_version": GENERATOR_VERSION,
+        "options": {"patients": patients, "images_per_patient": images_per_patient,
+                    "seed": seed, "size": size},
+        "truth_columns": ["truth_maturity"],
+    }
+    if null:
+        meta["null_guarantee"] = NULL_NOTE
+    (root / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def generate(cache_dir: Path, name: str, *, null: bool, patients: int, images_per_patient: int,
+             seed: int, size: int, progress: bool = True, n_jobs: int | None = None) -> Path:
+    """Generate into ``cache_dir/<name>-<key>`` once (atomically); reuse afterwards."""
+    if patients < 1 or images_per_patient < 1:
+        raise ValueError("patients and images_per_patient must be ≥ 1")
+    if size < 64:
+        raise ValueError("size must be ≥ 64 pixels")
+    options = {"patients": int(patients), "images_per_patient": int(images_per_patient),
+               "seed": int(seed), "size": int(size)}
+    cache_dir = Path(cache_dir)
+    final = cache_dir / f"{name}-{cache_key(name, options)}"
+    if (final / "dataset.json").is_file():
+        return final
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_dir))
+    try:
+        write_dataset(tmp, name, null=null, progress=progress, n_jobs=n_jobs, **options)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / "dataset.json").is_file():  # not a lost race: a real error
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
