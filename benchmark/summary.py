@@ -1,73 +1,50 @@
-"""The first results table: per method × GA group, patient level (spec §7 has the rest)."""
+"""The short results table printed at the end of ``run`` and ``report``.
+
+One line per method: overall patient-level MAE ± SD, MAE per GA group, r [95 % CI] and fit
+time; the full tables are in the run's tables/ and report.html.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from benchmark.store import atomic_write_text, write_csv
-
-
-def pearson_fisher_ci(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, ...]:
-    """Pearson r with its Fisher-z confidence interval (NaN when n < 4)."""
-    n = len(x)
-    if n < 4 or np.std(x) == 0 or np.std(y) == 0:
-        return (np.nan, np.nan, np.nan, np.nan)
-    result = stats.pearsonr(x, y)
-    lo, hi = result.confidence_interval(level)
-    return float(result.statistic), float(lo), float(hi), float(result.pvalue)
+from benchmark.stats import pooled_metrics
 
 
-def results_table(predictions: pd.DataFrame, level: str = "patient") -> pd.DataFrame:
-    rows = []
-    preds = predictions[predictions["level"] == level]
-    for label, by_method in preds.groupby("label", sort=True):
-        for group, sub in [("all", by_method), *sorted(by_method.groupby("group"))]:
-            err = (sub["ga_pred"] - sub["ga_true"]).to_numpy()
-            r, lo, hi, p = pearson_fisher_ci(sub["ga_true"].to_numpy(), sub["ga_pred"].to_numpy())
-            rows.append({
-                "method": label, "group": group, "n": sub["patient_id"].nunique(),
-                "mae": np.abs(err).mean(), "mae_sd": np.abs(err).std(ddof=1),
-                "r": r, "r_lo": lo, "r_hi": hi, "p": p,
-            })
-    return pd.DataFrame(rows)
-
-
-def _markdown(table: pd.DataFrame, cells: pd.DataFrame) -> str:
-    fit = cells[cells.get("status") == "done"].groupby("label")["fit_seconds"].mean() \
-        if "fit_seconds" in cells else pd.Series(dtype=float)
-    lines = [
-        "| method | group | n | MAE ± SD (wk) | r [95 % CI] | fit s |",
-        "|---|---|---:|---|---|---:|",
-    ]
-    for row in table.itertuples():
-        r = "—" if np.isnan(row.r) else f"{row.r:.3f} [{row.r_lo:.3f}, {row.r_hi:.3f}]"
-        fit_s = f"{fit[row.method]:.1f}" if row.method in fit and row.group == "all" else ""
-        lines.append(f"| {row.method} | {row.group} | {row.n} | "
-                     f"{row.mae:.2f} ± {row.mae_sd:.2f} | {r} | {fit_s} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_tables(run_dir: Path) -> str:
-    """Write tables/results.{md,csv}; returns the Markdown for the terminal."""
-    predictions = pd.read_csv(run_dir / "predictions.csv", dtype={"patient_id": str})
-    cells = pd.read_csv(run_dir / "cells.csv") if (run_dir / "cells.csv").stat().st_size > 1 \
-        else pd.DataFrame()
+def terminal_summary(predictions: pd.DataFrame, cells: pd.DataFrame) -> str:
     if predictions.empty:
-        text = "No finished cells: nothing to tabulate.\n"
-    else:
-        table = results_table(predictions)
-        write_csv(table.round(6), run_dir / "tables" / "results.csv")
-        text = ("Patient-level GA estimates (mean of each patient's image predictions); "
-                "MAE in weeks; r = Pearson with Fisher-z 95 % CI.\n\n" + _markdown(table, cells))
-    failed = cells[cells["status"].isin(["failed", "unavailable", "skipped"])] \
-        if "status" in cells else cells.iloc[0:0]
-    if len(failed):
-        text += "\nNot in the table:\n" + "".join(
-            f"- {r.label} ({r.status}): {r.error}\n" for r in failed.itertuples()
-        )
-    atomic_write_text(run_dir / "tables" / "results.md", text)
-    return text
+        return "No finished cells: nothing to tabulate.\n"
+    pooled = pooled_metrics(predictions, "patient", bootstrap=False)
+    groups = sorted(g for g in pooled["group"].unique() if g != "all")
+    fit = pd.Series(dtype=float)
+    if {"status", "fit_seconds", "label"} <= set(cells.columns):
+        fit = cells[cells["status"] == "done"].groupby("label")["fit_seconds"].mean()
+    head = ["method", "n", "MAE ± SD", *[f"{g}" for g in groups], "r [95 % CI]", "fit s"]
+    rows = []
+    overall = pooled[pooled["group"] == "all"].sort_values("mae", kind="stable")
+    for row in overall.itertuples():
+        by_group = pooled[pooled["method"] == row.method].set_index("group")["mae"]
+        r = "—" if np.isnan(row.r) else f"{row.r:.3f} [{row.r_lo:.3f}, {row.r_hi:.3f}]"
+        rows.append([
+            row.method, str(row.n_rows), f"{row.mae:.2f} ± {row.mae_sd:.2f}",
+            *[f"{by_group[g]:.2f}" if g in by_group else "—" for g in groups], r,
+            f"{fit[row.method]:.1f}" if row.method in fit else "—",
+        ])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    line = "  ".join(h.ljust(w) for h, w in zip(head, widths))
+    out = ["Patient-level GA error in weeks (best first); MAE per GA group; Pearson r "
+           "with Fisher-z CI.", line, "-" * len(line)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def not_run_lines(cells: pd.DataFrame) -> str:
+    if "status" not in cells:
+        return ""
+    bad = cells[cells["status"].isin(["failed", "unavailable", "skipped"])]
+    if bad.empty:
+        return ""
+    bad = bad[["label", "status", "error"]].drop_duplicates()
+    return "\nNot in the table:\n" + "".join(
+        f"- {r.label} ({r.status}): {r.error}\n" for r in bad.itertuples())

@@ -1,0 +1,146 @@
+"""Everything a report needs, read from a run folder (or a folder exported to results/).
+
+A run folder keeps per-cell files (``cells/<id>/dsc.csv``, ``curves.csv``,
+``lung_maps/``); an exported folder keeps their concatenations (``dsc.csv``,
+``curves.csv``) and the patient table of Table 1 (``table1_patients.csv``), so tables can
+be rebuilt from either without the cohort or any method.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark.splits import AgeGroups
+
+ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
+TABLE1_COLUMNS = ("patient_id", "side", "group", "ga_weeks", "maternal_age", "parity",
+                  "delivery_ga_weeks", "apgar")
+
+
+class NotARunError(FileNotFoundError):
+    """The folder has no predictions.csv."""
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file() or path.stat().st_size <= 1:
+        return pd.DataFrame()
+    frame = pd.read_csv(path, dtype=ID_DTYPES, keep_default_na=True)
+    for col in ("image_id",):
+        if col in frame:
+            frame[col] = frame[col].fillna("")
+    return frame
+
+
+@dataclass
+class RunData:
+    root: Path
+    predictions: pd.DataFrame
+    cells: pd.DataFrame
+    run: dict[str, Any]
+    dsc: pd.DataFrame
+    curves: pd.DataFrame
+    lung_maps: dict[str, list[Path]] = field(default_factory=dict)  # label -> PNG files
+    table1_patients: pd.DataFrame | None = None
+    skips: list[str] = field(default_factory=list)  # what could not be built, and why
+
+    @property
+    def group_labels(self) -> list[str]:
+        edges = tuple(self.run.get("config", {}).get("group_edges", (30.0, 36.0)))
+        return AgeGroups(edges).labels
+
+    @property
+    def dataset_root(self) -> Path | None:
+        root = self.run.get("config", {}).get("dataset_root")
+        return Path(root) if root else None
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted(self.predictions["label"].unique()) if len(self.predictions) else []
+
+    def first_split(self) -> tuple[int, int]:
+        first = self.predictions.sort_values(["seed", "fold"]).iloc[0]
+        return int(first["seed"]), int(first["fold"])
+
+
+def _cell_labels(cells: pd.DataFrame) -> dict[str, str]:
+    if cells.empty or "cell_id" not in cells:
+        return {}
+    done = cells.dropna(subset=["cell_id"])
+    return dict(zip(done["cell_id"].astype(str), done["label"].astype(str)))
+
+
+def _gather(root: Path, name: str, labels: dict[str, str]) -> pd.DataFrame:
+    """Concatenate ``cells/*/name`` with the cell id and method label."""
+    frames = []
+    for path in sorted((root / "cells").glob(f"*/{name}")):
+        cell_id = path.parent.name
+        if cell_id not in labels:  # a cell of another grid in the same folder
+            continue
+        frame = _read_csv(path)
+        if frame.empty:
+            continue
+        frame.insert(0, "cell_id", cell_id)
+        frame["label"] = labels[cell_id]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _table1_from_cohort(data: RunData) -> pd.DataFrame | None:
+    root = data.dataset_root
+    if root is None or not root.is_dir():
+        data.skips.append(
+            f"Table 1: the cohort folder {root} recorded in run.json is not available here, "
+            "so maternal characteristics were not tabulated"
+        )
+        return None
+    from benchmark.cohort import Cohort
+
+    try:
+        cohort = Cohort.load(root)
+    except Exception as exc:  # an unreadable cohort is reported, the rest still builds
+        data.skips.append(f"Table 1: could not read the cohort at {root}: {exc}")
+        return None
+    seed, fold = data.first_split()
+    preds = data.predictions
+    test_ids = set(preds[(preds["seed"] == seed) & (preds["fold"] == fold)
+                         & (preds["level"] == "patient")]["patient_id"])
+    patients = cohort.patients.copy()
+    patients["side"] = np.where(patients.index.isin(test_ids), "test", "train")
+    edges = tuple(data.run.get("config", {}).get("group_edges", (30.0, 36.0)))
+    patients["group"] = AgeGroups(edges).assign(patients["ga_weeks"].to_numpy()).to_numpy()
+    patients = patients.rename_axis("patient_id").reset_index()
+    keep = [c for c in TABLE1_COLUMNS if c in patients]
+    return patients[keep].sort_values("patient_id", kind="stable").reset_index(drop=True)
+
+
+def load_run(root: str | Path) -> RunData:
+    """Read a run folder or an exported results folder (see module docstring)."""
+    root = Path(root)
+    if not (root / "predictions.csv").is_file():
+        raise NotARunError(f"{root}: not a run folder (no predictions.csv)")
+    predictions = _read_csv(root / "predictions.csv")
+    cells = _read_csv(root / "cells.csv")
+    run = json.loads((root / "run.json").read_text()) if (root / "run.json").is_file() else {}
+    labels = _cell_labels(cells)
+    exported = (root / "cells").is_dir() is False
+    dsc = _read_csv(root / "dsc.csv") if exported else _gather(root, "dsc.csv", labels)
+    curves = _read_csv(root / "curves.csv") if exported else _gather(root, "curves.csv", labels)
+    if not curves.empty and "label" in curves and "cell_id" in curves:
+        curves = curves.sort_values(["label", "cell_id"], kind="stable")
+    data = RunData(root, predictions, cells, run, dsc, curves)
+    if not exported:
+        for cell_id, label in sorted(labels.items()):
+            maps = sorted((root / "cells" / cell_id / "lung_maps").glob("*.png"))
+            if maps and label not in data.lung_maps:
+                data.lung_maps[label] = maps
+    if (root / "table1_patients.csv").is_file():
+        data.table1_patients = _read_csv(root / "table1_patients.csv")
+    elif len(predictions):
+        data.table1_patients = _table1_from_cohort(data)
+    return data

@@ -1,0 +1,250 @@
+"""Publication figures (PNG + SVG, unique names) drawn from stored predictions only."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from benchmark import stats
+from benchmark.report.data import RunData
+
+STYLE = {
+    "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
+    "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.spines.top": False,
+    "axes.spines.right": False, "svg.hashsalt": "fetal-lung-bench", "figure.dpi": 100,
+    "savefig.bbox": "tight",
+}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never open a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _colors(labels: list[str]) -> dict[str, tuple]:
+    plt = _plt()
+    cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
+    return {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
+
+
+def _save(fig, out: Path, name: str) -> str:
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / f"{name}.png", dpi=200, metadata={"Software": None})
+    fig.savefig(out / f"{name}.svg", metadata={"Date": None, "Creator": None})
+    _plt().close(fig)
+    return name
+
+
+def _grid(n: int, width: float = 2.6, height: float = 2.5):
+    plt = _plt()
+    cols = min(n, 4)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def predicted_vs_true(data: RunData, out: Path, level: str) -> str:
+    pooled = stats.pooled_patient_predictions(data.predictions, level)
+    labels = data.labels
+    colors = _colors(labels)
+    lo = math.floor(min(pooled["ga_true"].min(), pooled["ga_pred"].min()))
+    hi = math.ceil(max(pooled["ga_true"].max(), pooled["ga_pred"].max()))
+    fig, axes = _grid(len(labels))
+    for ax, label in zip(axes, labels):
+        sub = pooled[pooled["label"] == label]
+        ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--", label="identity")
+        ax.scatter(sub["ga_true"], sub["ga_pred"], s=9, alpha=0.7, color=colors[label], lw=0)
+        r = stats.pearson_fisher_ci(sub["ga_true"], sub["ga_pred"]).r
+        mae = (sub["ga_pred"] - sub["ga_true"]).abs().mean()
+        ax.set_title(f"{label}\nMAE {mae:.2f} wk, r {r:.2f}" if np.isfinite(r)
+                     else f"{label}\nMAE {mae:.2f} wk")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_aspect("equal")
+        ax.set_xlabel("true GA (wk)")
+        ax.set_ylabel("estimated GA (wk)")
+    fig.tight_layout()
+    return _save(fig, out, f"fig_pred_vs_true_{level}")
+
+
+def bland_altman_fig(data: RunData, out: Path, level: str) -> str:
+    pooled = stats.pooled_patient_predictions(data.predictions, level)
+    labels = data.labels
+    colors = _colors(labels)
+    fig, axes = _grid(len(labels), width=2.8)
+    for ax, label in zip(axes, labels):
+        sub = pooled[pooled["label"] == label]
+        mean = (sub["ga_true"] + sub["ga_pred"]) / 2
+        diff = sub["ga_pred"] - sub["ga_true"]
+        ba = stats.bland_altman(sub["ga_true"], sub["ga_pred"])
+        ax.scatter(mean, diff, s=9, alpha=0.7, color=colors[label], lw=0)
+        ax.axhline(0, color="0.7", lw=0.6)
+        ax.axhline(ba.bias, color="k", lw=0.9, label=f"bias {ba.bias:+.2f}")
+        for lim in (ba.lower, ba.upper):
+            ax.axhline(lim, color="k", lw=0.8, ls="--")
+        ax.set_title(f"{label}\nlimits {ba.lower:+.2f} to {ba.upper:+.2f} wk")
+        ax.set_xlabel("mean of true and estimate (wk)")
+        ax.set_ylabel("estimated − true (wk)")
+    fig.tight_layout()
+    return _save(fig, out, f"fig_bland_altman_{level}")
+
+
+def error_boxes(data: RunData, out: Path, level: str) -> str:
+    plt = _plt()
+    pooled = stats.pooled_patient_predictions(data.predictions, level)
+    pooled["abs_err"] = (pooled["ga_pred"] - pooled["ga_true"]).abs()
+    labels, groups = data.labels, data.group_labels
+    colors = _colors(labels)
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 + 0.45 * len(labels) * len(groups)), 3.2))
+    for i, label in enumerate(labels):
+        series = [pooled[(pooled["label"] == label) & (pooled["group"] == g)]["abs_err"]
+                  for g in groups]
+        positions = np.arange(len(groups)) + (i - (len(labels) - 1) / 2) * width
+        nonempty = [(p, s.to_numpy()) for p, s in zip(positions, series) if len(s)]
+        if not nonempty:
+            continue
+        box = ax.boxplot([s for _, s in nonempty], positions=[p for p, _ in nonempty],
+                         widths=width * 0.9, patch_artist=True, showfliers=True,
+                         flierprops={"markersize": 2})
+        for patch in box["boxes"]:
+            patch.set_facecolor(colors[label])
+            patch.set_alpha(0.75)
+        for median in box["medians"]:
+            median.set_color("k")
+        ax.plot([], [], color=colors[label], lw=6, alpha=0.75, label=label)
+    ax.set_xticks(np.arange(len(groups)), [f"{g} wk" for g in groups])
+    ax.set_ylabel("absolute error (wk)")
+    ax.set_xlabel("GA group")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return _save(fig, out, f"fig_error_boxes_{level}")
+
+
+def training_curves(data: RunData, out: Path) -> str | None:
+    curves = data.curves
+    needed = {"stage", "epoch", "train_loss", "label"}
+    if curves.empty or not needed <= set(curves.columns):
+        return None
+    plt = _plt()
+    stages = sorted(curves["stage"].astype(str).unique())
+    labels = sorted(curves["label"].unique())
+    colors = _colors(labels)
+    fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 2.8), squeeze=False)
+    for ax, stage in zip(axes.flat, stages):
+        sub = curves[curves["stage"].astype(str) == stage]
+        for label in labels:
+            # first cell of each method only: one line per method, as in paper Fig 3
+            cell = sub[sub["label"] == label]
+            if cell.empty:
+                continue
+            cell = cell[cell["cell_id"] == cell["cell_id"].iloc[0]] if "cell_id" in cell else cell
+            ax.plot(cell["epoch"], cell["train_loss"], color=colors[label], lw=1.2,
+                    label=f"{label} train")
+            if "val_loss" in cell and cell["val_loss"].notna().any():
+                ax.plot(cell["epoch"], cell["val_loss"], color=colors[label], lw=1.0, ls="--",
+                        label=f"{label} validation")
+        ax.set_title(f"stage {stage}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss (MSE)")
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    return _save(fig, out, "fig_training_curves")
+
+
+def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str | None:
+    """Test image with the traced lung (outline) and the method's lung map (paper Fig 1)."""
+    if not data.lung_maps:
+        return None
+    root = data.dataset_root
+    if root is None or not root.is_dir():
+        data.skips.append(f"segmentation overlays: the cohort folder {root} is not available, "
+                          "so there is no background image to draw the lung maps on")
+        return None
+    from PIL import Image
+
+    from benchmark.cohort import Cohort
+
+    cohort = Cohort.load(root)
+    plt = _plt()
+    labels = sorted(data.lung_maps)
+    fig, axes = plt.subplots(len(labels), per_method, figsize=(2.4 * per_method,
+                             2.5 * len(labels)), squeeze=False)
+    for row, label in zip(axes, labels):
+        for ax, path in zip(row, [*data.lung_maps[label][:per_method],
+                                  *[None] * per_method]):
+            ax.axis("off")
+            if path is None or path.stem not in cohort.images.index:
+                continue
+            record = cohort.load_image(path.stem)
+            prob = np.asarray(Image.open(path), dtype=float) / 255.0
+            ax.imshow(record.pixels, cmap="gray", vmin=0, vmax=255)
+            if prob.shape == record.pixels.shape:
+                ax.imshow(np.ma.masked_less(prob, 0.5), cmap="autumn", alpha=0.4, vmin=0,
+                          vmax=1)
+            if record.mask is not None:
+                ax.contour(record.mask, levels=[0.5], colors=["#00e5ff"], linewidths=0.8)
+            ax.set_title(f"{label}\n{path.stem}", fontsize=7)
+    fig.suptitle("cyan outline: hand-traced lung; orange: method's lung map (p ≥ 0.5)",
+                 fontsize=8)
+    fig.tight_layout()
+    return _save(fig, out, "fig_segmentation_overlays")
+
+
+def cost_vs_accuracy(data: RunData, out: Path) -> str | None:
+    cells = data.cells
+    if cells.empty or "status" not in cells or "fit_seconds" not in cells:
+        return None
+    done = cells[cells["status"] == "done"]
+    if done.empty:
+        return None
+    plt = _plt()
+    fit = done.groupby("label")["fit_seconds"].mean()
+    pooled = stats.pooled_metrics(data.predictions, "patient", bootstrap=False)
+    mae = pooled[pooled["group"] == "all"].set_index("method")["mae"]
+    labels = [m for m in data.labels if m in fit.index]
+    colors = _colors(data.labels)
+    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    for label in labels:
+        x = max(float(fit[label]), 1e-3)  # log axis: instant methods shown at 1 ms
+        ax.scatter(x, mae[label], color=colors[label], s=30, zorder=3)
+        ax.annotate(label, (x, mae[label]), textcoords="offset points", xytext=(4, 3),
+                    fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("fit time per cell (s, log scale)")
+    ax.set_ylabel("MAE, patient level (wk)")
+    fig.tight_layout()
+    return _save(fig, out, "fig_cost_vs_accuracy")
+
+
+def build_figures(data: RunData, out: Path, level: str = "patient") -> list[tuple[str, str]]:
+    """Draw every figure the run's files allow; returns (file stem, caption) pairs."""
+    made: list[tuple[str, str]] = []
+    if data.predictions.empty:
+        return made
+    level_text = "patient level" if level == "patient" else "image level"
+    made.append((predicted_vs_true(data, out, level),
+                 f"Estimated vs true GA per method ({level_text}); dashed line = identity."))
+    made.append((bland_altman_fig(data, out, level),
+                 f"Bland–Altman plots ({level_text}): difference vs mean; solid = bias, "
+                 "dashed = 95 % limits of agreement."))
+    made.append((error_boxes(data, out, level),
+                 f"Absolute error per GA group, all methods side by side ({level_text})."))
+    for builder, caption in (
+        (training_curves, "Training loss of both stages (paper Fig 3): stage 1 lung vs "
+                          "non-lung, stage 2 GA regression; first split of each method."),
+        (segmentation_overlays, "Lung maps on test images (paper Fig 1 style)."),
+        (cost_vs_accuracy, "Cost vs accuracy: mean fit seconds per cell vs patient-level MAE."),
+    ):
+        name = builder(data, out)
+        if name:
+            made.append((name, caption))
+    return made
