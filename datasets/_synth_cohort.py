@@ -68,9 +68,8 @@ def _group_ga(rng: np.random.Generator, counts: list[int]) -> tuple[np.ndarray, 
     groups = np.repeat(np.arange(len(counts)), counts)
     lo = np.array([GROUP_RANGES[g][0] for g in groups])
     hi = np.array([GROUP_RANGES[g][1] for g in groups])
-    # GA is dated in whole days; a draw on a boundary belongs to the lower group
-    # (groups are right-closed), so draw days in (lo, hi].
-    days = np.floor(rng.uniform(lo * 7, hi * 7)) + 1
+    # GA is dated in whole days; groups are right-closed, so draw days in (lo, hi]
+    days = rng.integers(np.round(lo * 7).astype(int) + 1, np.floor(hi * 7).astype(int) + 1)
     return groups, days / 7.0
 
 
