@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.io import InputError, read_image, read_mask
+from benchmark.io import InputError
 
 GA_COLUMNS = ("ga_weeks",)
 BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")
@@ -34,33 +34,30 @@ class ImageRecord:
     spacing_mm: float
 
 
-def _read_table(root: Path, stem: str) -> pd.DataFrame:
-    for suffix, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
-        path = root / f"{stem}{suffix}"
-        if path.is_file():
-            kwargs = {"dtype": {"patient_id": str, "image_id": str}} if suffix == ".csv" else {}
-            return reader(path, **kwargs)
-    raise InputError(f"{root}: no {stem}.csv or {stem}.parquet (see docs/data-format.md)")
-
-
 class _ImageLoader:
-    """Reads images/masks of one dataset folder, with a small per-process cache."""
+    """Reads images/masks of one dataset folder, with a small per-process cache.
 
-    def __init__(self, root: Path, images: pd.DataFrame) -> None:
+    Frame index, crop box, label maps, polygon annotations and left/right masks are
+    handled by :mod:`benchmark.ingest.records` (the same code ``validate`` checks with).
+    """
+
+    def __init__(self, root: Path, images: pd.DataFrame,
+                 dataset_crop: tuple[int, int, int, int] | None = None) -> None:
         self._root = root
-        self._rows = images[["patient_id", "image_path", "pixel_spacing_mm"]].copy()
-        masks = images.get("lung_mask_path", pd.Series(index=images.index, dtype=object))
-        self._rows["lung_mask_path"] = masks
+        self._rows = images.copy()
+        self._crop = dataset_crop
         self._load = lru_cache(maxsize=2048)(self._read)
 
     def _read(self, image_id: str) -> ImageRecord:
+        from benchmark.ingest.records import ImageSpec, load_row
+
         row = self._rows.loc[image_id]
-        pixels = read_image(self._root / row.image_path)
-        mask = None
-        if isinstance(row.lung_mask_path, str) and row.lung_mask_path:
-            mask = read_mask(self._root / row.lung_mask_path, pixels.shape)
+        spec = ImageSpec.from_row(self._root, row.to_dict(), f"image_id={image_id}", self._crop)
+        data = load_row(spec)
+        if data.spacing_mm is None:
+            raise InputError(f"image_id={image_id}: missing spacing (no pixel_spacing_mm)")
         return ImageRecord(
-            image_id, str(row.patient_id), pixels, mask, float(row.pixel_spacing_mm)
+            image_id, str(row.patient_id), data.image.pixels, data.mask, float(data.spacing_mm)
         )
 
     def __call__(self, image_id: str) -> ImageRecord:
@@ -113,28 +110,50 @@ class Cohort:
         self.patients = patients
         self.images = images
         self.meta = meta
-        self._loader = _ImageLoader(root, images)
+        crop = meta.get("crop")
+        self._loader = _ImageLoader(root, images, tuple(crop) if crop else None)
+        #: table-level validation warnings (benchmark.validate.Problem); full-file checks
+        #: are benchmark.validate.check_dataset
+        self.warnings: list = []
+        self._files: list[Path] = []
 
     @classmethod
     def load(cls, root: str | Path) -> Cohort:
-        root = Path(root).resolve()
-        patients = _read_table(root, "patients")
-        images = _read_table(root, "images")
-        for table, key in ((patients, "patient_id"), (images, "image_id")):
-            if key not in table.columns:
-                raise InputError(f"{root}: column {key!r} missing from the {key[:-3]}s table")
-            table[key] = table[key].astype(str)
-        images["patient_id"] = images["patient_id"].astype(str)
-        patients = patients.set_index("patient_id", verify_integrity=True)
-        images = images.set_index("image_id", verify_integrity=True)
+        """Read the manifest (any layout in docs/byo-data.md) and check its tables.
+
+        Raises :class:`InputError` naming the row/file of the first problem that would
+        break a run (missing/NaN/out-of-range/conflicting GA, duplicate ids, missing files,
+        paths escaping the folder, missing spacing, ...).
+        """
+        from benchmark.ingest.manifest import read_manifest
+        from benchmark.ingest.records import header_spacing, safe_path
+        from benchmark.validate import check_tables
+
+        manifest = read_manifest(root)
+        warnings = check_tables(manifest)
+        root = manifest.root
+        patients = manifest.patients.copy()
+        images = manifest.images.copy()
+        if "pixel_spacing_mm" not in images.columns:
+            images["pixel_spacing_mm"] = np.nan
+        images["pixel_spacing_mm"] = pd.to_numeric(images["pixel_spacing_mm"], errors="coerce")
+        for i in np.flatnonzero(images["pixel_spacing_mm"].isna().to_numpy()):
+            # spacing from the DICOM/NIfTI header; check_tables guaranteed there is one
+            path = safe_path(root, images["image_path"].iat[i], manifest.image_where[i],
+                             "image_path")
+            images.loc[images.index[i], "pixel_spacing_mm"] = header_spacing(path)[0]
+        patients = patients.set_index("patient_id")  # unique: check_tables
+        images = images.set_index("image_id")
         if "ga_weeks" not in images.columns:
             images["ga_weeks"] = np.nan
         patient_ga = images["patient_id"].map(patients["ga_weeks"])
-        images["ga_weeks"] = images["ga_weeks"].fillna(patient_ga)
-        meta_path = root / "dataset.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        images["ga_weeks"] = pd.to_numeric(images["ga_weeks"], errors="coerce").fillna(patient_ga)
+        meta = dict(manifest.meta)
         meta.setdefault("name", root.name)
-        return cls(root, patients, images, meta)
+        cohort = cls(root, patients, images, meta)
+        cohort.warnings = warnings
+        cohort._files = list(manifest.files)
+        return cohort
 
     @property
     def name(self) -> str:
@@ -142,11 +161,16 @@ class Cohort:
 
     def fingerprint(self) -> str:
         """Content hash of the manifests and every referenced file (cached by mtime)."""
+        mask_columns = ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
         files = sorted(
             {p for p in self.root.glob("*.csv")}
             | {p for p in self.root.glob("*.parquet")}
+            | {p for p in self.root.glob("*.xlsx")}
+            | {p for p in self.root.glob("dataset.json")}
+            | set(self._files)
             | {self.root / p for p in self.images["image_path"]}
-            | {self.root / p for p in self.images.get("lung_mask_path", pd.Series()).dropna()}
+            | {self.root / p for c in mask_columns
+               for p in self.images.get(c, pd.Series(dtype=object)).dropna() if str(p).strip()}
         )
         stamp = hashlib.sha256()
         for f in files:
