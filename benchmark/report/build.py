@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmark.report.data import RunData, load_run
 from benchmark.report.figures import build_figures
-from benchmark.report.formatting import Table
+from benchmark.report.formatting import CSV_FLOAT, Table
 from benchmark.report.html import render_html
 from benchmark.report.tables import build_tables
 from benchmark.stats import DEFAULT_REFERENCE
@@ -37,10 +37,20 @@ class ReportResult:
         return self.out / "report.html"
 
 
-def write_tables(tables: list[Table], out: Path) -> None:
-    """tables/<name>.{md,csv,tex}, plus tables/all.md with every table in order."""
+def write_tables(tables: list[Table], out: Path, data: RunData | None = None) -> None:
+    """tables/<name>.{md,csv,tex}, tables/all.md (every table in order) and the short
+    tables/results.{md,csv} that the terminal shows."""
     folder = out / "tables"
     folder.mkdir(parents=True, exist_ok=True)
+    if data is not None:
+        from benchmark.summary import summary_frame, terminal_summary
+
+        atomic_write_text(folder / "results.md",
+                          terminal_summary(data.predictions, data.cells))
+        if len(data.predictions):
+            atomic_write_text(folder / "results.csv", summary_frame(
+                data.predictions, data.cells).to_csv(index=False, lineterminator="\n",
+                                                     float_format=CSV_FLOAT))
     for table in tables:
         atomic_write_text(folder / f"{table.name}.csv", table.to_csv())
         atomic_write_text(folder / f"{table.name}.md", table.to_markdown())
@@ -57,7 +67,7 @@ def build(
     data = load_run(source)
     out = Path(out) if out is not None else Path(source)
     tables = build_tables(data, level, reference) if len(data.predictions) else []
-    write_tables(tables, out)
+    write_tables(tables, out, data)
     fig_data = figure_source or data
     made = build_figures(fig_data, out / "figures", level) if figures else []
     skips = sorted(set(data.skips) | set(fig_data.skips))
@@ -115,7 +125,7 @@ def check_results(results: str | Path, level: str = "patient",
             if (results / name).is_file():
                 shutil.copyfile(results / name, work / name)
         data = load_run(work)
-        write_tables(build_tables(data, level, reference), work)
+        write_tables(build_tables(data, level, reference), work, data)
         fresh = work / "tables"
         problems = []
         old = {p.name for p in committed.glob("*")} if committed.is_dir() else set()
