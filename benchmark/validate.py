@@ -128,15 +128,16 @@ def _check_columns(manifest: Manifest, report: Report) -> bool:
     ):
         for col in required:
             if col not in table.columns:
-                src = manifest.layout.split(" ")[0] if name == "images" else \
-                    manifest.layout.split(" + ")[0]
+                files = [f.name for f in manifest.files] or [manifest.layout]
+                src = files[-1] if name == "images" else files[0]
                 fix = ("add the column (docs/byo-data.md); GA is what the benchmark estimates"
                        if col == "ga_weeks" else "add the column (docs/byo-data.md)")
                 report.add(ERROR, "column", src, f"column {col!r} missing from the {name} "
                            "table", fix)
                 ok = ok and col == "ga_weeks"
     if "enrolment_order" not in manifest.patients.columns:
-        report.add(WARNING, "enrolment-order", manifest.layout,
+        report.add(WARNING, "enrolment-order", manifest.files[0].name if manifest.files
+                   else manifest.layout,
                    "no enrolment_order column: the paper split (first N enrolled) is "
                    "unavailable", "add enrolment_order, or run with --split kfold:5")
     return ok
@@ -262,6 +263,7 @@ def _check_paths_and_spacing(manifest: Manifest, specs: list[tuple[int, ImageSpe
                                f"pixel_spacing_mm and {spec.image_path.suffix or 'the'} files "
                                "carry none", "add pixel_spacing_mm (mm per pixel, e.g. from "
                                "the on-screen depth scale: depth mm / image rows)")
+                ok.append((i, spec))  # still read the file: report every other problem too
                 continue
         else:
             spacing = spec.spacing_mm
@@ -385,7 +387,8 @@ def validate_files(manifest: Manifest, specs: list[tuple[int, ImageSpec]],
     if untraced:
         shown = ", ".join(untraced[:5]) + (f" and {len(untraced) - 5} more" if len(untraced) > 5
                                            else "")
-        report.add(WARNING, "mask-none", manifest.layout, f"{len(untraced)} image(s) have no "
+        where = manifest.files[-1].name if manifest.files else manifest.layout
+        report.add(WARNING, "mask-none", where, f"{len(untraced)} image(s) have no "
                    f"lung mask ({shown}): methods that need traced lungs segment them "
                    "themselves or skip, and no DSC is computed for them",
                    "add lung_mask_path (PNG/NIfTI mask, LabelMe or COCO polygons)")

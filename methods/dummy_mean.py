@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 
 from benchmark import BaseMethod, register_method
@@ -18,3 +21,16 @@ class DummyMean(BaseMethod):
 
     def predict(self, test) -> pd.Series:
         return pd.Series(self.mean_, index=test.images.index, dtype=float)
+
+    def save(self, path: Path) -> None:
+        """Persist the fitted mean as JSON (no pickle: safe to load from anywhere)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "model.json").write_text(json.dumps({"method": self.name, "mean_": self.mean_}))
+
+    @classmethod
+    def load(cls, path: Path) -> DummyMean:
+        data = json.loads((Path(path) / "model.json").read_text())
+        method = cls()
+        method.mean_ = float(data["mean_"])
+        return method
