@@ -216,3 +216,15 @@ class Cohort:
 
     def load_image(self, image_id: str) -> ImageRecord:
         return self._loader(image_id)
+
+    def prediction_view(self, dataset_key: str) -> TestView:
+        """Every image, GA removed, for ``benchmark predict`` on new images.
+
+        ``dataset_key`` is given by the caller (a hash of the files) so that predicting on
+        loose files writes no fingerprint cache into the user's image folder.
+        """
+        drop = [c for c in GA_COLUMNS]
+        view = TestView(self.patients.drop(columns=drop, errors="ignore"),
+                        self.images.drop(columns=drop, errors="ignore"), self._loader)
+        view.dataset_key = dataset_key
+        return view
