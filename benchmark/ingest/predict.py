@@ -82,8 +82,13 @@ def load_method(saved: SavedModel, device: str = "auto"):
     load = getattr(cls, "load", None)
     if not callable(load):
         raise InputError(f"method {saved.method!r} cannot be reloaded (it defines no load hook)")
+    import inspect
+
+    kwargs = {}
+    if "device" in inspect.signature(load).parameters:  # nets place weights at load time
+        kwargs["device"] = "cpu" if device == "auto" else device
     try:
-        method = load(saved.model_dir)
+        method = load(saved.model_dir, **kwargs)
     except InputError:
         raise
     except Exception as exc:
@@ -91,6 +96,7 @@ def load_method(saved: SavedModel, device: str = "auto"):
         raise InputError(f"{saved.model_dir}: cannot load {saved.method} "
                          f"({type(exc).__name__}: {first})") from None
     method.device = device
+    method.random_state = 0
     return method
 
 
