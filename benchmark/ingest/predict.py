@@ -198,10 +198,50 @@ def view_from_dataset(root: Path):
     return cohort.prediction_view(_files_key(files, images.to_json())), given
 
 
+class _OwnLungMaps:
+    """Image loader that fills a missing traced mask with the method's own lung map.
+
+    Methods that sample lung patches from ``record.mask`` then work on untraced images;
+    the map is ``segment(record) >= 0.5``, the same threshold the DSC uses.
+    """
+
+    def __init__(self, method, load) -> None:
+        self._method, self._load, self._cache = method, load, {}
+        self.empty: set[str] = set()
+
+    def __call__(self, image_id: str):
+        from dataclasses import replace
+
+        if image_id not in self._cache:
+            record = self._load(image_id)
+            if record.mask is None:
+                lung = np.asarray(self._method.segment(record), np.float32) >= 0.5
+                if not lung.any():
+                    self.empty.add(image_id)
+                record = replace(record, mask=lung)
+            self._cache[image_id] = record
+        return self._cache[image_id]
+
+
+def with_own_lung_maps(method, view):
+    """The view, with untraced images given the method's own lung map (if it can segment)."""
+    from benchmark.cohort import TestView
+
+    if not callable(getattr(method, "segment", None)):
+        return view, None
+    loader = _OwnLungMaps(method, view.load_image)
+    own = TestView(view.patients, view.images, loader)
+    own.dataset_key = f"{view.dataset_key}-own-lung-maps"
+    return own, loader
+
+
 def predict_images(method, view, label: str) -> pd.DataFrame:
     """One row per image: GA estimate and where the lung map came from."""
     from benchmark.cell import check_predictions
 
+    masks = view.images.get("lung_mask_path", pd.Series(index=view.images.index, dtype=object))
+    traced = masks.map(lambda v: isinstance(v, str) and v.strip() != "")
+    view, own_maps = with_own_lung_maps(method, view)
     try:
         pred = check_predictions(method.predict(view), view)
     except InputError:
@@ -209,14 +249,15 @@ def predict_images(method, view, label: str) -> pd.DataFrame:
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise InputError(f"{label}: prediction failed ({type(exc).__name__}: {first})") from None
-    segments = callable(getattr(method, "segment", None))
-    masks = view.images.get("lung_mask_path", pd.Series(index=view.images.index, dtype=object))
-    traced = masks.map(lambda v: isinstance(v, str) and v.strip() != "")
-    own = f"own segmentation ({label})" if segments else "none (method uses no lung map)"
+    own = f"own segmentation ({label})" if own_maps else "none (method uses no lung map)"
+    source = pd.Series(np.where(traced.reindex(pred.index).fillna(False), "traced mask", own),
+                       index=pred.index)
+    for image_id in own_maps.empty if own_maps else ():
+        source[image_id] = f"own segmentation ({label}) found no lung"
     return pd.DataFrame({
         "image_id": pred.index,
         "ga_pred_weeks": pred.round(2).to_numpy(),
-        "lung_map": np.where(traced.reindex(pred.index).fillna(False), "traced mask", own),
+        "lung_map": source.to_numpy(),
         "pixel_spacing_mm": view.images.loc[pred.index, "pixel_spacing_mm"].to_numpy(),
         "method": label,
     })
