@@ -235,13 +235,16 @@ def with_own_lung_maps(method, view):
     return own, loader
 
 
-def predict_images(method, view, label: str) -> pd.DataFrame:
-    """One row per image: GA estimate and where the lung map came from."""
+def predict_images(method, view, label: str, own=None) -> pd.DataFrame:
+    """One row per image: GA estimate and where the lung map came from.
+
+    ``own``: a ``with_own_lung_maps(method, view)`` result to reuse (segmenting is costly).
+    """
     from benchmark.cell import check_predictions
 
     masks = view.images.get("lung_mask_path", pd.Series(index=view.images.index, dtype=object))
     traced = masks.map(lambda v: isinstance(v, str) and v.strip() != "")
-    view, own_maps = with_own_lung_maps(method, view)
+    view, own_maps = own or with_own_lung_maps(method, view)
     try:
         pred = check_predictions(method.predict(view), view)
     except InputError:
