@@ -45,6 +45,7 @@ class Anatomy:
     ctar: float
     heart_offset: tuple[float, float]  # heart centre in units of radius
     rib_angles: list[float] = field(default_factory=list)  # radians from anterior
+    limbs: list[tuple[float, float, float]] = field(default_factory=list)  # angle, dist, tilt
     rotation: float = 0.0  # radians, pose of the section in the image
     mirror: bool = False  # viewed from the head vs the feet
     valves_open: bool = False
@@ -59,8 +60,12 @@ def draw_anatomy(rng: np.random.Generator, ga: float, size_z: float) -> Anatomy:
     for side in (-1, 1):  # ribs cut obliquely along both lateral chest walls
         for _ in range(int(rng.integers(2, 5))):
             ribs.append(side * rng.uniform(0.25 * np.pi, 0.85 * np.pi))
+    # arms, cord and other fetal parts lying against the chest in the same section
+    limbs = [(float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(1.2, 1.45)),
+              float(rng.uniform(0, np.pi))) for _ in range(int(rng.integers(1, 4)))]
     return Anatomy(
         radius=radius,
+        limbs=limbs,
         ellipticity=float(rng.uniform(1.0, 1.12)),
         heart_axis=np.deg2rad(rng.normal(AXIS_MEAN_DEG, AXIS_SD_DEG)),
         ctar=float(np.clip(rng.normal(CTAR_MEAN, CTAR_SD), 0.22, 0.38)),
@@ -105,8 +110,8 @@ def _inside(x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: flo
     return u * u + v * v <= 1.0
 
 
-#: Resolution of the anatomical label raster, mm (finer than the lateral PSF).
-RASTER_MM = 0.25
+#: Resolution of the anatomical label raster, mm (finer than the beam grid's tissue maps).
+RASTER_MM = 0.35
 
 
 def raster(an: Anatomy, res: float = RASTER_MM) -> tuple[np.ndarray, float, float]:
@@ -116,7 +121,11 @@ def raster(an: Anatomy, res: float = RASTER_MM) -> tuple[np.ndarray, float, floa
     """
     R = an.radius
     a_t, b_t = R * np.sqrt(an.ellipticity), R / np.sqrt(an.ellipticity)
-    g = _Raster(1.05 * a_t, res)
+    g = _Raster(1.7 * a_t, res)
+    for angle, dist, tilt in an.limbs:
+        lx, ly = dist * a_t * np.cos(angle), dist * b_t * np.sin(angle)
+        g.ellipse(SOFT, lx, ly, 0.38 * R, 0.22 * R, tilt)
+        g.ellipse(BONE, lx, ly, 0.06 * R, 0.05 * R, tilt)  # humerus/forearm section
     g.ellipse(SOFT, 0, 0, a_t, b_t)
     w = CHEST_WALL * R
     g.ellipse(LUNG, 0, 0, a_t - w, b_t - w)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import shutil
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from . import _synth_cohort as cohort
 from . import _synth_scanner as scanner
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
 #: Lung echogenicity relative to myocardium at maturity 0 and 1, dB.  Fetal lung is
@@ -55,6 +58,8 @@ def lung_texture(maturity: float) -> scanner.LungTexture:
 ZOOM_FILL = (0.6, 0.85)
 #: Amniotic fluid between the uterine wall and the fetal chest, mm.
 FLUID_GAP_MM = (3.0, 30.0)
+#: Thickness of an anterior placenta, mm (20–40 mm in the third trimester).
+PLACENTA_MM = (20.0, 40.0)
 #: Pose jitter between saved frames of one exam, degrees.
 FRAME_ROTATION_SD_DEG = 10.0
 
@@ -88,9 +93,14 @@ def frame(row: pd.Series, image_index: int, seed: int, size: int,
     y0 = max(0.0, zc - width / 2 + rng.normal(0, 0.04 * width))
 
     grid = anat.raster(a)
+    # an anterior placenta (about 40 % of pregnancies) lies under the uterine wall
+    placenta = rng.uniform(*PLACENTA_MM) if patient_rng.uniform() < 0.4 else 0.0
 
     def label_fn(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return anat.sample(grid, *anat.to_fetal(a, x, y, xc, zc))
+        lab = anat.sample(grid, *anat.to_fetal(a, x, y, xc, zc))
+        if placenta:
+            lab[(lab == anat.FLUID) & (y < acq.wall_mm + placenta)] = anat.SOFT
+        return lab
 
     fr = scanner.render(label_fn, lung_texture(maturity), acq, x0=x0, y0=y0, size=size,
                         spacing=spacing, focus_mm=zc + rng.normal(0, 5.0), rng=rng,
@@ -147,22 +157,27 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     Every frame has its own seeded generator, so the output is the same for any
     ``n_jobs`` (patients are rendered in parallel processes, results kept in order).
     """
-    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     table = cohort.make_cohort(patients, seed, null)
     (root / "images").mkdir()
     (root / "masks").mkdir()
     n_jobs = default_jobs() if n_jobs is None else n_jobs
-    # small cohorts are not worth the worker start-up
-    if len(table) * images_per_patient < 40:
+    # small cohorts are not worth the worker start-up; workers are forked because this
+    # module lives in a namespace that exists only in the parent (plugin loader)
+    if len(table) * images_per_patient < 40 or "fork" not in mp.get_all_start_methods():
         n_jobs = 1
-    tasks = (delayed(_render_patient)(root, row, images_per_patient, seed, size)
-             for _, row in table.iterrows())
+    args = [(root, row, images_per_patient, seed, size) for _, row in table.iterrows()]
     rows = []
-    with tqdm(total=len(table) * images_per_patient, desc=f"generating {name}", unit="img",
-              disable=not progress) as bar:
-        for chunk in Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(tqdm(total=len(table) * images_per_patient, unit="img",
+                                       desc=f"generating {name}", disable=not progress))
+        if n_jobs > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(n_jobs, mp.get_context("fork")))
+            chunks = pool.map(_render_patient, *zip(*args, strict=True), chunksize=4)
+        else:
+            chunks = (_render_patient(*a) for a in args)
+        for chunk in chunks:  # in submission order: deterministic manifests
             rows.extend(chunk)
             bar.update(len(chunk))
     public = table[[c for c in table.columns if not c.startswith("_")]]

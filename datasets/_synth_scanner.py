@@ -45,15 +45,19 @@ ECHO = np.array([
     2.5,  # PERICARDIUM
 ], np.float32)
 #: Attenuation, dB/cm/MHz (Goss 1978 / Duck 1990 tables): water ≈ 0.002, blood 0.15,
-#: soft tissue 0.5–0.7, fetal bone, strongly reflecting and absorbing, ≈ 10–20.
-ALPHA = np.array([0.002, 0.7, 0.6, 0.55, 0.15, 0.6, 15.0, 0.6, 0.6], np.float32)
+#: soft tissue 0.5–0.7; bone ≈ 10–20 (adult), lower for thin, partly ossified fetal bone.
+ALPHA = np.array([0.002, 0.7, 0.6, 0.55, 0.15, 0.6, 8.0, 0.6, 0.6], np.float32)
 #: Maternal abdominal wall, depth fraction → echogenicity: skin, fat, fascia, rectus
 #: muscle, fascia, myometrium.
 WALL_LAYERS = ((0.05, 2.5), (0.35, 0.35), (0.40, 3.0), (0.65, 0.8), (0.70, 3.0), (1.0, 0.9))
 #: Extra (bone) attenuation beyond which a sonographer sees the lung as shadowed, dB.
 SHADOW_DB = 6.0
 #: Echo level (dB re. reference tissue) shown as white: specular bone echoes saturate.
-DISPLAY_TOP_DB = 24.0
+DISPLAY_TOP_DB = 30.0
+#: Smoothing (σ, mm) of one step of speckle reduction; about half a speckle cell.
+SRI_AXIAL_MM, SRI_LATERAL_MM = 0.08, 0.35
+#: Spatial extent (σ, mm) over which side lobes and reverberation gather clutter.
+CLUTTER_MM = 6.0
 
 
 @dataclass
@@ -71,6 +75,8 @@ class Acquisition:
     noise_db: float  # electronic noise floor below reference tissue at the skin
     wall_mm: float  # maternal abdominal wall thickness
     gamma: float  # display grey map exponent
+    sri: float  # speckle-reduction strength (scanner post-processing, 0 = off)
+    clutter_db: float  # side-lobe / reverberation haze relative to the surrounding echo
 
 
 def draw_acquisition(rng: np.random.Generator) -> Acquisition:
@@ -87,6 +93,11 @@ def draw_acquisition(rng: np.random.Generator) -> Acquisition:
         noise_db=float(rng.uniform(70.0, 85.0)),
         wall_mm=float(rng.uniform(10.0, 35.0)),  # lean to obese maternal abdomen
         gamma=float(rng.uniform(1.2, 1.6)),  # grey maps darken mid-tones
+        # SRI/CRI were on in 12 of 15 real Voluson frames (realism.md): mostly on
+        sri=float(rng.choice([0.0, 1.0, 2.0], p=[0.2, 0.4, 0.4])),
+        # integrated side-lobe energy limits the contrast of anechoic cysts on clinical
+        # scanners to about −15…−25 dB; reverberation in the abdominal wall adds haze
+        clutter_db=float(rng.uniform(-22.0, -14.0)),
     )
 
 
@@ -138,7 +149,7 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     rp = acq.probe_radius_mm
     half = np.deg2rad(acq.sector_deg) / 2
     grid = (np.arange(size, dtype=np.float32) + 0.5) * spacing
-    px, py = np.meshgrid(x0 + grid, y0 + grid)
+    px, py = (x0 + grid)[None, :], (y0 + grid)[:, None]  # broadcast, no meshgrid
     pr = np.hypot(px, py + rp)
     pth = np.arctan2(px, py + rp)
     depth = y0 + size * spacing  # depth setting: the window's bottom edge
@@ -155,7 +166,7 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     nr = 2 * sfft.next_fast_len(int(np.ceil((r_hi - rp) / dr / 2)) + 2)  # fast FFT sizes
     r = (rp + np.arange(nr) * dr).astype(np.float32)
     th_lo, th_hi = float(pth[inside].min()), float(pth[inside].max())
-    lat_step = max(spacing, fwhm_lat / 2.5)  # lateral sampling need only resolve the beam
+    lat_step = max(spacing, fwhm_lat / 2)  # lateral sampling need only resolve the beam
     dth = lat_step / r_hi
     nt = 2 * sfft.next_fast_len(int(np.ceil((th_hi - th_lo) / dth / 2)) + 2)
     th = (th_lo - dth + np.arange(nt) * dth).astype(np.float32)
@@ -171,13 +182,19 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     layer = np.searchsorted(bounds, by[wall] / acq.wall_mm)
     echo[wall] = np.array([e for _, e in WALL_LAYERS], np.float32)[layer]
     is_lung = lab == an.LUNG
+    if is_lung.any():
+        echo[is_lung] *= np.float32(10 ** (lung.echo_db / 10))
+    # clutter: energy from neighbouring tissue leaking in through side lobes/reverberation
+    haze = ndimage.gaussian_filter(echo, (CLUTTER_MM / dr / 2, CLUTTER_MM / lat_step / 2),
+                                   truncate=2.0)
+    echo += haze * np.float32(10 ** (acq.clutter_db / 10))
     amp = np.sqrt(echo * 0.5)
     if is_lung.any():
         # lung: brightness, structural modulation and gamma-distributed local scatterer
         # number (K-distributed amplitude: few scatterers per cell → spiky speckle)
         field = _structure(rng, lab.shape, (lung.corr_mm / dr / 2, lung.corr_mm / lat_step / 2))
         mod = np.exp(lung.mod_sd * field[is_lung] - lung.mod_sd**2)  # mean power ≈ 1
-        amp[is_lung] *= np.float32(10 ** (lung.echo_db / 20)) * mod
+        amp[is_lung] *= mod
     amp = amp.repeat(2, 0).repeat(2, 1)
     lung_full = is_lung.repeat(2, 0).repeat(2, 1)
     n_lung = int(lung_full.sum())
@@ -219,6 +236,10 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     noise_gain = np.float32(10 ** (-acq.noise_db / 20)) * 10 ** (tgc / 20)
     iq += (noise[0] + 1j * noise[1]) * noise_gain.repeat(2, 0).astype(np.float32)
     db = 20 * np.log10(np.abs(iq) + 1e-9) + acq.gain_db
+    if acq.sri > 0:
+        # speckle reduction acts on the log image over about one speckle
+        ndimage.gaussian_filter(db, (acq.sri * SRI_AXIAL_MM / dr, acq.sri * SRI_LATERAL_MM
+                                     / lat_step), output=db, truncate=2.5)
 
     # display: the top of the range sits where strong specular echoes saturate
     v = np.clip((db - (DISPLAY_TOP_DB - acq.dynamic_range_db)) / acq.dynamic_range_db, 0, 1)
@@ -226,11 +247,12 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
 
     # scan conversion (bilinear for the image, nearest for labels and mask)
     ir, it = (pr - r[0]) / dr, (pth - th[0]) / dth
-    img = ndimage.map_coordinates(grey.astype(np.float32), np.stack([ir, it]), order=1)
+    img = ndimage.map_coordinates(grey.astype(np.float32, copy=False), np.stack([ir, it]),
+                                  order=1)
     img[~inside] = 0
     jr = np.clip(np.rint(ir / 2 - 0.25).astype(np.int32), 0, lab.shape[0] - 1)
     jt = np.clip(np.rint(it / 2 - 0.25).astype(np.int32), 0, lab.shape[1] - 1)
-    mask = is_lung[jr, jt] & (bone_excess[jr, jt] < SHADOW_DB) & inside
+    mask = (is_lung & (bone_excess < SHADOW_DB))[jr, jt] & inside
     labels = None
     if keep_labels:
         labels = lab[jr, jt]

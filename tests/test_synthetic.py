@@ -162,7 +162,8 @@ def test_mask_is_the_unshadowed_lung() -> None:
 
 
 def test_mask_aligns_with_the_lung_in_the_pixels(monkeypatch) -> None:
-    """Brighten only the lung: the pixels that change must be where the mask is."""
+    """Brighten only the lung by 12 dB: the pixels that change a lot must be where the
+    mask is (side-lobe haze lets the surroundings brighten a little, hence a threshold)."""
     gen = _private("_synth_generate")
     row = _private("_synth_cohort").make_cohort(6, seed=0, null=False).iloc[4]
     base, _ = gen.frame(row, 0, 0, 256)
@@ -175,7 +176,7 @@ def test_mask_aligns_with_the_lung_in_the_pixels(monkeypatch) -> None:
 
     monkeypatch.setattr(gen, "lung_texture", brighter)
     bright, _ = gen.frame(row, 0, 0, 256)
-    changed = bright.image.astype(int) - base.image.astype(int) > 3
+    changed = bright.image.astype(int) - base.image.astype(int) > 20
     assert changed[base.mask].mean() > 0.8  # the traced lung got brighter ...
     from scipy import ndimage
 
