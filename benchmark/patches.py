@@ -137,6 +137,24 @@ def valid_centres(record: ImageRecord, kind: Kind, spec: PatchSpec) -> np.ndarra
     return np.stack([rows, cols], axis=1).astype(float) + _top_left_to_centre(w)
 
 
+def best_lung_centres(record: ImageRecord, n: int, spec: PatchSpec | None = None) -> np.ndarray:
+    """Fallback for an image whose lung holds no whole patch: the ``n`` windows with the
+    highest lung coverage (ties → first in raster order).  Empty without a mask or when
+    the image is smaller than a patch; callers must say they used it."""
+    spec = spec or PatchSpec()
+    if record.mask is None:
+        return np.empty((0, 2))
+    w = spec.window_px(record.spacing_mm)
+    if w > min(record.pixels.shape):
+        return np.empty((0, 2))
+    cover = _box_sums(record.mask.astype(np.uint8), w).ravel()
+    top = np.argsort(-cover, kind="stable")[: int(n)]
+    top = top[cover[top] > 0]
+    rows, cols = np.unravel_index(top, (record.pixels.shape[0] - w + 1,
+                                        record.pixels.shape[1] - w + 1))
+    return np.stack([rows, cols], axis=1).astype(float) + _top_left_to_centre(w)
+
+
 def sliding_centres(
     shape: tuple[int, int], spacing_mm: float, stride_mm: float, spec: PatchSpec | None = None
 ) -> np.ndarray:

@@ -1,0 +1,402 @@
+"""The two-stage transfer protocol as a :class:`BaseMethod`, shared by the U-Net and timm.
+
+Protocol (``docs/paper.md``; details and choices in ``docs/nets.md``)
+----------------------------------------------------------------------
+1. One cached patch set of the training images (:func:`benchmark.patches.build_patch_set`):
+   ``lung_per_image`` lung and ``nonlung_per_image`` non-lung 32 mm patches per image.
+2. **Stage 1** (transfer variants only): lung (target 1) vs non-lung (target 0), balanced
+   50/50 by randomly dropping the surplus class; MSE on the sigmoid output.
+3. **Stage 2**: the lung patches only, target = (GA − 20) / 24, i.e. GA normalised to 0–1
+   over 20–44 weeks (the suite's valid GA range, so every real GA maps inside [0, 1]).
+   The transfer variant starts from the stage-1 weights ("transfer is done simply by
+   swapping the training data"); the scratch variant starts from a fresh initialisation
+   and gets the same stage-2 epoch cap and stopping rule, i.e. the same step budget.
+4. Each stage stops early on a patient-level validation split of the training patients
+   (``benchmark.nets.training``); per-epoch losses → ``training_curves_``.
+
+Prediction: each test image gives ``test_lung_per_image`` lung patches from its traced
+mask; image GA = mean of its patch predictions, patient GA = mean over all the patient's
+lung patches (:meth:`predict_patients`).  An image whose lung holds no whole patch uses
+the windows with the highest lung coverage instead; an image smaller than a patch gets
+the training mean.  Both are counted in ``artifacts_["patch_fallbacks.csv"]``.
+
+Segmentation (:meth:`segment`, transfer variants): sliding patch classification with the
+*stage-1* weights (kept aside before stage 2 retargets the net): patches every
+``seg_stride_mm`` over the image, each patch's lung score assigned to its centre,
+bilinearly interpolated to every pixel (nearest score beyond the outermost centres).
+The engine thresholds at 0.5 and scores DSC.  Scratch variants never learn lung vs
+non-lung, so they have no ``segment``.
+
+Profiles (same code path, only sizes differ)
+--------------------------------------------
+``paper``: the paper's hyper-parameters (Adam lr 1e-5, batch 16), 64 px patches (0.5 mm/px),
+U-Net width 64, ~25+25 patches per image (the paper: 16,268 stage-1 patches from 166 women,
+two images each here), up to 200 epochs per stage, patience 10.  Intended for a GPU.
+
+``light`` (default): sized so both U-Nets train in about two minutes on a 2-core CPU on the
+default synthetic cohort: 32 px patches (1 mm/px: coarser than the speckle, see
+``benchmark.patches``), width 8, 6 lung + 6 non-lung patches per image, caps of 4 (stage 1)
+and 6 (stage 2) epochs, patience 2.  **Its learning rate is 1e-3, not the paper's 1e-5**:
+with a few hundred CPU steps Adam at 1e-5 barely moves the weights (we checked: the
+stage-2 output stays at the initial constant), so the light profile would measure nothing.
+The ``paper`` profile keeps 1e-5, and ``lr`` is a parameter of every variant.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from benchmark.base import BaseMethod
+from benchmark.patches import (
+    PatchSpec,
+    best_lung_centres,
+    build_patch_set,
+    extract_patches,
+    sliding_centres,
+)
+
+#: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
+GA_MIN, GA_MAX = 20.0, 44.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    grid: int
+    width: int
+    lr: float
+    batch_size: int
+    lung_per_image: int
+    nonlung_per_image: int
+    test_lung_per_image: int
+    max_epochs_stage1: int
+    max_epochs_stage2: int
+    patience: int
+    val_fraction: float
+    seg_stride_mm: float
+    dropout: float = 0.1
+    size_mm: float = 32.0
+
+
+PROFILES: dict[str, Profile] = {
+    "light": Profile(grid=16, width=8, lr=1e-3, batch_size=16, lung_per_image=6,
+                     nonlung_per_image=6, test_lung_per_image=8, max_epochs_stage1=4,
+                     max_epochs_stage2=6, patience=2, val_fraction=0.2, seg_stride_mm=4.0,
+                     size_mm=8.0),
+    "paper": Profile(grid=64, width=64, lr=1e-5, batch_size=16, lung_per_image=25,
+                     nonlung_per_image=25, test_lung_per_image=25, max_epochs_stage1=200,
+                     max_epochs_stage2=200, patience=10, val_fraction=0.2, seg_stride_mm=2.0),
+}
+
+
+def ga_to_target(ga: np.ndarray) -> np.ndarray:
+    return (np.asarray(ga, dtype=float) - GA_MIN) / (GA_MAX - GA_MIN)
+
+
+def target_to_ga(y: np.ndarray) -> np.ndarray:
+    return GA_MIN + np.asarray(y, dtype=float) * (GA_MAX - GA_MIN)
+
+
+class TwoStageNet(BaseMethod):
+    """Base of ``unet-*`` and ``timm-*``: subclasses set ``transfer`` and ``build_model``."""
+
+    requirements: ClassVar[tuple[str, ...]] = ("torch",)
+    uses_images: ClassVar[bool] = True
+    #: True: stage 1 then stage 2 from stage-1 weights; False: stage 2 only (the control)
+    transfer: ClassVar[bool] = True
+    parameters: ClassVar[dict[str, list[Any]]] = {
+        "profile": ["light"],  # select the faithful one with unet-transfer[profile=paper]
+        "lr": [None],  # None = the profile's
+        "max_epochs": [None],  # cap of each stage; None = the profile's
+        "grid": [None],  # patch pixels per side (multiple of 16); None = the profile's
+        "patch_mm": [None],  # physical patch side; None = the profile's (paper 32, light 8)
+    }
+
+    # -- to implement ----------------------------------------------------------------------
+    def build_model(self, profile: Profile):
+        """A torch module mapping (N, 1, g, g) float grey levels 0–255 to (N,) in [0, 1]."""
+        raise NotImplementedError
+
+    def describe_model(self) -> dict[str, Any]:
+        return {}
+
+    # -- configuration ---------------------------------------------------------------------
+    def resolved_profile(self) -> Profile:
+        if self.profile not in PROFILES:
+            raise ValueError(f"{self.name}: profile must be one of {list(PROFILES)}, "
+                             f"got {self.profile!r}")
+        prof = PROFILES[self.profile]
+        changes: dict[str, Any] = {}
+        if self.lr is not None:
+            changes["lr"] = float(self.lr)
+        if self.max_epochs is not None:
+            changes["max_epochs_stage1"] = changes["max_epochs_stage2"] = int(self.max_epochs)
+        if self.grid is not None:
+            changes["grid"] = int(self.grid)
+        if self.patch_mm is not None:
+            changes["size_mm"] = float(self.patch_mm)
+        for key in ("width",):  # subclass parameters that override a profile field
+            if getattr(self, key, None) is not None:
+                changes[key] = int(getattr(self, key))
+        return replace(prof, **changes)
+
+    def patch_spec(self, prof: Profile) -> PatchSpec:
+        return PatchSpec(size_mm=prof.size_mm, grid=prof.grid)
+
+    # -- fit ---------------------------------------------------------------------------------
+    def fit(self, train) -> TwoStageNet:
+        from benchmark.nets import runtime
+        from benchmark.nets.training import StageConfig, patient_split, train_stage
+
+        prof = self.resolved_profile()
+        spec = self.patch_spec(prof)
+        seed = int(self.random_state)
+        self.device_ = runtime.resolve_device(self.device)
+        self.profile_ = prof
+        self.ga_mean_ = float(train.patients["ga_weeks"].mean())
+        patches = build_patch_set(train, spec, prof.lung_per_image, prof.nonlung_per_image,
+                                  seed=seed)
+        index = patches.index
+        rng = np.random.default_rng([seed, 17])
+        val_patients = set(patient_split(index["patient_id"].to_numpy(), prof.val_fraction,
+                                         rng))
+        is_val = index["patient_id"].isin(val_patients).to_numpy()
+        ga = train.ga_by_image.reindex(index["image_id"]).to_numpy(dtype=float)
+        lung = index["label"].to_numpy() == 1
+        stage1 = self._balanced(lung, rng) if self.transfer else np.zeros(len(index), bool)
+        self.n_patches_ = {"stage1": int(stage1.sum()), "stage2": int(lung.sum())}
+        if lung.sum() == 0:
+            raise ValueError(
+                f"no training image has a lung region that holds a whole {spec.size_mm:g} mm "
+                f"patch ({len(patches.skipped)} images skipped, e.g. "
+                f"{patches.skipped[0] if patches.skipped else 'none'})"
+            )
+        self.skipped_train_ = list(patches.skipped)
+        x_all = np.asarray(patches.patches)  # a few MB at the light sizes
+
+        with runtime.deterministic(seed, self.device_):
+            import torch
+
+            model = self.build_model(prof).to(self.device_)
+            self.init_state_ = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            cfg1 = StageConfig(prof.lr, prof.batch_size, prof.max_epochs_stage1, prof.patience)
+            cfg2 = StageConfig(prof.lr, prof.batch_size, prof.max_epochs_stage2, prof.patience)
+            self.flops_per_step_ = self._count_flops(model, prof, torch)
+            results = []
+            self.stage1_state_ = None
+            if self.transfer:
+                tr, va = stage1 & ~is_val, stage1 & is_val
+                y1 = lung.astype(np.float32)
+                results.append(train_stage(model, x_all[tr], y1[tr], x_all[va], y1[va], cfg1,
+                                           rng, self.device_, "stage1"))
+                self.stage1_state_ = {k: v.detach().cpu().clone()
+                                      for k, v in model.state_dict().items()}
+            y2 = ga_to_target(ga).astype(np.float32)
+            tr, va = lung & ~is_val, lung & is_val
+            results.append(train_stage(model, x_all[tr], y2[tr], x_all[va], y2[va], cfg2, rng,
+                                       self.device_, "stage2"))
+            self.model_ = model.eval()
+            peak = runtime.matmul_peak(self.device_)
+            threads = torch.get_num_threads()
+        self.training_curves_ = pd.DataFrame(
+            [row for r in results for row in r.history],
+            columns=["stage", "epoch", "train_loss", "val_loss"],
+        )
+        seconds = sum(r.seconds for r in results)
+        steps = sum(r.steps for r in results)
+        achieved = self.flops_per_step_ * steps / seconds if seconds else float("nan")
+        self.cost_ = {
+            "device": self.device_,
+            "threads": threads,
+            "train_patches_per_s": round(sum(r.patches_seen for r in results) / seconds, 1)
+            if seconds else None,
+            "train_steps": steps,
+            "train_seconds": round(seconds, 2),
+            "flops_per_step": self.flops_per_step_,
+            "train_flops_per_s": achieved,
+            "matmul_peak_flops_per_s": peak,
+            "fraction_of_matmul_peak": round(achieved / peak, 4),
+            "n_stage1_patches": self.n_patches_["stage1"],
+            "n_stage2_patches": self.n_patches_["stage2"],
+            "val_patients": len(val_patients),
+            "epochs": {r.history[0]["stage"]: len(r.history) for r in results if r.history},
+            "best_epoch": {r.history[0]["stage"]: r.best_epoch for r in results if r.history},
+            "train_images_skipped": len(patches.skipped),
+            **self.describe_model(),
+        }
+        return self
+
+    @staticmethod
+    def _balanced(lung: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Stage-1 rows: all of the rarer class and as many, drawn at random, of the other."""
+        pos, neg = np.flatnonzero(lung), np.flatnonzero(~lung)
+        k = min(len(pos), len(neg))
+        keep = np.zeros(len(lung), bool)
+        keep[np.sort(rng.choice(pos, k, replace=False))] = True
+        keep[np.sort(rng.choice(neg, k, replace=False))] = True
+        return keep
+
+    def _count_flops(self, model, prof: Profile, torch) -> int:
+        # a throw-away copy: counting must not touch the weights or the RNG stream
+        import copy
+
+        from benchmark.nets.runtime import step_flops
+
+        state = torch.random.get_rng_state()
+        probe = copy.deepcopy(model).train()
+        x = torch.zeros(prof.batch_size, 1, prof.grid, prof.grid, device=self.device_)
+        y = torch.zeros(prof.batch_size, device=self.device_)
+
+        def step() -> None:
+            torch.nn.functional.mse_loss(probe(x), y).backward()
+
+        flops = step_flops(step)
+        torch.random.set_rng_state(state)
+        return flops
+
+    # -- predict ---------------------------------------------------------------------------
+    def _image_patches(self, view) -> tuple[np.ndarray, pd.DataFrame]:
+        """Lung patches of every image of ``view``, with the fallbacks documented above."""
+        prof, spec = self.profile_, self.patch_spec(self.profile_)
+        ps = build_patch_set(view, spec, prof.test_lung_per_image, 0,
+                             seed=int(self.random_state) + 1)
+        parts = [np.asarray(ps.patches)]
+        index = [ps.index[["image_id"]].assign(source="lung")]
+        for image_id, _reason in ps.skipped:
+            record = view.load_image(image_id)
+            centres = best_lung_centres(record, prof.test_lung_per_image, spec)
+            if len(centres):
+                parts.append(extract_patches(record.pixels, record.spacing_mm, centres, spec))
+                index.append(pd.DataFrame({"image_id": image_id,
+                                           "source": "best_coverage"}, index=range(len(centres))))
+        return np.concatenate(parts), pd.concat(index, ignore_index=True)
+
+    def _patch_predictions(self, view) -> pd.DataFrame:
+        from benchmark.nets.runtime import deterministic
+        from benchmark.nets.training import predict_scores
+
+        patches, index = self._image_patches(view)
+        t0 = time.perf_counter()
+        with deterministic(int(self.random_state), self.device_):
+            scores = predict_scores(self.model_, patches, self.device_)
+        if len(patches):
+            self.cost_["infer_patches_per_s"] = round(len(patches) /
+                                                      (time.perf_counter() - t0), 1)
+        index["ga_pred"] = target_to_ga(scores)
+        index["patient_id"] = view.images.loc[index["image_id"], "patient_id"].to_numpy()
+        return index
+
+    def predict(self, test) -> pd.Series:
+        per_patch = self._patch_predictions(test)
+        self.patch_predictions_ = per_patch
+        image = per_patch.groupby("image_id")["ga_pred"].mean()
+        missing = test.images.index.difference(image.index)
+        fallbacks = per_patch.groupby("image_id")["source"].first()
+        report = pd.DataFrame({"image_id": test.images.index})
+        report["patches"] = report["image_id"].map(per_patch.groupby("image_id").size())
+        report["patches"] = report["patches"].fillna(0).astype(int)
+        report["source"] = report["image_id"].map(fallbacks).fillna("training_mean")
+        self.artifacts_ = {"patch_fallbacks.csv": report[report["source"] != "lung"]}
+        image = pd.concat([image, pd.Series(self.ga_mean_, index=missing)])
+        return image.reindex(test.images.index).astype(float)
+
+    def predict_patients(self, test, image_pred: pd.Series) -> pd.Series:
+        """Patient GA = mean over all of the patient's lung patches (the paper's rule)."""
+        per_patch = getattr(self, "patch_predictions_", None)
+        if per_patch is None or per_patch.empty:
+            return super().predict_patients(test, image_pred)
+        patient = per_patch.groupby("patient_id")["ga_pred"].mean()
+        fallback = super().predict_patients(test, image_pred)
+        return patient.reindex(test.patients.index).fillna(fallback)
+
+    # -- segmentation (transfer variants) --------------------------------------------------
+    def segment(self, record) -> np.ndarray:
+        """The engine's DSC hook; scratch variants set ``segment = None`` (no lung head)."""
+        return self.lung_map(record)
+
+    def lung_map(self, record) -> np.ndarray:
+        """Lung probability per pixel from sliding stage-1 patch classification."""
+        from scipy import ndimage
+
+        from benchmark.nets.runtime import deterministic
+        from benchmark.nets.training import predict_scores
+
+        if self.stage1_state_ is None:
+            raise RuntimeError(f"{self.name} has no stage-1 (lung) weights to segment with")
+        prof, spec = self.profile_, self.patch_spec(self.profile_)
+        h, w = record.pixels.shape
+        centres = sliding_centres((h, w), record.spacing_mm, prof.seg_stride_mm, spec)
+        if len(centres) == 0:
+            return np.zeros((h, w), np.float32)
+        net = self._stage1_model()
+        with deterministic(int(self.random_state), self.device_):
+            scores = predict_scores(net, extract_patches(record.pixels, record.spacing_mm,
+                                                         centres, spec), self.device_)
+        rows, cols = np.unique(centres[:, 0]), np.unique(centres[:, 1])
+        grid = scores.reshape(len(rows), len(cols)).astype(np.float32)
+        step_r = rows[1] - rows[0] if len(rows) > 1 else 1.0
+        step_c = cols[1] - cols[0] if len(cols) > 1 else 1.0
+        fr = (np.arange(h) - rows[0]) / step_r
+        fc = (np.arange(w) - cols[0]) / step_c
+        rr, cc = np.meshgrid(fr, fc, indexing="ij")
+        return ndimage.map_coordinates(grid, [rr, cc], order=1, mode="nearest")
+
+    def _stage1_model(self):
+        cached = getattr(self, "_stage1_net", None)
+        if cached is None:
+            cached = self.build_model(self.profile_).to(self.device_)
+            cached.load_state_dict(self.stage1_state_)
+            self._stage1_net = cached.eval()
+        return cached
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """``model.pt`` (stage-2 state_dict), ``stage1.pt`` if any, ``config.json``."""
+        import torch
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        torch.save({k: v.cpu() for k, v in self.model_.state_dict().items()},
+                   path / "model.pt")
+        if self.stage1_state_ is not None:
+            torch.save(self.stage1_state_, path / "stage1.pt")
+        config = {
+            "method": self.name, "params": self.get_params(), "profile": asdict(self.profile_),
+            "ga_range": [GA_MIN, GA_MAX], "ga_mean": self.ga_mean_,
+            "random_state": int(self.random_state),
+        }
+        (path / "config.json").write_text(json.dumps(config, indent=1, default=str))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> TwoStageNet:
+        """A fitted method from :meth:`save`'s folder (weights loaded with weights_only)."""
+        import torch
+
+        from benchmark.nets.runtime import resolve_device
+
+        path = Path(path)
+        config = json.loads((path / "config.json").read_text())
+        if config["method"] != cls.name:
+            raise ValueError(f"{path}: saved by {config['method']!r}, not {cls.name!r}")
+        method = cls(**config["params"])
+        method.random_state = config["random_state"]
+        method.device = device
+        method.device_ = resolve_device(device)
+        method.profile_ = Profile(**config["profile"])
+        method.ga_mean_ = float(config["ga_mean"])
+        method.cost_ = {}
+        model = method.build_model(method.profile_)
+        model.load_state_dict(torch.load(path / "model.pt", weights_only=True,
+                                         map_location=method.device_))
+        method.model_ = model.to(method.device_).eval()
+        stage1 = path / "stage1.pt"
+        method.stage1_state_ = (torch.load(stage1, weights_only=True,
+                                           map_location=method.device_)
+                                if stage1.is_file() else None)
+        return method

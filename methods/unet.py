@@ -1,0 +1,51 @@
+"""The paper's two-stage transfer U-Net and its no-transfer control.
+
+- ``unet-transfer``: stage 1 (lung vs non-lung 32 mm patches) then stage 2 (normalised GA
+  on lung patches) starting from the stage-1 weights; lung maps for DSC from the stage-1
+  weights by sliding patch classification.
+- ``unet-scratch``: the same net trained on stage 2 only, with the same stage-2 budget.
+
+Network: ``benchmark.nets.unet`` (our reading of the paper, in its docstring); protocol
+and profiles: ``benchmark.nets.method``; choices and measurements: ``docs/nets.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from benchmark import register_method
+from benchmark.nets.method import TwoStageNet
+
+
+class _UNet(TwoStageNet):
+    parameters: ClassVar[dict[str, list[Any]]] = {
+        **TwoStageNet.parameters,
+        "width": [None],  # filters of the first block; None = the profile's (8 light, 64 paper)
+    }
+
+    def build_model(self, profile):
+        from benchmark.nets.unet import ResidualUNet
+
+        return ResidualUNet(width=profile.width, dropout=profile.dropout)
+
+    def describe_model(self) -> dict[str, Any]:
+        from benchmark.nets.unet import count_layers
+
+        model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)
+        return {"layers": count_layers(model), "width": self.profile_.width,
+                "parameters": int(sum(p.numel() for p in model.parameters()))}
+
+
+@register_method
+class UNetTransfer(_UNet):
+    name = "unet-transfer"
+    summary = "the paper's 39-layer residual U-Net, stage 1 lung/non-lung → stage 2 GA"
+    transfer = True
+
+
+@register_method
+class UNetScratch(_UNet):
+    name = "unet-scratch"
+    summary = "the same U-Net trained on stage 2 only (the paper's no-transfer control)"
+    transfer = False
+    segment = None  # no lung head: no lung maps, no DSC
