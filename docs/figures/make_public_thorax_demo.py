@@ -70,7 +70,7 @@ def main() -> None:
         own = with_own_lung_maps(method, view)
         own_view = own[0]
         table = predict_images(method, view, saved.label, own).set_index("image_id")
-        fig, axes = plt.subplots(4, 5, figsize=(17, 11))
+        fig, axes = plt.subplots(4, 5, figsize=(17, 12.5))
         for ax, image_id in zip(axes.ravel(), view.images.index, strict=True):
             record = own_view.load_image(image_id)
             ax.imshow(record.pixels, cmap="gray", vmin=0, vmax=255)
@@ -82,7 +82,7 @@ def main() -> None:
             ax.axis("off")
         fig.suptitle(
             "DEMONSTRATION, NOT A RESULT — 20 public FETAL_PLANES_DB screen grabs (CC BY 4.0) "
-            f"with the lung map (orange) of {saved.label} trained on the SYNTHETIC cohort.\n"
+            f"with the lung map (yellow) of {saved.label} trained on the SYNTHETIC cohort.\n"
             "GA values are INVENTED (the images have none); spacing read by hand from the "
             "on-screen scale; no traced lungs exist, so no DSC.", fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
