@@ -14,7 +14,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None, level: str 
 
     run_dir = Path(run_dir)
     if out is not None and Path(out).resolve() != run_dir.resolve():
-        result = export(run_dir, out, level, reference)
+        result = export(run_dir, out, level, reference, figures)
     else:
         result = build(run_dir, None, level, reference, figures)
     text = (result.out / "tables" / "results.md").read_text(encoding="utf-8")

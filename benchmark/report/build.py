@@ -42,6 +42,8 @@ def write_tables(tables: list[Table], out: Path, data: RunData | None = None) ->
     tables/results.{md,csv} that the terminal shows."""
     folder = out / "tables"
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in [*folder.glob("*.md"), *folder.glob("*.csv"), *folder.glob("*.tex")]:
+        stale.unlink()  # a table that can no longer be built must not linger
     if data is not None:
         from benchmark.summary import summary_frame, terminal_summary
 
@@ -90,7 +92,7 @@ def _portable_run_json(run: dict) -> dict:
 
 
 def export(run_dir: str | Path, out: str | Path, level: str = "patient",
-           reference: str = DEFAULT_REFERENCE) -> ReportResult:
+           reference: str = DEFAULT_REFERENCE, figures: bool = True) -> ReportResult:
     """Copy a run's small inputs into ``out`` and rebuild everything there.
 
     Tables are built from the exported copy (so CI can regenerate them bit for bit);
@@ -111,7 +113,7 @@ def export(run_dir: str | Path, out: str | Path, level: str = "patient",
             (out / name).unlink(missing_ok=True)
     atomic_write_text(out / "run.json",
                       json.dumps(_portable_run_json(data.run), indent=2, sort_keys=True) + "\n")
-    return build(out, out, level, reference, figure_source=data)
+    return build(out, out, level, reference, figures, figure_source=data)
 
 
 def check_results(results: str | Path, level: str = "patient",

@@ -48,6 +48,15 @@ class RunData:
     lung_maps: dict[str, list[Path]] = field(default_factory=dict)  # label -> PNG files
     table1_patients: pd.DataFrame | None = None
     skips: list[str] = field(default_factory=list)  # what could not be built, and why
+    _pooled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def pooled_metrics(self, level: str = "patient") -> pd.DataFrame:
+        """Seed-pooled agreement per method × group (with bootstrap CIs), computed once."""
+        if level not in self._pooled:
+            from benchmark.stats import pooled_metrics
+
+            self._pooled[level] = pooled_metrics(self.predictions, level)
+        return self._pooled[level]
 
     @property
     def group_labels(self) -> list[str]:

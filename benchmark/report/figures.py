@@ -208,7 +208,7 @@ def cost_vs_accuracy(data: RunData, out: Path) -> str | None:
         return None
     plt = _plt()
     fit = done.groupby("label")["fit_seconds"].mean()
-    pooled = stats.pooled_metrics(data.predictions, "patient", bootstrap=False)
+    pooled = data.pooled_metrics("patient")
     mae = pooled[pooled["group"] == "all"].set_index("method")["mae"]
     labels = [m for m in data.labels if m in fit.index]
     colors = _colors(data.labels)

@@ -35,7 +35,7 @@ def _split_text(data: RunData) -> str:
 
 
 def metrics_table(data: RunData, level: str) -> Table:
-    pooled = stats.pooled_metrics(data.predictions, level)
+    pooled = data.pooled_metrics(level)
     pooled = pooled.sort_values(["method", "group"], key=_group_key, kind="stable")
     display = pd.DataFrame({
         "method": pooled["method"], "group": pooled["group"], "n": pooled["n_rows"],
@@ -105,7 +105,7 @@ def table2(data: RunData, level: str, reference: str, unpaired: bool = False) ->
 
 
 def correlation_table(data: RunData, level: str) -> Table:
-    pooled = stats.pooled_metrics(data.predictions, level)
+    pooled = data.pooled_metrics(level)
     groups = ["all", *data.group_labels]
     wide = {"method": sorted(pooled["method"].unique())}
     for g in groups:
@@ -172,7 +172,7 @@ def cost_table(data: RunData) -> Table | None:
     done = cells[cells["status"] == "done"]
     if done.empty:
         return None
-    pooled = stats.pooled_metrics(data.predictions, "patient", bootstrap=False)
+    pooled = data.pooled_metrics("patient")
     mae = pooled[pooled["group"] == "all"].set_index("method")["mae"]
     grouped = done.groupby("label", sort=True)
     frame = pd.DataFrame({

@@ -26,6 +26,8 @@ def williams_t(r12: float, r13: float, r23: float, n: int) -> tuple[float, float
     det = 1 - r12**2 - r13**2 - r23**2 + 2 * r12 * r13 * r23
     rbar = (r12 + r13) / 2
     denom = 2 * (n - 1) / (n - 3) * det + rbar**2 * (1 - r23) ** 3
+    if not denom > 1e-12:  # the two estimates are linear in each other: nothing to test
+        return float("nan"), float("nan")
     t = (r12 - r13) * np.sqrt((n - 1) * (1 + r23) / denom)
     p = 2 * stats.t.sf(abs(t), n - 3)
     return float(t), float(p)

@@ -1,0 +1,198 @@
+"""Report machinery on real run folders made by the runner on a small tabular cohort."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import write_tabular_cohort
+
+from benchmark import BaseMethod, registry
+from benchmark.cli import main as cli_main
+from benchmark.report import build, check_results, load_run
+from benchmark.report.figures import segmentation_overlays
+from benchmark.runner import RunConfig, run
+
+LEVEL_TABLES = ("metrics_patient", "table2_patient", "table2_patient_unpaired",
+                "correlation_patient", "transfer_patient", "metrics_across_splits_patient")
+
+
+class _ImageMeanRegressor(BaseMethod):
+    """A real (weak) image method: GA from mean lung intensity by gradient descent.
+
+    It segments (bright pixels) and records two-stage training curves, so the report's
+    DSC table, overlay and training-curve figures have something true to draw.
+    """
+
+    name = "demo-seg"
+    epochs = 4
+
+    def _feature(self, view) -> pd.Series:
+        return pd.Series({r.image_id: float(r.pixels[r.mask].mean()) / 255 if r.mask is not None
+                          else float(r.pixels.mean()) / 255 for r in view.iter_images()})
+
+    def fit(self, train) -> _ImageMeanRegressor:
+        x = self._feature(train).to_numpy()
+        y = train.ga_by_image.loc[self._feature(train).index].to_numpy()
+        self.mu_, self.sd_ = x.mean(), x.std() or 1.0
+        z = (x - self.mu_) / self.sd_
+        self.w_, self.b_ = 0.0, float(y.mean()) if self.name.endswith("scratch") else 30.0
+        rows = []
+        for stage in ("1", "2"):
+            for epoch in range(1, self.epochs + 1):
+                resid = self.w_ * z + self.b_ - y
+                self.w_ -= 0.3 * float((resid * z).mean())
+                self.b_ -= 0.3 * float(resid.mean())
+                rows.append({"stage": stage, "epoch": epoch,
+                             "train_loss": float((resid**2).mean()), "val_loss": np.nan})
+        self.training_curves_ = pd.DataFrame(rows)
+        return self
+
+    def predict(self, test) -> pd.Series:
+        x = self._feature(test)
+        return (self.w_ * (x - self.mu_) / self.sd_ + self.b_).astype(float)
+
+    def segment(self, record) -> np.ndarray:
+        return (record.pixels > 100).astype(np.float32)
+
+
+class _Scratch(_ImageMeanRegressor):
+    name = "demo-seg-scratch"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    for cls in (_ImageMeanRegressor, _Scratch):
+        registry.register_method(cls)
+    root = tmp_path_factory.mktemp("report")
+    cohort = write_tabular_cohort(root / "cohort", n=36, seed=3, size=32)
+    try:
+        result = run(RunConfig(
+            dataset=str(cohort), split="paper", run_dir=str(root / "run"),
+            methods=["biometry-hadlock", "biometry-intergrowth", "dummy-mean", "demo-seg",
+                     "demo-seg-scratch"],
+        ))
+    finally:
+        for cls in (_ImageMeanRegressor, _Scratch):
+            registry._METHODS.pop(cls.name, None)
+    assert result.n_failed == 0
+    build(result.run_dir)
+    return result.run_dir
+
+
+def test_every_table_in_three_formats_with_level_in_caption(run_dir):
+    tables = run_dir / "tables"
+    for name in ("table1", "dsc", "costs", "paper_check", *LEVEL_TABLES):
+        for suffix in ("md", "csv", "tex"):
+            assert (tables / f"{name}.{suffix}").is_file(), f"{name}.{suffix}"
+    for name in LEVEL_TABLES:
+        assert "Patient level" in (tables / f"{name}.md").read_text().splitlines()[0]
+        assert r"\begin{tabular}" in (tables / f"{name}.tex").read_text()
+    assert "Image level" in (tables / "dsc.md").read_text()
+
+
+def test_tables_are_computed_from_predictions(run_dir):
+    preds = pd.read_csv(run_dir / "predictions.csv", dtype={"patient_id": str})
+    pat = preds[preds["level"] == "patient"]
+    metrics = pd.read_csv(run_dir / "tables" / "metrics_patient.csv")
+    for label, sub in pat.groupby("label"):
+        row = metrics[(metrics["method"] == label) & (metrics["group"] == "all")].iloc[0]
+        assert row["n_rows"] == sub["patient_id"].nunique()
+        assert row["mae"] == pytest.approx((sub["ga_pred"] - sub["ga_true"]).abs().mean(),
+                                           rel=1e-5)
+    t2 = pd.read_csv(run_dir / "tables" / "table2_patient.csv")
+    assert set(t2["method"]) == set(pat["label"])
+    transfer = pd.read_csv(run_dir / "tables" / "transfer_patient.csv")
+    assert set(zip(transfer["method_a"], transfer["method_b"])) == {("demo-seg",
+                                                                     "demo-seg-scratch")}
+    dsc = pd.read_csv(run_dir / "tables" / "dsc.csv")
+    assert set(dsc["method"]) == {"demo-seg", "demo-seg-scratch"}
+    assert dsc["dsc_mean"].between(0, 100).all()
+
+
+def test_figures_png_and_svg_with_unique_names(run_dir):
+    figures = run_dir / "figures"
+    stems = {p.stem for p in figures.glob("*.png")}
+    assert stems == {p.stem for p in figures.glob("*.svg")}
+    assert {"fig_pred_vs_true_patient", "fig_bland_altman_patient", "fig_error_boxes_patient",
+            "fig_training_curves", "fig_segmentation_overlays",
+            "fig_cost_vs_accuracy"} <= stems
+
+
+def test_html_is_self_contained_and_explains_itself(run_dir):
+    html = (run_dir / "report.html").read_text()
+    assert "<script" not in html.lower()
+    assert "src='http" not in html and 'src="http' not in html and "@import" not in html
+    assert html.count("data:image/png;base64,") >= 6
+    assert "How to read this report" in html and "Provenance" in html
+    run_json = json.loads((run_dir / "run.json").read_text())
+    assert run_json["git_commit"] in html
+    assert "Table 2" in html and "Table 1" in html
+
+
+def test_rebuild_is_byte_identical(run_dir):
+    before = {p.name: p.read_bytes() for p in (run_dir / "tables").iterdir()}
+    shutil.rmtree(run_dir / "tables")
+    build(run_dir, figures=False)
+    after = {p.name: p.read_bytes() for p in (run_dir / "tables").iterdir()}
+    assert after == before
+
+
+def test_image_level_tables(run_dir, tmp_path):
+    build(run_dir, tmp_path, level="image", figures=False)
+    metrics = pd.read_csv(tmp_path / "tables" / "metrics_image.csv")
+    preds = pd.read_csv(run_dir / "predictions.csv")
+    n_images = preds[(preds["level"] == "image") & (preds["label"] == "dummy-mean")].shape[0]
+    row = metrics[(metrics["method"] == "dummy-mean") & (metrics["group"] == "all")].iloc[0]
+    assert row["n_rows"] == n_images and row["n_patients"] == n_images // 2
+    assert "Image level" in (tmp_path / "tables" / "table2_image.md").read_text()
+
+
+def test_missing_cohort_is_a_reported_skip(run_dir, tmp_path):
+    moved = tmp_path / "run"
+    shutil.copytree(run_dir, moved)
+    meta = json.loads((moved / "run.json").read_text())
+    meta["config"]["dataset_root"] = str(tmp_path / "gone")
+    (moved / "run.json").write_text(json.dumps(meta))
+    result = build(moved, figures=False)
+    assert any("Table 1" in s and "not available" in s for s in result.skips)
+    data = load_run(moved)
+    assert segmentation_overlays(data, tmp_path / "figures") is None
+    assert any("overlays" in s for s in data.skips)
+    assert not (moved / "tables" / "table1.md").exists()  # no stale copy left behind
+    assert (moved / "tables" / "table2_patient.md").is_file()
+    assert "Not shown" in (moved / "report.html").read_text()
+
+
+def test_export_then_check_results_detects_any_change(run_dir, tmp_path, capsys):
+    out = tmp_path / "results"
+    assert cli_main(["report", str(run_dir), "--out", str(out), "--no-figures"]) == 0
+    assert not (out / "cells").exists() and (out / "report.html").is_file()
+    assert {"predictions.csv", "cells.csv", "run.json", "dsc.csv", "curves.csv",
+            "table1_patients.csv"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "run.json").read_text())["config"]["dataset_root"] is None
+    for table in (out / "tables").glob("*"):
+        assert str(tmp_path) not in table.read_text()
+    assert check_results(out) == []
+    # the exported folder is itself a valid report source (tables rebuild identically)
+    data = load_run(out)
+    assert data.table1_patients is not None and len(data.dsc)
+    victim = out / "tables" / "table2_patient.csv"
+    victim.write_text(victim.read_text().replace("biometry-hadlock", "biometry-hadlocK", 1))
+    assert cli_main(["check-results", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{victim}: differs from the regenerated table" in err
+    assert err.count("differs") == 1
+
+
+def test_terminal_summary_is_short(run_dir, capsys):
+    assert cli_main(["report", str(run_dir), "--no-figures"]) == 0
+    out = capsys.readouterr().out
+    table_lines = [line for line in out.splitlines() if line.startswith("| ")]
+    assert len(table_lines) == 1 + 5  # header + one line per method
+    assert max(len(line) for line in table_lines) < 130
+    assert "report:" in out

@@ -1,0 +1,273 @@
+"""Every statistic against scipy/statsmodels directly or a hand-worked example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+from statsmodels.stats.multitest import multipletests
+
+from benchmark import stats
+
+
+def _xy(n=40, seed=0, noise=2.0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(24, 40, n)
+    return x, x + rng.normal(0, noise, n)
+
+
+# --- correlation ------------------------------------------------------------------------
+
+def test_fisher_ci_matches_the_textbook_formula():
+    x, y = _xy()
+    c = stats.pearson_fisher_ci(x, y)
+    r = np.corrcoef(x, y)[0, 1]
+    half = sps.norm.ppf(0.975) / np.sqrt(len(x) - 3)
+    assert c.r == pytest.approx(r)
+    assert (c.lo, c.hi) == pytest.approx((np.tanh(np.arctanh(r) - half),
+                                          np.tanh(np.arctanh(r) + half)))
+    assert c.p == pytest.approx(sps.pearsonr(x, y).pvalue)
+
+
+def test_paper_r_ci_is_not_the_fisher_interval_for_n150():
+    # hand-worked: atanh(0.773) = 1.0277, ± 1.96/√147 = ± 0.1617 → tanh → [0.6994, 0.8304]
+    from benchmark.report.tables import paper_check_table
+
+    check = paper_check_table().data.set_index("quantity")
+    lo = check.loc["r CI low (Fisher z, n = 150)", "recomputed"]
+    hi = check.loc["r CI high (Fisher z, n = 150)", "recomputed"]
+    assert (lo, hi) == pytest.approx((0.6994, 0.8304), abs=5e-4)
+    assert abs(lo - 0.6893) > 0.005  # the published lower bound is not Fisher's
+
+
+def test_degenerate_correlation_is_nan_not_an_error():
+    c = stats.pearson_fisher_ci(np.arange(10.0), np.full(10, 3.0))
+    assert np.isnan(c.r) and np.isnan(c.lo)
+    assert np.isnan(stats.bootstrap_r_ci(np.arange(3.0), np.arange(3.0), np.arange(3))).all()
+
+
+def test_patient_bootstrap_ci_agrees_with_scipy_bootstrap():
+    x, y = _xy(n=60, noise=4.0)
+    lo, hi = stats.bootstrap_r_ci(x, y, np.arange(len(x)), n_boot=4000)
+    ref = sps.bootstrap((x, y), lambda a, b: sps.pearsonr(a, b).statistic, paired=True,
+                        vectorized=False, n_resamples=4000, method="percentile",
+                        random_state=1).confidence_interval
+    assert lo == pytest.approx(ref.low, abs=0.03)
+    assert hi == pytest.approx(ref.high, abs=0.03)
+    assert lo < np.corrcoef(x, y)[0, 1] < hi
+
+
+def test_image_level_bootstrap_resamples_patients_not_images():
+    # each patient's image duplicated 3×: r is unchanged, and so must be the cluster CI
+    x, y = _xy(n=30, noise=3.0)
+    patients = np.arange(30)
+    lo, hi = stats.bootstrap_r_ci(x, y, patients)
+    rep = np.repeat(np.arange(30), 3)
+    lo3, hi3 = stats.bootstrap_r_ci(x[rep], y[rep], patients[rep])
+    assert (lo3, hi3) == pytest.approx((lo, hi))
+    # an image-level (non-cluster) bootstrap would be far narrower: 90 "independent" rows
+    lo_naive, hi_naive = stats.bootstrap_r_ci(x[rep], y[rep], np.arange(90))
+    assert hi_naive - lo_naive < 0.8 * (hi - lo)
+
+
+# --- agreement ---------------------------------------------------------------------------
+
+def test_bland_altman_hand_worked():
+    # diffs 1, −1, 1, 2: bias 0.75; SD (ddof 1) = √(4.75/3) = 1.2583
+    ba = stats.bland_altman(np.array([30, 32, 34, 36.0]), np.array([31, 31, 35, 38.0]))
+    assert ba.bias == pytest.approx(0.75)
+    assert ba.sd == pytest.approx(np.sqrt(4.75 / 3))
+    assert ba.lower == pytest.approx(0.75 - 1.96 * 1.258306, abs=1e-5)
+    assert ba.upper == pytest.approx(0.75 + 1.96 * 1.258306, abs=1e-5)
+
+
+def test_agreement_matches_sklearn_and_scipy():
+    x, y = _xy()
+    a = stats.agreement(x, y, np.arange(len(x)), bootstrap=False)
+    assert a["mae"] == pytest.approx(mean_absolute_error(x, y))
+    assert a["rmse"] == pytest.approx(root_mean_squared_error(x, y))
+    assert a["mae_sd"] == pytest.approx(np.std(np.abs(y - x), ddof=1))
+    assert a["bias"] == pytest.approx(np.mean(y - x))
+    assert a["spearman"] == pytest.approx(sps.spearmanr(x, y).statistic)
+    assert a["n_patients"] == len(x)
+
+
+def _long(seeds=(0, 1), n=20, labels=("a", "b"), seed=0):
+    rng = np.random.default_rng(seed)
+    ga = rng.uniform(24, 40, n)
+    rows = []
+    for label in labels:
+        for s in seeds:
+            pred = ga + rng.normal(0, 1 + labels.index(label), n)
+            for i in range(n):
+                rows.append({"label": label, "seed": s, "fold": 0, "level": "patient",
+                             "patient_id": f"P{i:02d}", "image_id": "", "ga_true": ga[i],
+                             "ga_pred": pred[i],
+                             "group": "24–30" if ga[i] <= 30 else
+                             (">30–36" if ga[i] <= 36 else ">36")})
+    return pd.DataFrame(rows)
+
+
+def test_pooled_predictions_average_over_seeds_and_aggregate_is_mean_sd():
+    preds = _long()
+    pooled = stats.pooled_patient_predictions(preds)
+    expected = preds.groupby(["label", "patient_id"])["ga_pred"].mean()
+    got = pooled.set_index(["label", "patient_id"])["ga_pred"]
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    per_split = stats.split_metrics(preds, bootstrap=False)
+    agg = stats.aggregate_splits(per_split).set_index(["method", "group"])
+    a_all = per_split[(per_split["method"] == "a") & (per_split["group"] == "all")]
+    assert agg.loc[("a", "all"), "mae_mean"] == pytest.approx(a_all["mae"].mean())
+    assert agg.loc[("a", "all"), "mae_sd"] == pytest.approx(a_all["mae"].std(ddof=1))
+    assert agg.loc[("a", "all"), "n_splits"] == 2
+
+
+def test_dsc_summary_in_percent():
+    dsc = pd.DataFrame({"label": ["m", "m", "m"], "dsc": [0.5, 0.7, 0.9]})
+    row = stats.dsc_summary(dsc).iloc[0]
+    assert (row["dsc_mean"], row["dsc_sd"], row["n_images"]) == pytest.approx((70, 20, 3))
+
+
+# --- Table 2 ------------------------------------------------------------------------------
+
+def test_ttest_from_summary_equals_ttest_on_raw_data():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(2, 0.6, 30), rng.normal(1.5, 0.8, 25)
+    for equal_var in (True, False):
+        res = stats.ttest_from_summary(a.mean(), a.std(ddof=1), 30, b.mean(), b.std(ddof=1),
+                                       25, equal_var=equal_var)
+        raw = sps.ttest_ind(a, b, equal_var=equal_var)
+        assert res.t == pytest.approx(raw.statistic)
+        assert res.p == pytest.approx(raw.pvalue)
+        assert res.df == pytest.approx(raw.df)
+
+
+@pytest.mark.parametrize("group, m1, s1, m2, s2, n, published, reproduced", [
+    (">30–36", 1.07, 0.24, 2.44, 0.57, 60, 17.159, True),
+    (">36", 0.83, 0.11, 1.09, 0.17, 49, 8.988, True),
+    ("24–30", 2.49, 0.63, 1.93, 0.75, 41, 1.700, False),
+])
+def test_paper_table2_t_values_from_summary_statistics(group, m1, s1, m2, s2, n, published,
+                                                       reproduced):
+    # paper.md: >30–36 and >36 match an unpaired t with the test-group sizes (60, 49);
+    # 24–30 (n = 41) gives 3.661, not the published 1.700
+    t = abs(stats.ttest_from_summary(m1, s1, n, m2, s2, n).t)
+    assert (round(t, 3) == published) is reproduced
+    if not reproduced:
+        assert round(t, 3) == 3.661
+
+
+def test_holm_hand_worked_and_statsmodels():
+    p = pd.Series([0.01, 0.04, 0.03, np.nan])
+    # sorted 0.01·3 = 0.03; 0.03·2 = 0.06; 0.04·1 = 0.04 → monotone max 0.06
+    assert stats.holm(p).iloc[:3].tolist() == pytest.approx([0.03, 0.06, 0.06])
+    assert np.isnan(stats.holm(p).iloc[3])
+    rng = np.random.default_rng(0)
+    q = pd.Series(rng.uniform(0, 0.2, 12))
+    assert stats.holm(q).to_numpy() == pytest.approx(multipletests(q, method="holm")[1])
+
+
+def test_table2_paired_and_unpaired_tests_match_scipy():
+    preds = _long(seeds=(0,), n=40, labels=("biometry-hadlock", "net"))
+    t2 = stats.table2(preds, reference="biometry-hadlock")
+    pooled = stats.pooled_patient_predictions(preds)
+    err = (pooled["ga_pred"] - pooled["ga_true"]).abs()
+    e_ref = err[pooled["label"] == "biometry-hadlock"].to_numpy()
+    e_net = err[pooled["label"] == "net"].to_numpy()
+    row = t2[(t2["method"] == "net") & (t2["group"] == "all")].iloc[0]
+    assert row["t"] == pytest.approx(sps.ttest_rel(e_net, e_ref).statistic)
+    assert row["p_t"] == pytest.approx(sps.ttest_rel(e_net, e_ref).pvalue)
+    assert row["p_w"] == pytest.approx(sps.wilcoxon(e_net, e_ref).pvalue)
+    assert row["n_pairs"] == 40 and row["mae"] == pytest.approx(e_net.mean())
+    tested = t2["p_t"].notna()
+    assert t2.loc[tested, "p_t_holm"].to_numpy() == pytest.approx(
+        multipletests(t2.loc[tested, "p_t"], method="holm")[1])
+    ref_rows = t2[t2["method"] == "biometry-hadlock"]
+    assert ref_rows["t"].isna().all()
+    unpaired = stats.table2(preds, reference="biometry-hadlock", unpaired=True)
+    urow = unpaired[(unpaired["method"] == "net") & (unpaired["group"] == "all")].iloc[0]
+    assert urow["t"] == pytest.approx(sps.ttest_ind(e_net, e_ref).statistic)
+    assert urow["p_w"] == pytest.approx(sps.mannwhitneyu(e_net, e_ref).pvalue)
+
+
+def test_table2_unknown_reference_is_a_clear_error():
+    with pytest.raises(LookupError, match="reference method 'nope'"):
+        stats.table2(_long(), reference="nope")
+
+
+# --- dependent correlations --------------------------------------------------------------
+
+def test_williams_t_hand_worked():
+    # psych::r.test(n = 103, r12 = .4, r13 = .5, r23 = .1): t = −0.89, p = 0.37
+    # by hand: |R| = 0.62, r̄ = 0.45, denominator 2·102/100·0.62 + 0.2025·0.729 = 1.41242,
+    # t = −0.1·√(102·1.1 / 1.41242) = −0.8913
+    t, p = stats.williams_t(0.4, 0.5, 0.1, 103)
+    assert t == pytest.approx(-0.8913, abs=5e-4)
+    assert p == pytest.approx(2 * sps.t.sf(0.8913, 100), abs=1e-3)
+    assert stats.williams_t(0.5, 0.5, 0.3, 50)[0] == 0
+    assert stats.williams_t(0.5, 0.4, 0.1, 103)[0] == pytest.approx(-t, abs=0.05)
+
+
+def test_paired_bootstrap_difference_and_pairs():
+    x, y = _xy(n=50, noise=1.0)
+    rng = np.random.default_rng(1)
+    z = x + rng.normal(0, 5, 50)
+    lo, hi, p = stats.paired_bootstrap_r_diff(x, y, z, np.arange(50))
+    diff = np.corrcoef(x, y)[0, 1] - np.corrcoef(x, z)[0, 1]
+    assert lo < diff < hi and lo > 0 and p < 0.05
+    lo0, hi0, _ = stats.paired_bootstrap_r_diff(x, y, y, np.arange(50))
+    assert lo0 == hi0 == 0
+    assert stats.transfer_pairs(["unet-transfer", "unet-scratch", "timm-x", "timm-x-scratch",
+                                 "glcm-ridge"]) == [("timm-x", "timm-x-scratch"),
+                                                    ("unet-transfer", "unet-scratch")]
+
+
+# --- Table 1 -------------------------------------------------------------------------------
+
+def test_lsd_p_values_and_anova_match_hand_computation():
+    rng = np.random.default_rng(5)
+    groups = {k: rng.normal(mu, 3, n) for k, mu, n in
+              (("train|a", 32, 12), ("test|a", 33, 9), ("train|b", 31, 15), ("test|b", 35, 8))}
+    values = pd.Series(np.concatenate(list(groups.values())))
+    subsets = pd.Series(np.repeat(list(groups), [len(v) for v in groups.values()]))
+    f, f_p, lsd = stats.lsd_anova(values, subsets, [("train|a", "test|a"),
+                                                    ("train|b", "test|b")])
+    ref = sps.f_oneway(*groups.values())
+    assert (f, f_p) == pytest.approx((ref.statistic, ref.pvalue))
+    n_total, k = len(values), len(groups)
+    mse = sum(((v - v.mean()) ** 2).sum() for v in groups.values()) / (n_total - k)
+    for pair in (("train|a", "test|a"), ("train|b", "test|b")):
+        a, b = groups[pair[0]], groups[pair[1]]
+        t = (a.mean() - b.mean()) / np.sqrt(mse * (1 / len(a) + 1 / len(b)))
+        assert lsd[pair] == pytest.approx(2 * sps.t.sf(abs(t), n_total - k))
+
+
+def test_count_test_chi2_hand_worked_and_fisher_when_sparse():
+    # χ² = N(ad − bc)² / (r1 r2 c1 c2) = 60·(100 − 400)² / 30⁴ = 6.667, p = 0.00982
+    name, p = stats.count_test(np.array([[10, 20], [20, 10]]))
+    assert name == "χ²" and p == pytest.approx(sps.chi2.sf(60 * 300**2 / 30**4, 1))
+    assert p == pytest.approx(0.00982, abs=1e-5)
+    name, p = stats.count_test(np.array([[1, 9], [6, 4]]))
+    assert name == "Fisher"
+    assert p == pytest.approx(sps.fisher_exact([[1, 9], [6, 4]]).pvalue)
+
+
+def test_table1_rows_and_missing_columns_are_reported():
+    rng = np.random.default_rng(2)
+    n = 40
+    patients = pd.DataFrame({
+        "side": np.where(np.arange(n) < 20, "train", "test"),
+        "group": rng.choice(["24–30", ">30–36"], n),
+        "ga_weeks": rng.uniform(24, 36, n),
+        "maternal_age": rng.normal(32, 3, n),
+        "parity": rng.choice(["primiparous", "multiparous"], n),
+    })
+    table, notes = stats.table1(patients, ["24–30", ">30–36"])
+    assert set(table["variable"]) == {"n patients", "maternal age (y)", "GA at scan (wk)",
+                                      "multiparous / primiparous"}
+    assert any("delivery_ga_weeks" in note for note in notes)
+    assert any("apgar" in note for note in notes)
+    counts = table[table["variable"] == "n patients"]
+    assert counts["train"].astype(int).sum() == 20 and counts["test"].astype(int).sum() == 20
