@@ -13,7 +13,11 @@ Optional hooks a method may define:
 - ``cost_``: a dict of extra cost figures (patches/s, FLOP/s, ...) after ``fit``.
 - ``artifacts_``: a dict ``{file name: DataFrame}`` saved beside the predictions
   (feature importances, ...).
-- ``save(path)`` / ``load(path)``: persist a fitted model for ``benchmark predict``.
+- ``save(self, path)`` / ``load(cls, path[, device])``: persist a fitted model for
+  ``benchmark predict``.  ``save`` writes into the folder ``path`` (created by the
+  runner as ``cells/<id>/model/``); the classmethod ``load`` returns a fitted instance
+  with its parameters.  No pickle: JSON, CSV, or torch state dicts read with
+  ``torch.load(weights_only=True)``, so a model folder from elsewhere is safe to load.
 """
 
 from __future__ import annotations
