@@ -53,9 +53,12 @@ def _key_findings(tables: dict[str, Table], reference: str) -> list[str]:
         return []
     overall = metrics.data[metrics.data["group"] == "all"].sort_values("mae", kind="stable")
     lines = []
-    best = overall.iloc[0]
-    lines.append(f"Most accurate method overall: <b>{escape(best['method'])}</b>, off by "
-                 f"{best['mae']:.2f} weeks on average (n = {int(best['n_rows'])}).")
+    real = overall[overall["method"] != "oracle"]
+    if len(real):
+        best = real.iloc[0]
+        lines.append(f"Most accurate method overall: <b>{escape(best['method'])}</b>, off by "
+                     f"{best['mae']:.2f} weeks on average (n = {int(best['n_rows'])}, "
+                     f"r = {best['r']:.2f}).")
     if reference in set(overall["method"]):
         ref = overall[overall["method"] == reference].iloc[0]
         lines.append(f"The reference, <b>{escape(reference)}</b> (routine biometry), is off by "
@@ -65,6 +68,17 @@ def _key_findings(tables: dict[str, Table], reference: str) -> list[str]:
         lines.append(f"Guessing the training patients' average GA for everyone "
                      f"(<b>dummy-mean</b>) is off by {dummy['mae']:.2f} weeks: a method must "
                      "beat this to carry any information.")
+    if "oracle" in set(overall["method"]):
+        oracle = overall[overall["method"] == "oracle"].iloc[0]
+        lines.append(f"<b>oracle</b> reads the simulated lung maturity (synthetic data only): "
+                     f"{oracle['mae']:.2f} weeks is the best any image method could do here.")
+    transfer = tables.get("transfer_patient") or tables.get("transfer_image")
+    if transfer is not None:
+        for row in transfer.data[transfer.data["group"] == "all"].to_dict("records"):
+            lines.append(
+                f"<b>{escape(row['method_a'])}</b> (with transfer) r = {row['r_a']:.2f} vs "
+                f"<b>{escape(row['method_b'])}</b> (without) r = {row['r_b']:.2f}; "
+                f"difference 95 % CI {row['diff_lo']:.2f} to {row['diff_hi']:.2f}.")
     return lines
 
 
