@@ -1,0 +1,139 @@
+"""The BaseMethod glue shared by ``glcm-*`` and ``radiomics-*``.
+
+``fit``: features of every training image (cached) → :class:`GroupedCVRegressor` on the
+images that gave features, grouped by patient for the inner CV.  ``predict``: features of
+every test image; an image that gave none (no/empty/corrupt ROI, lung smaller than a
+patch) is still predicted — from the training images' mean feature vector — and listed in
+``artifacts_["feature_failures.csv"]`` and ``cost_["warning"]``, so a failure is reported,
+never a silent drop and never a crashed cell.  Patient GA = mean of its images (default).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from benchmark.base import BaseMethod
+from benchmark.features.extract import FeatureTable, extract_view
+
+log = logging.getLogger("benchmark.features")
+
+#: joblib workers for feature extraction and the inner grid search (-1 = all cores)
+N_JOBS = -1
+
+
+class TextureMethod(BaseMethod):
+    """Texture features + a scikit-learn regressor; subclasses set ``regressor``."""
+
+    regressor: ClassVar[str] = "ridge"
+    uses_images = True
+
+    def _extractor(self):
+        raise NotImplementedError
+
+    def skip(self, cohort) -> tuple[bool, str | None]:
+        masks = cohort.images.get("lung_mask_path")
+        if masks is None or not masks.notna().any():
+            return True, "the dataset has no traced lung masks (lung_mask_path)"
+        return False, None
+
+    # -- helpers -------------------------------------------------------------------------
+    def _features(self, view, stage: str) -> FeatureTable:
+        table = extract_view(view, self._extractor(), n_jobs=N_JOBS)
+        cost = self.__dict__.setdefault("_cost", {})
+        unit = self._extractor().unit
+        cost[f"{stage}_images_cached"] = table.n_cached
+        cost[f"{stage}_images_computed"] = table.n_computed
+        cost[f"{stage}_feature_seconds"] = round(table.seconds, 3)
+        if table.units and table.seconds > 0:
+            cost[f"{stage}_{unit}_per_s"] = round(table.units / table.seconds, 1)
+        rows = self.__dict__.setdefault("_failures", [])
+        patients = view.images["patient_id"]
+        for image_id, reason in table.failures.items():
+            action = ("left out of training" if stage == "fit"
+                      else "predicted from the training mean feature vector")
+            rows.append({"stage": stage, "image_id": image_id,
+                         "patient_id": patients.get(image_id, ""), "reason": reason,
+                         "action": action})
+        return table
+
+    def _publish(self) -> None:
+        failures = pd.DataFrame(self.__dict__.get("_failures", []),
+                                columns=["stage", "image_id", "patient_id", "reason", "action"])
+        self.artifacts_["feature_failures.csv"] = failures
+        cost = dict(self.__dict__.get("_cost", {}))
+        cost["n_features"] = len(self.columns_)
+        cost["inner_cv_best"] = str(self.model_.best_params_)
+        if len(failures):
+            counts = failures.groupby("stage").size().to_dict()
+            first = failures.iloc[0]
+            cost["warning"] = (
+                "images without features: "
+                + ", ".join(f"{n} at {s}" for s, n in counts.items())
+                + f" (e.g. {first.image_id}: {first.reason}); see feature_failures.csv"
+            )
+        self.cost_ = cost
+
+    # -- contract ------------------------------------------------------------------------
+    def fit(self, train) -> TextureMethod:
+        from benchmark.features.models import GroupedCVRegressor, feature_importance
+
+        self.__dict__["_failures"] = []
+        self.__dict__["_cost"] = {}
+        table = self._features(train, "fit")
+        X = table.features[table.ok]
+        if len(X) < 2 or X.shape[1] == 0:
+            first = next(iter(table.failures.items()), ("", "no images"))
+            raise ValueError(
+                f"{self.name}: only {len(X)} of {len(table.features)} training images gave "
+                f"features (e.g. {first[0]}: {first[1]})"
+            )
+        y = train.ga_by_image.loc[X.index].to_numpy(dtype=float)
+        groups = train.images.loc[X.index, "patient_id"].to_numpy()
+        self.columns_ = list(X.columns)
+        self.fill_ = X.mean()
+        self.model_ = GroupedCVRegressor(
+            regressor=self.regressor, n_splits=self.inner_folds, n_jobs=N_JOBS,
+            random_state=self.random_state,
+        ).fit(X.to_numpy(), y, groups=groups)
+        self.artifacts_ = {
+            "feature_importance.csv": feature_importance(
+                self.model_, X.to_numpy(), y, self.columns_, random_state=self.random_state),
+            "inner_cv.csv": self.model_.cv_table(),
+        }
+        self._publish()
+        return self
+
+    def predict(self, test) -> pd.Series:
+        table = self._features(test, "predict")
+        X = table.features.reindex(index=test.images.index.astype(str), columns=self.columns_)
+        missing = X.isna().any(axis=1)
+        if missing.any():
+            log.warning("%s: %d test image(s) without features predicted from the training "
+                        "mean feature vector", self.name, int(missing.sum()))
+        X = X.fillna(self.fill_)
+        pred = self.model_.predict(X.to_numpy())
+        self._publish()
+        return pd.Series(pred, index=test.images.index, dtype=float)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        import joblib
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"params": self.get_params(), "columns": self.columns_,
+                     "fill": self.fill_, "model": self.model_}, path / "model.joblib")
+
+    def load(self, path: str | Path) -> TextureMethod:
+        import joblib
+
+        state: dict[str, Any] = joblib.load(Path(path) / "model.joblib")
+        self.set_params(**state["params"])
+        self.columns_, self.fill_, self.model_ = state["columns"], state["fill"], state["model"]
+        self.artifacts_, self.cost_ = {}, {}
+        return self
+

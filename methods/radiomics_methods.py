@@ -1,0 +1,45 @@
+"""``radiomics-<regressor>``: pyradiomics features of the whole lung ROI + scikit-learn.
+
+Features: :mod:`benchmark.features.radiomics_roi` (2-D first-order, GLCM, GLRLM, GLSZM,
+GLDM, NGTDM; parameters documented in ``benchmark/features/radiomics_params.yaml``);
+models: :mod:`benchmark.features.models`.  The four regressors share one cached extraction.
+"""
+
+from __future__ import annotations
+
+from benchmark import register_method
+from benchmark.features.method import TextureMethod
+
+_SUMMARIES = {
+    "ridge": "ridge regression",
+    "svr": "RBF support-vector regression",
+    "rf": "random forest",
+    "gbr": "gradient boosting",
+}
+
+
+class _Radiomics(TextureMethod):
+    requirements = ("radiomics", "SimpleITK", "sklearn")
+    parameters = {
+        # None = the value in radiomics_params.yaml (bin width 10 on the normalised scale,
+        # resampling to 0.5 mm)
+        "bin_width": [None],
+        "spacing_mm": [None],
+        "params_file": [None],
+        "inner_folds": [5],
+    }
+
+    def _extractor(self):
+        from benchmark.features.radiomics_roi import RadiomicsExtractor
+
+        return RadiomicsExtractor(params_file=self.params_file, bin_width=self.bin_width,
+                                  spacing_mm=self.spacing_mm)
+
+
+for _kind, _what in _SUMMARIES.items():
+    register_method(type(f"Radiomics_{_kind}", (_Radiomics,), {
+        "name": f"radiomics-{_kind}",
+        "summary": f"pyradiomics 2-D features of the whole lung ROI, {_what}",
+        "regressor": _kind,
+        "__module__": __name__,
+    }))
