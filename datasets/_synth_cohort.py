@@ -26,9 +26,10 @@ P_APGAR_10 = 0.92
 #: Latent maturity m = (GA + δ − 24) / 16: 0 at 24 wk, 1 at 40 wk (linear in GA, the
 #: paper's own hypothesis "maturity is proportional to GA").
 MATURITY_GA0, MATURITY_SPAN = 24.0, 16.0
-#: SD of δ, biological variation between fetuses in weeks-equivalent.  Surfactant
-#: maturity (L/S ≥ 2) is reached anywhere between ≈ 32 and 37 wk in normal pregnancies
-#: (Gluck 1971), i.e. a spread of a few weeks; SD 1.2 wk is a middle-of-the-range choice.
+#: SD of δ, biological variation between fetuses in weeks-equivalent (an assumption).
+#: The GA at which amniotic-fluid markers of surfactant maturity (L/S ≥ 2) appear varies by
+#: several weeks between normal pregnancies (Gluck 1971 and later series); SD 1.2 wk sits
+#: inside that spread.
 MATURITY_BIO_SD_WEEKS = 1.2
 #: SD of the per-image jitter of maturity (weeks-equivalent): different frames/sections of
 #: the same lung differ a little (fetal breathing, section level).

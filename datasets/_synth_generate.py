@@ -22,12 +22,14 @@ from . import _synth_cohort as cohort
 from . import _synth_scanner as scanner
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
-#: Lung echogenicity relative to myocardium at maturity 0 and 1, dB.  Fetal lung is
-#: iso- to hypoechoic to liver/heart muscle in the late 2nd trimester and becomes
-#: hyperechoic near term (Fried 1985; Maeda 1993 grey-level ratios rise with GA).
+#: Lung echogenicity relative to myocardium at maturity 0 and 1, dB (an assumption).
+#: Quantitative grey-level studies see lung echogenicity rise through the third trimester
+#: (Maeda 1999: lung/liver histogram-width ratio < 1 at 24–29 wk, ≥ 1 at 30–35 wk), while
+#: visual lung-vs-liver grading found no clinically useful relation (Fried 1985): a real
+#: but small effect next to gain and scanner variation, hence a few dB over 16 weeks.
 LUNG_ECHO_DB = (-1.5, 3.0)
 #: Scatterers per mm² of section: saccules and alveoli multiply the fluid–tissue interfaces
 #: (canalicular → saccular → alveolar stage), so density rises about tenfold.

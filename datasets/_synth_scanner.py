@@ -158,30 +158,40 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
         raise ValueError("window lies outside the sector")
 
     # beam grid from the skin (attenuation accumulates from there) to the deepest pixel;
-    # tissue maps live on a half-resolution grid (cost), speckle on the full one
+    # tissue maps live on a half-resolution grid (cost), speckle on the full one and only
+    # from just above the window down (rows above it matter only for attenuation)
     wavelength = C_MM_PER_US / acq.f0_mhz
     fwhm_lat = wavelength * acq.fnumber  # focal beam width (amplitude FWHM)
     dr = spacing
     r_hi = float(pr[inside].max())
-    nr = 2 * sfft.next_fast_len(int(np.ceil((r_hi - rp) / dr / 2)) + 2)  # fast FFT sizes
-    r = (rp + np.arange(nr) * dr).astype(np.float32)
+    nrh = int(np.ceil((r_hi - rp) / dr / 2)) + 2
+    rh = (rp + (2 * np.arange(nrh) + 0.5) * dr).astype(np.float32)
     th_lo, th_hi = float(pth[inside].min()), float(pth[inside].max())
     lat_step = max(spacing, fwhm_lat / 2)  # lateral sampling need only resolve the beam
     dth = lat_step / r_hi
-    nt = 2 * sfft.next_fast_len(int(np.ceil((th_hi - th_lo) / dth / 2)) + 2)
-    th = (th_lo - dth + np.arange(nt) * dth).astype(np.float32)
-    rh, thh = r[::2] + dr / 2, th[::2] + dth / 2
+    nt = 2 * sfft.next_fast_len(int(np.ceil((th_hi - th_lo) / dth / 2)) + 2)  # FFT axis
+    th0 = th_lo - dth
+    thh = (th0 + (2 * np.arange(nt // 2) + 0.5) * dth).astype(np.float32)
     bx = rh[:, None] * np.sin(thh)[None, :]
     by = rh[:, None] * np.cos(thh)[None, :] - rp
 
     lab = label_fn(bx, by)
     wall = by < acq.wall_mm
     lab[wall] = an.WALL
-    echo = ECHO[lab]
+    # round-trip attenuation (tissue-dependent: bones shadow) and TGC, in dB
+    alpha = ALPHA[lab]
+    step = 2 * acq.f0_mhz * 2 * dr / 10.0  # round trip, per half-res sample, per dB/cm/MHz
+    att = np.cumsum(alpha, axis=0) * step
+    bone_excess = np.cumsum((alpha - ALPHA[an.SOFT]) * (lab == an.BONE), axis=0) * step
+    tgc = acq.tgc_slope * 2 * acq.f0_mhz * (rh - rp)[:, None] / 10.0
+
+    top = max(0, int((float(pr[inside].min()) - rp) / dr / 2) - 3)  # first visible row
+    v_lab, v_wall, v_by = lab[top:], wall[top:], by[top:]
+    echo = ECHO[v_lab]
     bounds = np.array([b for b, _ in WALL_LAYERS[:-1]], np.float32)
-    layer = np.searchsorted(bounds, by[wall] / acq.wall_mm)
-    echo[wall] = np.array([e for _, e in WALL_LAYERS], np.float32)[layer]
-    is_lung = lab == an.LUNG
+    layer = np.searchsorted(bounds, v_by[v_wall] / acq.wall_mm)
+    echo[v_wall] = np.array([e for _, e in WALL_LAYERS], np.float32)[layer]
+    is_lung = v_lab == an.LUNG
     if is_lung.any():
         echo[is_lung] *= np.float32(10 ** (lung.echo_db / 10))
     # clutter: energy from neighbouring tissue leaking in through side lobes/reverberation
@@ -190,11 +200,10 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     echo += haze * np.float32(10 ** (acq.clutter_db / 10))
     amp = np.sqrt(echo * 0.5)
     if is_lung.any():
-        # lung: brightness, structural modulation and gamma-distributed local scatterer
-        # number (K-distributed amplitude: few scatterers per cell → spiky speckle)
-        field = _structure(rng, lab.shape, (lung.corr_mm / dr / 2, lung.corr_mm / lat_step / 2))
-        mod = np.exp(lung.mod_sd * field[is_lung] - lung.mod_sd**2)  # mean power ≈ 1
-        amp[is_lung] *= mod
+        # lung: structural modulation and gamma-distributed local scatterer number
+        # (K-distributed amplitude: few scatterers per cell → spiky speckle)
+        field = _structure(rng, echo.shape, (lung.corr_mm / dr / 2, lung.corr_mm / lat_step / 2))
+        amp[is_lung] *= np.exp(lung.mod_sd * field[is_lung] - lung.mod_sd**2)  # power ≈ 1
     amp = amp.repeat(2, 0).repeat(2, 1)
     lung_full = is_lung.repeat(2, 0).repeat(2, 1)
     n_lung = int(lung_full.sum())
@@ -205,6 +214,8 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     # scatterers (complex baseband amplitude, unit power per unit echogenicity); the
     # electronic noise reuses the same white field shifted by half the grid, which is
     # independent of the local speckle (the PSF is local) and saves a random draw
+    nr = amp.shape[0]
+    r = (rp + (2 * top + np.arange(nr)) * dr).astype(np.float32)
     z = rng.standard_normal((2, nr, nt), dtype=np.float32)
     noise = np.roll(z, (nr // 2, nt // 2), axis=(1, 2))
     z *= amp
@@ -217,23 +228,18 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     sig_lat_mm = fwhm_lat / 2.3548 * np.sqrt(1 + ((r - rp - focus_mm) / dof) ** 2)
     sig_th = (sig_lat_mm / r / dth)[:, None]
     ndimage.gaussian_filter1d(z, sig_ax, axis=1, output=z, mode="constant", truncate=3.0)
-    h_ax = _gauss_tf(nr, sig_ax)
     h_lat = _gauss_tf(nt, sig_th)
     iq = sfft.fft(z[0] + 1j * z[1], axis=1)
     iq *= h_lat
     iq = sfft.ifft(iq, axis=1, overwrite_x=True)
     # keep tissue of unit echogenicity at unit RMS whatever the PSF size
-    gain_norm = 1.0 / np.sqrt(np.mean(h_ax**2) * np.mean(h_lat**2, axis=1))
+    ax_power = float(np.mean(_gauss_tf(256, sig_ax) ** 2))
+    gain_norm = 1.0 / np.sqrt(ax_power * np.mean(h_lat**2, axis=1))
 
-    # round-trip attenuation (tissue-dependent: bones shadow), noise, TGC, all in dB
-    alpha = ALPHA[lab]
-    step = 2 * acq.f0_mhz * 2 * dr / 10.0  # round trip, per half-res sample, per dB/cm/MHz
-    att = np.cumsum(alpha, axis=0) * step
-    bone_excess = np.cumsum((alpha - ALPHA[an.SOFT]) * (lab == an.BONE), axis=0) * step
-    tgc = acq.tgc_slope * 2 * acq.f0_mhz * (rh - rp)[:, None] / 10.0
-    gain = (gain_norm[::2, None] * 10 ** ((tgc - att) / 20)).astype(np.float32)
+    # attenuation, TGC, electronic noise (before TGC), log compression
+    gain = (gain_norm[::2, None] * 10 ** ((tgc[top:] - att[top:]) / 20)).astype(np.float32)
     iq *= gain.repeat(2, 0).repeat(2, 1)
-    noise_gain = np.float32(10 ** (-acq.noise_db / 20)) * 10 ** (tgc / 20)
+    noise_gain = np.float32(10 ** (-acq.noise_db / 20)) * 10 ** (tgc[top:] / 20)
     iq += (noise[0] + 1j * noise[1]) * noise_gain.repeat(2, 0).astype(np.float32)
     db = 20 * np.log10(np.abs(iq) + 1e-9) + acq.gain_db
     if acq.sri > 0:
@@ -246,15 +252,15 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     grey = 255.0 * v**acq.gamma + 0.5
 
     # scan conversion (bilinear for the image, nearest for labels and mask)
-    ir, it = (pr - r[0]) / dr, (pth - th[0]) / dth
+    ir, it = (pr - r[0]) / dr, (pth - th0) / dth
     img = ndimage.map_coordinates(grey.astype(np.float32, copy=False), np.stack([ir, it]),
                                   order=1)
     img[~inside] = 0
-    jr = np.clip(np.rint(ir / 2 - 0.25).astype(np.int32), 0, lab.shape[0] - 1)
-    jt = np.clip(np.rint(it / 2 - 0.25).astype(np.int32), 0, lab.shape[1] - 1)
-    mask = (is_lung & (bone_excess < SHADOW_DB))[jr, jt] & inside
+    jr = np.clip(np.rint(ir / 2 - 0.25).astype(np.int32), 0, is_lung.shape[0] - 1)
+    jt = np.clip(np.rint(it / 2 - 0.25).astype(np.int32), 0, is_lung.shape[1] - 1)
+    mask = (is_lung & (bone_excess[top:] < SHADOW_DB))[jr, jt] & inside
     labels = None
     if keep_labels:
-        labels = lab[jr, jt]
+        labels = v_lab[jr, jt]
         labels[~inside] = 255
     return Frame(img.astype(np.uint8), mask, spacing, labels)
