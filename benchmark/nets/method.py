@@ -116,6 +116,7 @@ class TwoStageNet(BaseMethod):
         "max_epochs": [None],  # cap of each stage; None = the profile's
         "grid": [None],  # patch pixels per side (multiple of 16); None = the profile's
         "patch_mm": [None],  # physical patch side; None = the profile's (paper 32, light 8)
+        "seg_stride_mm": [None],  # lung-map sliding stride; None = the profile's
     }
 
     # -- to implement ----------------------------------------------------------------------
@@ -141,6 +142,8 @@ class TwoStageNet(BaseMethod):
             changes["grid"] = int(self.grid)
         if self.patch_mm is not None:
             changes["size_mm"] = float(self.patch_mm)
+        if self.seg_stride_mm is not None:
+            changes["seg_stride_mm"] = float(self.seg_stride_mm)
         for key in ("width",):  # subclass parameters that override a profile field
             if getattr(self, key, None) is not None:
                 changes[key] = int(getattr(self, key))
@@ -171,11 +174,18 @@ class TwoStageNet(BaseMethod):
         lung = index["label"].to_numpy() == 1
         stage1 = self._balanced(lung, rng) if self.transfer else np.zeros(len(index), bool)
         self.n_patches_ = {"stage1": int(stage1.sum()), "stage2": int(lung.sum())}
+        where = (f"{len(patches.skipped)} of {len(train)} training images skipped, e.g. "
+                 f"{patches.skipped[0][0]}: {patches.skipped[0][1]}" if patches.skipped else "")
         if lung.sum() == 0:
             raise ValueError(
                 f"no training image has a lung region that holds a whole {spec.size_mm:g} mm "
-                f"patch ({len(patches.skipped)} images skipped, e.g. "
-                f"{patches.skipped[0] if patches.skipped else 'none'})"
+                f"patch ({where}); try a smaller patch_mm"
+            )
+        if self.transfer and stage1.sum() == 0:
+            raise ValueError(
+                f"stage 1 needs non-lung patches too, but no {spec.size_mm:g} mm square lies "
+                f"entirely outside the lung inside any training image ({where}); "
+                "try a smaller patch_mm"
             )
         self.skipped_train_ = list(patches.skipped)
         x_all = np.asarray(patches.patches)  # a few MB at the light sizes
@@ -204,6 +214,10 @@ class TwoStageNet(BaseMethod):
             self.model_ = model.eval()
             peak = runtime.matmul_peak(self.device_)
             threads = torch.get_num_threads()
+        #: {stage: digest of the weights it started from}: stage 2 of a transfer fit starts
+        #: from the stage-1 weights, a scratch fit from the seeded initialisation
+        self.stage_start_digest_ = {r.history[0]["stage"]: r.start_digest
+                                    for r in results if r.history}
         self.training_curves_ = pd.DataFrame(
             [row for r in results for row in r.history],
             columns=["stage", "epoch", "train_loss", "val_loss"],
@@ -250,13 +264,14 @@ class TwoStageNet(BaseMethod):
 
         state = torch.random.get_rng_state()
         probe = copy.deepcopy(model).train()
-        x = torch.zeros(prof.batch_size, 1, prof.grid, prof.grid, device=self.device_)
-        y = torch.zeros(prof.batch_size, device=self.device_)
+        # FLOPs are linear in the batch: count one sample (cheap even for the paper profile)
+        x = torch.zeros(1, 1, prof.grid, prof.grid, device=self.device_)
+        y = torch.zeros(1, device=self.device_)
 
         def step() -> None:
             torch.nn.functional.mse_loss(probe(x), y).backward()
 
-        flops = step_flops(step)
+        flops = step_flops(step) * prof.batch_size
         torch.random.set_rng_state(state)
         return flops
 

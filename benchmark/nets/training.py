@@ -45,6 +45,18 @@ class StageResult:
     seconds: float = 0.0
     patches_seen: int = 0
     best_epoch: int = 0
+    start_digest: str = ""  # weights the stage started from (see state_digest)
+
+
+def state_digest(state: dict) -> str:
+    """Content hash of a state_dict: records which weights a stage started from."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        digest.update(key.encode())
+        digest.update(state[key].detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def patient_split(
@@ -105,7 +117,7 @@ def train_stage(
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn = torch.nn.MSELoss()
-    result = StageResult()
+    result = StageResult(start_digest=state_digest(model.state_dict()))
     best, best_state, wait = math.inf, None, 0
     y_all = torch.as_tensor(y_train, dtype=torch.float32)
     for epoch in range(1, cfg.max_epochs + 1):

@@ -1,0 +1,69 @@
+"""``timm-<arch>``: any timm architecture under the paper's two-stage protocol.
+
+Naming: ``timm-<arch>`` is the transfer variant (stage 1 lung vs non-lung, then stage 2
+GA from the stage-1 weights; lung maps for DSC from the stage-1 weights), and
+``timm-<arch>-scratch`` its no-transfer control (stage 2 only, same budget).  ``<arch>`` is
+any ``timm.list_models()`` name (timm names never contain ``-``, so the suffix is
+unambiguous).  The network is ``timm.create_model(arch, pretrained=False, in_chans=1,
+num_classes=1)`` + sigmoid; parameter ``weights`` takes a local checkpoint (never a
+download).  Protocol, profiles and patches are those of ``unet-*``
+(``benchmark.nets.method``).
+
+``--methods all`` includes the presets below: a classic residual net and a small
+efficient one, each with its control.  Any other architecture runs by name, e.g.
+``--methods timm-efficientnet_b0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from benchmark import register_family
+from benchmark.nets.method import TwoStageNet
+
+#: what ``--methods all`` runs; resnet18 (11 M parameters) and mobilenetv3_small_050
+#: (0.6 M, a mobile architecture) bracket the cost range cheaply on a CPU
+PRESET_ARCHS = ("resnet18", "mobilenetv3_small_050")
+PRESETS = tuple(f"timm-{a}{s}" for a in PRESET_ARCHS for s in ("", "-scratch"))
+
+
+class _TimmNet(TwoStageNet):
+    requirements: ClassVar[tuple[str, ...]] = ("torch", "timm")
+    arch: ClassVar[str] = ""
+    parameters: ClassVar[dict[str, list[Any]]] = {
+        **TwoStageNet.parameters,
+        "weights": [None],  # local checkpoint file to start from (timm adapts it)
+    }
+
+    def build_model(self, profile):
+        from benchmark.nets.timm_net import TimmPatchNet
+
+        return TimmPatchNet(self.arch, self.weights)
+
+    def describe_model(self) -> dict[str, Any]:
+        model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)
+        return {"arch": self.arch,
+                "parameters": int(sum(p.numel() for p in model.parameters()))}
+
+
+def _make(name: str) -> type[TwoStageNet]:
+    body = name[len("timm-"):]
+    scratch = body.endswith("-scratch")
+    arch = body[: -len("-scratch")] if scratch else body
+    if not arch or "-" in arch:
+        raise LookupError(f"{name!r}: expected timm-<arch> or timm-<arch>-scratch")
+    variant = "stage 2 only (no-transfer control)" if scratch else "two-stage transfer"
+    attrs: dict[str, Any] = {
+        "name": name,
+        "arch": arch,
+        "transfer": not scratch,
+        "summary": f"timm {arch}, {variant}",
+        "__module__": __name__,
+    }
+    if scratch:
+        attrs["segment"] = None  # no lung head: no lung maps, no DSC
+    return type(f"Timm_{arch}{'_scratch' if scratch else ''}", (_TimmNet,), attrs)
+
+
+register_family("timm-", _make, presets=PRESETS,
+                summary="any timm architecture under the two-stage protocol")
