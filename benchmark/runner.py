@@ -110,15 +110,22 @@ def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[Cel
 
 
 def run(config: RunConfig) -> RunResult:
+    from benchmark.validate import check_dataset
+
     root = resolve_dataset(config.dataset, **config.dataset_options)
     cohort = Cohort.load(root)
+    # errors (a bad row or file) block the run with one line; warnings go into run.json
+    warnings_ = check_dataset(root)
     run_dir = run_folder(config, cohort)
     run_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(run_dir):  # refuses a folder another live run is writing
-        return _run_locked(config, root, cohort, run_dir)
+        return _run_locked(config, root, cohort, run_dir, warnings_)
 
 
-def _run_locked(config: RunConfig, root: Path, cohort: Cohort, run_dir: Path) -> RunResult:
+def _run_locked(
+    config: RunConfig, root: Path, cohort: Cohort, run_dir: Path,
+    validation_warnings: Sequence[dict] = (),
+) -> RunResult:
     store = RunStore(run_dir).prepare()
     store.clean_staging()
     handler = _setup_logging(run_dir)
@@ -132,6 +139,7 @@ def _run_locked(config: RunConfig, root: Path, cohort: Cohort, run_dir: Path) ->
             "git_commit": provenance.git_commit(),
             "machine": provenance.machine(),
             "unavailable": unavailable,
+            "validation_warnings": list(validation_warnings),
         }, indent=2, sort_keys=True, default=str))
         pending = [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
         n_cached = len(specs) - len(pending)
