@@ -95,8 +95,10 @@ class TextureMethod(BaseMethod):
         groups = train.images.loc[X.index, "patient_id"].to_numpy()
         self.columns_ = list(X.columns)
         self.fill_ = X.mean()
+        # worker processes pay off only for real cohorts; tiny ones fit faster in-process
+        jobs = N_JOBS if len(X) >= 200 else 1
         self.model_ = GroupedCVRegressor(
-            regressor=self.regressor, n_splits=self.inner_folds, n_jobs=N_JOBS,
+            regressor=self.regressor, n_splits=self.inner_folds, n_jobs=jobs,
             random_state=self.random_state,
         ).fit(X.to_numpy(), y, groups=groups)
         self.artifacts_ = {
