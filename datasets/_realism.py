@@ -184,17 +184,21 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
     for ax, (ga, fr) in zip(axes[0], picks, strict=True):
         ax.imshow(fr.image, cmap="gray", vmin=0, vmax=255)
         ax.contour(fr.mask, levels=[0.5], colors="yellow", linewidths=0.6)
-        ax.set_title(f"synthetic, GA {ga:.1f} wk\n{fr.spacing_mm:.3f} mm/px")
+        ax.set_title(f"synthetic, GA {ga:.1f} wk\n"
+                     f"{fr.image.shape[0]} px, {fr.spacing_mm:.3f} mm/px")
     for ax, name in zip(axes[1], reals, strict=False):
         ax.imshow(np.asarray(Image.open(REAL_DIR / name).convert("L")), cmap="gray",
                   vmin=0, vmax=255)
         ax.set_title(f"real: {name.split('_')[0]}\n(FETAL_PLANES_DB, CC BY 4.0)")
     ga, fr = picks[2]
     zoom = axes[1][3]
-    c = fr.image.shape[0] // 2
     h = int(8 / fr.spacing_mm)
-    zoom.imshow(fr.image[c - h:c + h, c - h:c + h], cmap="gray", vmin=0, vmax=255)
-    zoom.set_title(f"synthetic GA {ga:.1f}: central 16 mm")
+    dist = ndimage.distance_transform_edt(fr.mask)
+    cy, cx = np.unravel_index(np.argmax(dist), dist.shape)
+    cy = int(np.clip(cy, h, fr.image.shape[0] - h))
+    cx = int(np.clip(cx, h, fr.image.shape[1] - h))
+    zoom.imshow(fr.image[cy - h:cy + h, cx - h:cx + h], cmap="gray", vmin=0, vmax=255)
+    zoom.set_title(f"synthetic GA {ga:.1f}: 16 mm around the lung")
     axes[1][4].axis("off")
     axes[1][4].text(0, 0.5, "top: synthetic frames across GA\n(yellow: exported lung mask)\n"
                     "bottom: real four-chamber views\nBurgos-Artizzu et al. 2020,\n"
@@ -223,7 +227,8 @@ def main(argv: list[str] | None = None) -> None:
     print("\nsynthetic lung, Spearman ρ with GA:")
     for c in ("mean", "sd", "lung_chamber_ratio", "glcm_range_contrast",
               "glcm_range_correlation", "fwhm_lateral_mm"):
-        print(f"  {c}: {stats.spearmanr(lung['ga_weeks'], lung[c]).statistic:+.2f}")
+        rho = stats.spearmanr(lung["ga_weeks"], lung[c], nan_policy="omit").statistic
+        print(f"  {c}: {rho:+.2f}")
     figure(frames, args.figure)
     print(f"\nfigure: {args.figure}")
 
