@@ -22,7 +22,7 @@ from . import _synth_cohort as cohort
 from . import _synth_scanner as scanner
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
 #: Lung echogenicity relative to myocardium at maturity 0 and 1, dB (an assumption).

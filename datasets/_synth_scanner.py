@@ -216,9 +216,9 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     # independent of the local speckle (the PSF is local) and saves a random draw
     nr = amp.shape[0]
     r = (rp + (2 * top + np.arange(nr)) * dr).astype(np.float32)
-    z = rng.standard_normal((2, nr, nt), dtype=np.float32)
-    noise = np.roll(z, (nr // 2, nt // 2), axis=(1, 2))
-    z *= amp
+    z = rng.standard_normal((nr, nt, 2), dtype=np.float32)  # (re, im) pairs: a complex view
+    noise = np.roll(z, (nr // 2, nt // 2), axis=(0, 1)).view(np.complex64)[..., 0]
+    z *= amp[..., None]
 
     # PSF: pulse envelope along r (a few samples long: a short separable filter), beam
     # along θ in the Fourier domain, its width growing off focus (depth of field
@@ -227,9 +227,9 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     dof = 7.0 * wavelength * acq.fnumber**2
     sig_lat_mm = fwhm_lat / 2.3548 * np.sqrt(1 + ((r - rp - focus_mm) / dof) ** 2)
     sig_th = (sig_lat_mm / r / dth)[:, None]
-    ndimage.gaussian_filter1d(z, sig_ax, axis=1, output=z, mode="constant", truncate=3.0)
+    ndimage.gaussian_filter1d(z, sig_ax, axis=0, output=z, mode="constant", truncate=3.0)
     h_lat = _gauss_tf(nt, sig_th)
-    iq = sfft.fft(z[0] + 1j * z[1], axis=1)
+    iq = sfft.fft(z.view(np.complex64)[..., 0], axis=1)
     iq *= h_lat
     iq = sfft.ifft(iq, axis=1, overwrite_x=True)
     # keep tissue of unit echogenicity at unit RMS whatever the PSF size
@@ -240,7 +240,7 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     gain = (gain_norm[::2, None] * 10 ** ((tgc[top:] - att[top:]) / 20)).astype(np.float32)
     iq *= gain.repeat(2, 0).repeat(2, 1)
     noise_gain = np.float32(10 ** (-acq.noise_db / 20)) * 10 ** (tgc[top:] / 20)
-    iq += (noise[0] + 1j * noise[1]) * noise_gain.repeat(2, 0).astype(np.float32)
+    iq += noise * noise_gain.repeat(2, 0).astype(np.float32)
     db = 20 * np.log10(np.abs(iq) + 1e-9) + acq.gain_db
     if acq.sri > 0:
         # speckle reduction acts on the log image over about one speckle
