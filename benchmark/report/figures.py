@@ -24,6 +24,7 @@ def _plt():
     matplotlib.use("Agg")  # files only; never open a window
     import matplotlib.pyplot as plt
 
+    plt.rcParams.update(STYLE)
     return plt
 
 
@@ -55,13 +56,23 @@ def predicted_vs_true(data: RunData, out: Path, level: str) -> str:
     pooled = stats.pooled_patient_predictions(data.predictions, level)
     labels = data.labels
     colors = _colors(labels)
-    lo = math.floor(min(pooled["ga_true"].min(), pooled["ga_pred"].min()))
-    hi = math.ceil(max(pooled["ga_true"].max(), pooled["ga_pred"].max()))
+    # axes span the true GA range: a wild estimate is drawn as a triangle at the edge
+    lo = math.floor(pooled["ga_true"].min() - 2)
+    hi = math.ceil(pooled["ga_true"].max() + 2)
     fig, axes = _grid(len(labels))
     for ax, label in zip(axes, labels):
         sub = pooled[pooled["label"] == label]
         ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--", label="identity")
-        ax.scatter(sub["ga_true"], sub["ga_pred"], s=9, alpha=0.7, color=colors[label], lw=0)
+        inside = sub["ga_pred"].between(lo, hi)
+        ax.scatter(sub["ga_true"][inside], sub["ga_pred"][inside], s=9, alpha=0.7,
+                   color=colors[label], lw=0)
+        for side, marker, edge in ((sub["ga_pred"] > hi, "^", hi), (sub["ga_pred"] < lo, "v", lo)):
+            if side.any():
+                ax.scatter(sub["ga_true"][side], np.full(side.sum(), edge), marker=marker, s=16,
+                           color=colors[label], clip_on=False,
+                           label=f"{int(side.sum())} beyond axis")
+        if (~inside).any():
+            ax.legend(frameon=False, loc="upper left", handletextpad=0.2)
         r = stats.pearson_fisher_ci(sub["ga_true"], sub["ga_pred"]).r
         mae = (sub["ga_pred"] - sub["ga_true"]).abs().mean()
         ax.set_title(f"{label}\nMAE {mae:.2f} wk, r {r:.2f}" if np.isfinite(r)
@@ -137,8 +148,8 @@ def training_curves(data: RunData, out: Path) -> str | None:
     plt = _plt()
     stages = sorted(curves["stage"].astype(str).unique())
     labels = sorted(curves["label"].unique())
-    colors = _colors(labels)
-    fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 2.8), squeeze=False)
+    colors = _colors(sorted(set(data.labels) | set(labels)))  # same colour as other figures
+    fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 2.6), squeeze=False)
     for ax, stage in zip(axes.flat, stages):
         sub = curves[curves["stage"].astype(str) == stage]
         for label in labels:
@@ -152,11 +163,19 @@ def training_curves(data: RunData, out: Path) -> str | None:
             if "val_loss" in cell and cell["val_loss"].notna().any():
                 ax.plot(cell["epoch"], cell["val_loss"], color=colors[label], lw=1.0, ls="--",
                         label=f"{label} validation")
-        ax.set_title(f"stage {stage}")
+        ax.set_title(stage if stage.lower().startswith("stage") else f"stage {stage}")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss (MSE)")
-        ax.legend(frameon=False)
+        ax.set_ylabel("loss")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    handles, names = [], []
+    for ax in axes.flat:  # one legend below the panels, no line hidden under it
+        for handle, name in zip(*ax.get_legend_handles_labels()):
+            if name not in names:
+                handles.append(handle)
+                names.append(name)
     fig.tight_layout()
+    fig.legend(handles, names, loc="upper center", ncol=2, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))  # below the axes; bbox="tight" keeps it in
     return _save(fig, out, "fig_training_curves")
 
 

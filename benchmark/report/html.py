@@ -71,7 +71,8 @@ def _key_findings(tables: dict[str, Table], reference: str) -> list[str]:
     if "oracle" in set(overall["method"]):
         oracle = overall[overall["method"] == "oracle"].iloc[0]
         lines.append(f"<b>oracle</b> reads the simulated lung maturity (synthetic data only): "
-                     f"{oracle['mae']:.2f} weeks is the best any image method could do here.")
+                     f"{oracle['mae']:.2f} weeks is about the best a lung-texture method "
+                     "could do here.")
     transfer = tables.get("transfer_patient") or tables.get("transfer_image")
     if transfer is not None:
         for row in transfer.data[transfer.data["group"] == "all"].to_dict("records"):
