@@ -147,6 +147,10 @@ def _render_patient(root: Path, row: pd.Series, images_per_patient: int, seed: i
     return out
 
 
+#: Below this many frames, worker start-up costs more than it saves.
+MIN_PARALLEL_IMAGES = 40
+
+
 def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -167,7 +171,8 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     # small cohorts are not worth the worker start-up; workers are forked because this
     # module lives in a namespace that exists only in the parent (plugin loader)
-    if len(table) * images_per_patient < 40 or "fork" not in mp.get_all_start_methods():
+    if (len(table) * images_per_patient < MIN_PARALLEL_IMAGES
+            or "fork" not in mp.get_all_start_methods()):
         n_jobs = 1
     args = [(root, row, images_per_patient, seed, size) for _, row in table.iterrows()]
     rows = []

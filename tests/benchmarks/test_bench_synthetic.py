@@ -36,3 +36,24 @@ def test_generate_frames_512(benchmark, frame_args) -> None:
     assert len(frames) == N_FRAMES and frames[0][0].image.shape == (512, 512)
     if benchmark.stats is not None:  # None when run with --benchmark-disable
         benchmark.extra_info["images_per_s_one_process"] = N_FRAMES / benchmark.stats["mean"]
+
+
+def test_write_dataset_512_two_processes(benchmark, frame_args, tmp_path, monkeypatch) -> None:
+    """The spec's figure: images/s of the whole write path (frames + PNGs + manifests)
+    with the two forked workers used on a 2-core machine."""
+    gen, _ = frame_args
+    monkeypatch.setattr(gen, "MIN_PARALLEL_IMAGES", 0)
+    rounds = iter(range(100))
+    n_images = 16
+
+    def write():
+        root = tmp_path / f"r{next(rounds)}"
+        root.mkdir()
+        gen.write_dataset(root, "synthetic", patients=n_images // 2, images_per_patient=2,
+                          seed=0, size=512, null=False, progress=False, n_jobs=2)
+        return root
+
+    root = benchmark.pedantic(write, rounds=2, iterations=1)
+    assert len(list((root / "images").glob("*.png"))) == n_images
+    if benchmark.stats is not None:
+        benchmark.extra_info["images_per_s_two_processes"] = n_images / benchmark.stats["mean"]
