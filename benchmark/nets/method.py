@@ -264,14 +264,15 @@ class TwoStageNet(BaseMethod):
 
         state = torch.random.get_rng_state()
         probe = copy.deepcopy(model).train()
-        # FLOPs are linear in the batch: count one sample (cheap even for the paper profile)
-        x = torch.zeros(1, 1, prof.grid, prof.grid, device=self.device_)
-        y = torch.zeros(1, device=self.device_)
+        # FLOPs are linear in the batch: count two samples (cheap even for the paper
+        # profile; two, because batch-norm nets refuse a batch of one in training mode)
+        x = torch.zeros(2, 1, prof.grid, prof.grid, device=self.device_)
+        y = torch.zeros(2, device=self.device_)
 
         def step() -> None:
             torch.nn.functional.mse_loss(probe(x), y).backward()
 
-        flops = step_flops(step) * prof.batch_size
+        flops = step_flops(step) * prof.batch_size // 2
         torch.random.set_rng_state(state)
         return flops
 

@@ -13,7 +13,8 @@ validation split of the training patients (:func:`patient_split`):
 With fewer than ``MIN_VAL_PATIENTS`` validation patients there is no split: all training
 patients are used and every stage runs to its cap (reported as ``val_loss`` NaN).
 Batches are drawn by a numpy generator seeded by the fit's seed, so a CPU fit is exactly
-reproducible.
+reproducible.  A final batch of a single patch is skipped (batch-norm layers, e.g. in
+timm nets, cannot train on one sample); the epoch's shuffle puts another patch last.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def train_stage(
         total, seen = 0.0, 0
         for start in range(0, len(order), cfg.batch_size):
             idx = np.sort(order[start:start + cfg.batch_size])  # sorted: memmap-friendly
+            if len(idx) < 2 < len(order):
+                continue  # a lone leftover patch: batch-norm nets cannot train on one
             xb = _as_tensor(x_train[idx], device, channels_last)
             yb = y_all[idx].to(device)
             opt.zero_grad(set_to_none=True)
