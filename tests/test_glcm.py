@@ -133,3 +133,18 @@ def test_extractor_gives_mean_and_sd_of_patch_features():
 def test_image_without_usable_lung_is_a_feature_error(mask, reason):
     with pytest.raises(FeatureError, match=reason):
         GlcmExtractor()(_record(mask))
+
+
+def test_cropping_to_the_lung_draws_the_very_same_patches():
+    from benchmark.patches import image_rng, sample_patches
+
+    mask = np.zeros((160, 160), bool)
+    mask[25:140, 30:150] = True
+    record = _record(mask, size=160, spacing=0.1)  # 5 image px per patch px: wide pre-filter
+    extractor = GlcmExtractor(n_patches=10)
+    cropped = extractor._lung_crop(record)
+    assert cropped.pixels.size < record.pixels.size
+    full, _ = sample_patches(record, "lung", 10, image_rng(0, "img"), extractor.spec())
+    fast, _ = sample_patches(cropped, "lung", 10, image_rng(0, "img"), extractor.spec())
+    assert len(full) == 10
+    np.testing.assert_array_equal(full, fast)
