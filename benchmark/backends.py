@@ -176,14 +176,17 @@ class DaskBackend:
         self.limits = limits
 
     def _client(self):
+        import dask
         from dask.distributed import Client, LocalCluster
 
         if self.scheduler:
             return Client(self.scheduler, timeout="30s"), None
-        cluster = LocalCluster(
-            n_workers=self.n_jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
-        )
+        # non-daemonic workers may fork cell children (--timeout) from the fast forkserver
+        with dask.config.set({"distributed.worker.daemon": False}):
+            cluster = LocalCluster(
+                n_workers=self.n_jobs, threads_per_worker=1, processes=True,
+                host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+            )
         return Client(cluster), cluster
 
     def run(self, specs: Sequence[CellSpec], run_dir: str) -> Iterator[dict[str, Any]]:

@@ -38,6 +38,9 @@ from benchmark.cell import CellSpec, run_cell
 from benchmark.store import RunStore, atomic_write_text
 
 _ENV_PREFIX = "FLB_"  # plugin folders, caches: the child must see the runner's settings
+#: a child gets this long to import the engine before its timeout starts counting (a fresh
+#: interpreter on a loaded machine can take many seconds; that is not the method's time)
+STARTUP_LIMIT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ def _child_main(payload: bytes) -> None:
     handler = logging.FileHandler(Path(run_dir) / "log.txt")  # tracebacks go to the run log
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
+    Path(f"{out_path}.started").touch()  # the timeout counts from here
     record = run_cell(spec, run_dir)
     atomic_write_text(Path(out_path), json.dumps(record, default=str))
 
@@ -122,13 +126,19 @@ def run_isolated(spec: CellSpec, run_dir: str, limits: Limits) -> dict[str, Any]
     payload = pickle.dumps(
         (spec, run_dir, limits, flb_env(), os.getpid(), str(out_path))
     )
-    started = time.perf_counter()
+    marker = Path(f"{out_path}.started")
     if multiprocessing.current_process().daemon:
         proc = _SubprocessChild(payload)
     else:
         proc = _context().Process(target=_child_main, args=(payload,), daemon=False)
         proc.start()
-    proc.join(limits.timeout)
+    start_deadline = time.monotonic() + STARTUP_LIMIT_S
+    while proc.is_alive() and not marker.exists() and time.monotonic() < start_deadline:
+        time.sleep(0.02)
+    started = time.perf_counter()
+    never_started = proc.is_alive() and not marker.exists()
+    if not never_started:
+        proc.join(limits.timeout)
     timed_out = proc.is_alive()
     if timed_out:
         _kill_group(proc.pid)
@@ -136,7 +146,9 @@ def run_isolated(spec: CellSpec, run_dir: str, limits: Limits) -> dict[str, Any]
     try:
         if out_path.is_file():
             return json.loads(out_path.read_text())
-        if timed_out:
+        if never_started:
+            error = f"cell process did not start within {STARTUP_LIMIT_S:g} s (killed)"
+        elif timed_out:
             error = (f"timeout: still running after --timeout {limits.timeout:g} s "
                      f"(killed)")
         else:
@@ -149,6 +161,7 @@ def run_isolated(spec: CellSpec, run_dir: str, limits: Limits) -> dict[str, Any]
         return record
     finally:
         out_path.unlink(missing_ok=True)
+        marker.unlink(missing_ok=True)
         store.clean_staging(spec.cell_id)
 
 
