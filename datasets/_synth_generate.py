@@ -116,7 +116,19 @@ def _write_png(path: Path, array: np.ndarray) -> None:
 
 
 def cache_key(name: str, options: dict) -> str:
-    blob = json.dumps({"name": name, "version": GENERATOR_VERSION, **options}, sort_keys=True)
+    """Options + generator version + a digest of the generator's source and the numeric
+    libraries it depends on: a forgotten version bump or a numpy upgrade (random streams)
+    can never serve a stale cached cohort."""
+    import PIL
+    import scipy
+
+    source = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("_synth_*.py")):
+        source.update(path.read_bytes())
+    blob = json.dumps({"name": name, "version": GENERATOR_VERSION, **options,
+                       "source": source.hexdigest(),
+                       "libs": [np.__version__, scipy.__version__, PIL.__version__]},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
