@@ -183,8 +183,9 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     # small cohorts are not worth the worker start-up; workers are forked because this
     # module lives in a namespace that exists only in the parent (plugin loader)
+    # (daemonic workers, e.g. inside a process pool, may not have children)
     if (len(table) * images_per_patient < MIN_PARALLEL_IMAGES
-            or "fork" not in mp.get_all_start_methods()):
+            or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon):
         n_jobs = 1
     args = [(root, row, images_per_patient, seed, size) for _, row in table.iterrows()]
     rows = []
