@@ -223,6 +223,7 @@ class TwoStageNet(BaseMethod):
             columns=["stage", "epoch", "train_loss", "val_loss"],
         )
         seconds = sum(r.seconds for r in results)
+        cpu_seconds = sum(r.cpu_seconds for r in results)
         steps = sum(r.steps for r in results)
         achieved = self.flops_per_step_ * steps / seconds if seconds else float("nan")
         self.cost_ = {
@@ -236,6 +237,14 @@ class TwoStageNet(BaseMethod):
             "train_flops_per_s": achieved,
             "matmul_peak_flops_per_s": peak,
             "fraction_of_matmul_peak": round(achieved / peak, 4),
+            # from this process's CPU time: the rate on an otherwise idle machine (wall-clock
+            # rates fall when other processes share the cores; the peak is measured so too)
+            "train_cpu_seconds": round(cpu_seconds, 2),
+            "train_flops_per_s_idle": self.flops_per_step_ * steps * threads / cpu_seconds
+            if cpu_seconds and self.device_ == "cpu" else None,
+            "fraction_of_matmul_peak_idle": round(
+                self.flops_per_step_ * steps * threads / cpu_seconds / peak, 4)
+            if cpu_seconds and self.device_ == "cpu" else None,
             "n_stage1_patches": self.n_patches_["stage1"],
             "n_stage2_patches": self.n_patches_["stage2"],
             "val_patients": len(val_patients),

@@ -86,11 +86,15 @@ def step_flops(step: Callable[[], Any]) -> int:
 
 
 def matmul_peak(device: str = "cpu", n: int = 1024, repeats: int = 8) -> float:
-    """Measured fp32 matmul FLOP/s on ``device`` with the current thread count (cached)."""
+    """Measured fp32 matmul FLOP/s on ``device`` with the current thread count (cached).
+
+    On CPU the time is the process's CPU time divided by the thread count, i.e. what the
+    product takes on an idle machine even when other processes share the cores.
+    """
     import torch
 
     threads = torch.get_num_threads()
-    key = f"{platform.node()}|{platform.processor()}|{torch.__version__}|{device}|{threads}"
+    key = f"v2|{platform.node()}|{platform.processor()}|{torch.__version__}|{device}|{threads}"
     path = cache_root() / "machine" / "matmul_peak.json"
     try:
         cached = json.loads(path.read_text())
@@ -100,15 +104,22 @@ def matmul_peak(device: str = "cpu", n: int = 1024, repeats: int = 8) -> float:
         return float(cached[key])
     a = torch.rand(n, n, device=device)
     b = torch.rand(n, n, device=device)
+    cuda = device.startswith("cuda")
+    # CPU: process CPU time per thread, so other processes on a shared machine do not
+    # deflate the peak; GPU: wall clock.  Best of several repeats.
+    clock = time.perf_counter if cuda else time.process_time
+    # CPU time of T busy threads is T × the wall time of an idle machine
+    per = 1 if cuda else threads
+    a @ b  # warm-up (library initialisation)
     best = float("inf")
-    for _ in range(repeats):  # best of several: the machine's capability, not its load
-        if device.startswith("cuda"):
+    for _ in range(repeats):
+        if cuda:
             torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0 = clock()
         a @ b
-        if device.startswith("cuda"):
+        if cuda:
             torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, (clock() - t0) / per)
     peak = 2.0 * n**3 / best
     cached[key] = peak
     try:

@@ -44,6 +44,7 @@ class StageResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     steps: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # process CPU time (all threads) of the training loops
     patches_seen: int = 0
     best_epoch: int = 0
     start_digest: str = ""  # weights the stage started from (see state_digest)
@@ -124,7 +125,7 @@ def train_stage(
     for epoch in range(1, cfg.max_epochs + 1):
         model.train()
         order = rng.permutation(len(x_train))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         total, seen = 0.0, 0
         for start in range(0, len(order), cfg.batch_size):
             idx = np.sort(order[start:start + cfg.batch_size])  # sorted: memmap-friendly
@@ -140,6 +141,7 @@ def train_stage(
             seen += len(idx)
             result.steps += 1
         result.seconds += time.perf_counter() - t0
+        result.cpu_seconds += time.process_time() - c0
         result.patches_seen += seen
         val = _val_loss(model, x_val, y_val, device, channels_last)
         result.history.append({"stage": stage, "epoch": epoch,

@@ -1,0 +1,63 @@
+"""Net training throughput (patches/s, FLOP/s vs the measured matmul peak) and a fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("width,grid,batch", [(8, 16, 16), (64, 64, 2)],
+                         ids=["light", "paper-width-batch2"])
+def test_bench_unet_training_step(benchmark, width, grid, batch):
+    """One Adam step, 1 thread (see nets/runtime).  The paper's width runs a batch of 2,
+    not 16: a full paper step is ~230 GFLOP, minutes of a shared CPU."""
+    from benchmark.nets.runtime import deterministic, matmul_peak, step_flops
+    from benchmark.nets.unet import ResidualUNet
+
+    with deterministic(0, "cpu"):
+        net = ResidualUNet(width)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        x = torch.rand(batch, 1, grid, grid) * 255
+        y = torch.rand(batch)
+
+        def step():
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        flops = step_flops(lambda: torch.nn.functional.mse_loss(net(x), y).backward())
+        rounds = 3 if width == 8 else 1
+        benchmark.pedantic(step, rounds=rounds, iterations=1, warmup_rounds=1)
+        peak = matmul_peak("cpu")
+    assert flops > 0 and peak > 0
+    if benchmark.stats is not None:
+        mean = benchmark.stats.stats.mean
+        benchmark.extra_info.update(patches_per_s=batch / mean, flops_per_s=flops / mean,
+                                    matmul_peak=peak, fraction_of_peak=flops / mean / peak)
+
+
+def test_bench_unet_transfer_fit(benchmark, small_synthetic_root, tmp_path, monkeypatch):
+    """Light-profile unet-transfer on the 24-patient cohort, one epoch per stage."""
+    from benchmark.cohort import Cohort
+    from benchmark.registry import create_method
+
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path))  # cold patch cache: measure the work
+    cohort = Cohort.load(small_synthetic_root)
+    ids = list(cohort.patients.sort_values("enrolment_order").index)
+    train = cohort.train_view(ids[:16])
+
+    def fit():
+        method = create_method("unet-transfer", max_epochs=1)
+        method.random_state, method.device = 0, "cpu"
+        return method.fit(train)
+
+    method = benchmark.pedantic(fit, rounds=1, iterations=1)
+    assert np.isfinite(method.training_curves_["train_loss"]).all()
+    if benchmark.stats is not None:
+        benchmark.extra_info.update({k: method.cost_[k] for k in (
+            "train_patches_per_s", "train_flops_per_s", "fraction_of_matmul_peak",
+            "fraction_of_matmul_peak_idle")})
