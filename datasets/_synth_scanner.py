@@ -1,18 +1,21 @@
 """B-mode image formation in beam space, then scan conversion to a square pixel grid.
 
-Pipeline per frame (all vectorised numpy/scipy, FFT-based PSF):
+Pipeline per frame (vectorised numpy/scipy):
 
 1. beam grid: depth r × steering angle θ of a convex probe (virtual apex behind the skin);
-2. tissue labels → echogenicity (backscatter power) and attenuation per sample;
+2. tissue labels → echogenicity (backscatter power) and attenuation per sample, plus a
+   side-lobe/reverberation clutter term (blurred echogenicity, tens of dB down);
 3. random scatterers: complex Gaussian × √echogenicity; in the lung, a K-distributed
    amplitude (gamma-distributed local scatterer number) and a structural modulation;
-4. point-spread function: Gaussian pulse envelope along r (baseband IQ), Gaussian beam
-   along θ whose width grows away from the transmit focus, both applied in the Fourier
-   domain;
+4. point-spread function: Gaussian pulse envelope along r (a short separable filter: it
+   spans a few samples), Gaussian beam along θ whose width grows away from the transmit
+   focus (per-row transfer function, FFT);
 5. round-trip attenuation (tissue-dependent, so bones cast shadows), electronic noise,
    time-gain compensation;
-6. envelope |IQ|, log compression over a dynamic range, display map to 8 bit;
-7. scan conversion (bilinear) to the output pixel grid.
+6. envelope |IQ|, log compression over a dynamic range, optional speckle reduction on the
+   log image, display map to 8 bit;
+7. scan conversion (bilinear) to the output pixel grid; mask and labels by nearest
+   neighbour from the same coordinates.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ CLUTTER_MM = 6.0
 
 @dataclass
 class Acquisition:
-    """Probe and scanner settings of one frame (the nuisances)."""
+    """Probe and scanner settings (the nuisances): drawn per exam, gain re-set per frame."""
 
     f0_mhz: float  # centre frequency; C1-5 probe, 2–5 MHz band
     bandwidth: float  # −6 dB fractional bandwidth of the pulse
@@ -80,7 +83,7 @@ class Acquisition:
 
 
 def draw_acquisition(rng: np.random.Generator) -> Acquisition:
-    """Per-frame settings within what a sonographer uses for a third-trimester heart."""
+    """Settings within what a sonographer uses for a third-trimester fetal heart."""
     return Acquisition(
         f0_mhz=float(rng.uniform(2.5, 4.0)),  # lower end when penetration is needed
         bandwidth=0.5,  # typical of clinical convex arrays (≈ 50–70 %)
