@@ -104,6 +104,33 @@ def table2(data: RunData, level: str, reference: str, unpaired: bool = False) ->
     )
 
 
+def table2_paper_layout(data: RunData, level: str, reference: str) -> Table | None:
+    """Table 2 as the paper lays it out: methods × GA groups, |error| ± SD (Holm p)."""
+    if reference not in data.labels:
+        return None
+    t2 = stats.table2(data.predictions, reference, level)
+    groups = [g for g in data.group_labels if g in set(t2["group"])] + ["all"]
+    methods = [reference] + [m for m in sorted(t2["method"].unique()) if m != reference]
+    cells = t2.set_index(["method", "group"])
+    wide = {"method": methods}
+    for g in groups:
+        column = []
+        for m in methods:
+            if (m, g) not in cells.index:
+                column.append("—")
+                continue
+            row = cells.loc[(m, g)]
+            text = mean_sd(row["mae"], row["mae_sd"])
+            column.append(text if m == reference else f"{text} (p {pval(row['p_t_holm'])})")
+        wide[g] = column
+    return Table(
+        f"table2_{level}_paper_layout", "Table 2 (paper layout) — inaccuracy per GA group",
+        f"{LEVEL_TEXT[level]} |estimate − true| in weeks, mean ± SD; p = paired t-test vs "
+        f"{reference} on the same patients, Holm-corrected (full statistics in table2_{level}).",
+        t2.reset_index(drop=True), pd.DataFrame(wide),
+    )
+
+
 def correlation_table(data: RunData, level: str) -> Table:
     pooled = data.pooled_metrics(level)
     groups = ["all", *data.group_labels]
@@ -287,6 +314,7 @@ def build_tables(data: RunData, level: str = "patient",
         table1(data),
         metrics_table(data, level),
         table2(data, level, reference),
+        table2_paper_layout(data, level, reference),
         table2(data, level, reference, unpaired=True),
         correlation_table(data, level),
         transfer_table(data, level),

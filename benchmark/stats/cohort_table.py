@@ -62,6 +62,10 @@ def count_test(table: np.ndarray) -> tuple[str, float]:
     return "χ²", float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
+def _p_text(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"={p:.3f}"
+
+
 def _mean_sd(values: pd.Series) -> str:
     values = values.dropna()
     if values.empty:
@@ -97,8 +101,8 @@ def table1(patients: pd.DataFrame, groups: list[str]) -> tuple[pd.DataFrame, lis
                 "variable": name, "group": g,
                 "train": _mean_sd(values[side & (patients["side"] == "train")]),
                 "test": _mean_sd(values[side & (patients["side"] == "test")]),
-                "test_used": f"ANOVA F={f_stat:.2f} (p={f_p:.3f}); LSD" if np.isfinite(f_stat)
-                else "—",
+                "test_used": f"ANOVA F={f_stat:.2f} (p{_p_text(f_p)}); LSD"
+                if np.isfinite(f_stat) else "—",
                 "p": lsd[pair],
             })
     if "parity" in patients and patients["parity"].notna().any():
