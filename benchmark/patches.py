@@ -175,6 +175,24 @@ def sliding_centres(
     return np.stack([rr.ravel(), cc.ravel()], axis=1)
 
 
+def field_fraction(
+    pixels: np.ndarray, spacing_mm: float, centres: np.ndarray, spec: PatchSpec | None = None
+) -> np.ndarray:
+    """Share of each centre's window inside the imaged field (pixels > 0), shape (k,).
+
+    ``centres`` must come from :func:`sliding_centres` / :func:`valid_centres` (windows
+    inside the image).  Lets a lung map skip the black surround of a sector image.
+    """
+    spec = spec or PatchSpec()
+    w = spec.window_px(spacing_mm)
+    centres = np.asarray(centres, dtype=float).reshape(-1, 2)
+    if len(centres) == 0:
+        return np.empty(0)
+    sums = _box_sums((pixels > 0).astype(np.uint8), w)
+    top_left = np.rint(centres - _top_left_to_centre(w)).astype(int)
+    return sums[top_left[:, 0], top_left[:, 1]] / float(w * w)
+
+
 def extract_patches(
     pixels: np.ndarray, spacing_mm: float, centres: np.ndarray, spec: PatchSpec | None = None
 ) -> np.ndarray:

@@ -10,6 +10,7 @@ from benchmark.patches import (
     PatchSpec,
     build_patch_set,
     extract_patches,
+    field_fraction,
     image_rng,
     sample_patches,
     sliding_centres,
@@ -106,6 +107,19 @@ def test_sliding_centres_fit_the_image():
     assert (centres[:, 0] + off <= 49).all() and (centres[:, 1] + off <= 69).all()
     assert len(np.unique(centres[:, 0])) == 4 and len(np.unique(centres[:, 1])) == 7
     assert len(sliding_centres((10, 10), 0.5, 4.0, spec)) == 0
+
+
+def test_field_fraction_counts_the_imaged_area():
+    spec = PatchSpec(size_mm=10.0, grid=8)  # 10 px windows at 1 mm/px
+    pixels = np.full((30, 40), 80, np.uint8)
+    pixels[:, :12] = 0  # black surround left of column 12
+    centres = sliding_centres(pixels.shape, 1.0, 3.0, spec)
+    got = field_fraction(pixels, 1.0, centres, spec)
+    off = (spec.window_px(1.0) - 1) / 2
+    for (r, c), frac in zip(centres, got):
+        i, j = int(r - off), int(c - off)
+        assert frac == (pixels[i:i + 10, j:j + 10] > 0).mean()
+    assert got.min() == 0 and got.max() == 1
 
 
 def test_no_mask_or_tiny_lung_gives_no_patches_not_a_crash():
