@@ -26,7 +26,7 @@ class _Glcm(TextureMethod):
         "levels": [32],
         "distance_mm": [1.0],
         "directions": ["pooled"],
-        "quantisation": ["fixed"],
+        "quantisation": ["image"],  # or "fixed" (absolute grey levels), "patch"
         "n_patches": [32],
         # 8 mm / 16 px = the nets' default profile; 32 mm / 64 px is the paper's patch,
         # which no fetal lung of the synthetic cohort is large enough to contain

@@ -100,6 +100,18 @@ def test_quantise_fixed_and_patch():
         quantise(ramp, 1)
 
 
+def test_image_quantisation_is_gain_invariant():
+    rng = np.random.default_rng(3)
+    patch = rng.integers(20, 120, (2, 16, 16)).astype(np.uint8)
+    brighter = (patch * 2).astype(np.uint8)  # the same tissue scanned with twice the gain
+    q = quantise(patch, 32, "image", (70.0, 25.0))
+    np.testing.assert_array_equal(q, quantise(brighter, 32, "image", (140.0, 50.0)))
+    assert q.min() >= 0 and q.max() <= 31
+    assert quantise(np.full((4, 4), 70, np.uint8), 32, "image", (70.0, 25.0)).max() == 16
+    with pytest.raises(ValueError, match="needs"):
+        quantise(patch, 32, "image")
+
+
 def test_distance_in_mm_becomes_pixels():
     assert GlcmExtractor(distance_mm=1.0, size_mm=8, grid=16).distance_px() == 2
     assert GlcmExtractor(distance_mm=1.0, size_mm=32, grid=64).distance_px() == 2

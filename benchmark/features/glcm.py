@@ -7,9 +7,12 @@ fetal lung in the four-chamber view is only ≈ 15–25 mm across, so a 32 mm sq
 paper's) fits inside no synthetic lung at all; ``size_mm=32, grid=64`` selects it.  Per
 patch:
 
-- grey levels quantised to ``levels`` (default 32) equal-width bins over 0–255
-  (``quantisation="fixed"``: absolute echogenicity is kept) or over the patch's own
-  min–max (``"patch"``: brightness and gain removed, only structure left);
+- grey levels quantised to ``levels`` (default 32) equal-width bins: over ±3 SD of the
+  image's imaged field (``quantisation="image"``, default: ultrasound grey levels are not
+  calibrated and gain differs per scan, so echogenicity is measured relative to the rest
+  of the frame — the same choice as the radiomics normalisation), over 0–255
+  (``"fixed"``: absolute grey levels) or over the patch's own min–max (``"patch"``:
+  brightness removed, only structure left);
 - the symmetric co-occurrence matrix of each of the 4 directions (0°, 45°, 90°, 135°) at
   ``distance_mm`` converted to patch pixels, from :func:`mahotas.features.texture.cooccurence`
   with a fixed ``levels × levels`` size (``mahotas.features.haralick`` sizes the matrix by
@@ -19,7 +22,8 @@ patch:
   one feature evaluation per patch, the fast default), averaged over the 4 directions
   (``"mean"``, mahotas ``return_mean``) or kept per direction (``"all"``);
 - first-order statistics of the raw patch: mean, SD, skewness, excess kurtosis, 10/50/90th
-  percentiles and the entropy of the quantised histogram.
+  percentiles and the entropy of the quantised histogram (in image SD units for
+  ``quantisation="image"``, grey levels otherwise).
 
 Per image, each patch feature is summarised by its mean and SD over the image's patches
 (:func:`aggregate`).
@@ -46,22 +50,51 @@ DIRECTION_NAMES = ("0", "45", "90", "135")
 FIRST_ORDER_NAMES = ("mean", "sd", "skewness", "kurtosis", "p10", "p50", "p90", "hist_entropy")
 
 Directions = Literal["pooled", "mean", "all"]
-Quantisation = Literal["fixed", "patch"]
+Quantisation = Literal["image", "fixed", "patch"]
+#: ``quantisation="image"`` maps mean ± this many SDs of the imaged field onto the levels
+IMAGE_SDS = 3.0
 
 
-def quantise(patches: np.ndarray, levels: int, mode: Quantisation = "fixed") -> np.ndarray:
-    """uint8 patches (…, h, w) → integer levels 0 … levels − 1 (uint8)."""
+def image_reference(pixels: np.ndarray) -> tuple[float, float]:
+    """Mean and SD of the imaged field (non-zero pixels: the black surround of a sector
+    or screen grab is not tissue — the patch sampler's definition too)."""
+    field = pixels[pixels > 0]
+    if field.size < 2 or field.std() == 0:
+        raise FeatureError("image has no grey-level spread in its imaged field")
+    return float(field.mean()), float(field.std())
+
+
+def normalise(patches: np.ndarray, mode: Quantisation,
+              reference: tuple[float, float] | None = None) -> np.ndarray:
+    """Grey levels in the units the features use: image SDs for ``"image"``, else raw."""
+    if mode == "image":
+        if reference is None:
+            raise ValueError("quantisation='image' needs the image's (mean, SD)")
+        return (np.asarray(patches, dtype=np.float64) - reference[0]) / reference[1]
+    return np.asarray(patches, dtype=np.float64)
+
+
+def quantise(patches: np.ndarray, levels: int, mode: Quantisation = "fixed",
+             reference: tuple[float, float] | None = None) -> np.ndarray:
+    """uint8 patches (…, h, w) → integer levels 0 … levels − 1 (uint8).
+
+    ``reference`` = the image's (mean, SD) for ``mode="image"``.
+    """
     if not 2 <= levels <= 256:
         raise ValueError(f"levels must be in 2..256, got {levels}")
     p = np.asarray(patches)
     if mode == "fixed":
         return ((p.astype(np.uint32) * levels) >> 8).astype(np.uint8)
+    if mode == "image":
+        z = normalise(p, mode, reference)
+        scaled = (z + IMAGE_SDS) / (2 * IMAGE_SDS) * levels
+        return np.clip(scaled, 0, levels - 1).astype(np.uint8)
     if mode == "patch":
         lo = p.min(axis=(-2, -1), keepdims=True).astype(np.float64)
         hi = p.max(axis=(-2, -1), keepdims=True).astype(np.float64)
         scaled = (p - lo) / np.maximum(hi - lo, 1.0) * levels
         return np.minimum(scaled, levels - 1).astype(np.uint8)
-    raise ValueError(f"quantisation must be 'fixed' or 'patch', got {mode!r}")
+    raise ValueError(f"quantisation must be 'image', 'fixed' or 'patch', got {mode!r}")
 
 
 def haralick_names(directions: Directions) -> list[str]:
@@ -96,7 +129,7 @@ def haralick_patches(
 
 
 def first_order(patches: np.ndarray, levels: np.ndarray, n_levels: int) -> np.ndarray:
-    """First-order statistics of raw patches (n, h, w) → (n, 8), vectorised over patches."""
+    """First-order statistics of patches (n, h, w) → (n, 8), vectorised over patches."""
     from scipy import stats
 
     flat = patches.reshape(len(patches), -1).astype(np.float64)
@@ -127,7 +160,7 @@ class GlcmExtractor:
     levels: int = 32
     distance_mm: float = 1.0
     directions: Directions = "pooled"
-    quantisation: Quantisation = "fixed"
+    quantisation: Quantisation = "image"
     n_patches: int = 32
     #: patch side in mm and in pixels (0.5 mm per patch pixel, like the nets' default
     #: ``light`` profile; see docs/texture.md for why not the paper's 32 mm)
@@ -154,13 +187,15 @@ class GlcmExtractor:
         from benchmark import patches
 
         return {**asdict(self), "mahotas": mahotas.__version__,
-                "patch_cache_version": patches._CACHE_VERSION, "v": 1}
+                "patch_cache_version": patches._CACHE_VERSION, "v": 2}
 
-    def patch_features(self, patches: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Per-patch features (n, F) of uint8 patches and their names."""
-        q = quantise(patches, self.levels, self.quantisation)
+    def patch_features(self, patches: np.ndarray, reference: tuple[float, float] | None = None
+                       ) -> tuple[list[str], np.ndarray]:
+        """Per-patch features (n, F) of uint8 patches and their names; ``reference`` = the
+        image's (mean, SD) of the imaged field, needed by ``quantisation="image"``."""
+        q = quantise(patches, self.levels, self.quantisation, reference)
         har = haralick_patches(q, self.levels, self.distance_px(), self.directions)
-        fo = first_order(patches, q, self.levels)
+        fo = first_order(normalise(patches, self.quantisation, reference), q, self.levels)
         names = [f"glcm_{n}" for n in haralick_names(self.directions)]
         names += [f"fo_{n}" for n in FIRST_ORDER_NAMES]
         return names, np.hstack([har, fo])
@@ -196,6 +231,7 @@ class GlcmExtractor:
                                     image_rng(self.seed, record.image_id), self.spec())
         if len(patches) == 0:
             raise FeatureError(f"no {self.size_mm:g} mm patch fits entirely inside the lung mask")
-        names, per_patch = self.patch_features(patches)
+        reference = image_reference(record.pixels) if self.quantisation == "image" else None
+        names, per_patch = self.patch_features(patches, reference)
         agg_names, vector = aggregate(per_patch, names)
         return agg_names, vector, len(patches)

@@ -43,7 +43,7 @@ class TextureMethod(BaseMethod):
     # -- helpers -------------------------------------------------------------------------
     def _features(self, view, stage: str) -> FeatureTable:
         table = extract_view(view, self._extractor(), n_jobs=N_JOBS)
-        cost = self.__dict__.setdefault("_cost", {})
+        cost = self.__dict__.setdefault("_cost", {})  # after load(), predict starts afresh
         unit = self._extractor().unit
         cost[f"{stage}_images_cached"] = table.n_cached
         cost[f"{stage}_images_computed"] = table.n_computed
@@ -81,8 +81,8 @@ class TextureMethod(BaseMethod):
     def fit(self, train) -> TextureMethod:
         from benchmark.features.models import GroupedCVRegressor, feature_importance
 
-        self.__dict__["_failures"] = []
-        self.__dict__["_cost"] = {}
+        self._failures: list[dict[str, str]] = []
+        self._cost: dict[str, object] = {}
         table = self._features(train, "fit")
         X = table.features[table.ok]
         if len(X) < 2 or X.shape[1] == 0:

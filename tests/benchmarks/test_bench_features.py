@@ -31,7 +31,7 @@ def _patches(grid: int) -> np.ndarray:
 
 
 def _features(extractor: GlcmExtractor, chunk: np.ndarray) -> np.ndarray:
-    return extractor.patch_features(chunk)[1]
+    return extractor.patch_features(chunk, reference=(110.0, 40.0))[1]
 
 
 @pytest.mark.parametrize(("size_mm", "grid"), [(8.0, 16), (32.0, 64)])
