@@ -134,7 +134,7 @@ class GroupedCVRegressor(RegressorMixin, BaseEstimator):
 
 def feature_importance(model: GroupedCVRegressor, X: np.ndarray, y: np.ndarray,
                        names: list[str], random_state: int | None = None,
-                       n_repeats: int = 3) -> pd.DataFrame:
+                       n_repeats: int = 2, max_rows: int = 150) -> pd.DataFrame:
     """Which features the fitted model uses, most important first.
 
     ``native``: |coefficient| on standardised features (ridge; the signed value is in
@@ -142,7 +142,8 @@ def feature_importance(model: GroupedCVRegressor, X: np.ndarray, y: np.ndarray,
     has none.  ``permutation_mean``/``_sd``: increase of the training MAE when the feature
     is shuffled (:func:`sklearn.inspection.permutation_importance`), comparable across all
     four regressors (on training data, so it shows what the model *uses*, not what
-    generalises).
+    generalises).  It costs one prediction per feature and repeat, as much as the fit for
+    forests and SVR, hence ``n_repeats=2`` on at most ``max_rows`` random training rows.
     """
     from sklearn.inspection import permutation_importance
 
@@ -156,7 +157,8 @@ def feature_importance(model: GroupedCVRegressor, X: np.ndarray, y: np.ndarray,
     elif hasattr(reg, "feature_importances_"):
         native = np.asarray(reg.feature_importances_, dtype=float)
     perm = permutation_importance(model.best_estimator_, X, y, n_repeats=n_repeats,
-                                  scoring="neg_mean_absolute_error", random_state=random_state)
+                                  scoring="neg_mean_absolute_error", random_state=random_state,
+                                  max_samples=min(1.0, max_rows / max(len(X), 1)))
     table = pd.DataFrame({
         "feature": names,
         "native": native,
