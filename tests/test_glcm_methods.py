@@ -50,7 +50,7 @@ def test_texture_method_learns_ga_from_texture(name, cohort_root, isolated_cache
     assert failures[["stage", "image_id"]].values.tolist() == [["predict", "T004_0"]]
     assert "empty lung mask" in failures["reason"].iloc[0]
     assert "T004_0" in method.cost_["warning"]
-    # the imputed image gets the prediction of the training mean feature vector
+    # the imputed image gets the prediction of the training median feature vector
     expected = method.model_.predict(method.fill_.to_numpy()[None])[0]
     assert pred["T004_0"] == pytest.approx(expected)
 

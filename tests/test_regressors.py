@@ -45,7 +45,7 @@ def test_inner_cv_keeps_a_patients_images_together():
     grouped_mae = -grouped.cv_table()["mean_score"].iloc[0]
     leaky_mae = -leaky.cv_table()["mean_score"].iloc[0]
     assert grouped_mae > 2.5
-    assert leaky_mae < 1.0
+    assert leaky_mae < 1.5
 
 
 def test_grid_search_picks_from_the_grid_and_reports_it():

@@ -3,7 +3,7 @@
 ``fit``: features of every training image (cached) → :class:`GroupedCVRegressor` on the
 images that gave features, grouped by patient for the inner CV.  ``predict``: features of
 every test image; an image that gave none (no/empty/corrupt ROI, lung smaller than a
-patch) is still predicted — from the training images' mean feature vector — and listed in
+patch) is still predicted — from the training images' median feature vector — and listed in
 ``artifacts_["feature_failures.csv"]`` and ``cost_["warning"]``, so a failure is reported,
 never a silent drop and never a crashed cell.  Patient GA = mean of its images (default).
 """
@@ -54,7 +54,7 @@ class TextureMethod(BaseMethod):
         patients = view.images["patient_id"]
         for image_id, reason in table.failures.items():
             action = ("left out of training" if stage == "fit"
-                      else "predicted from the training mean feature vector")
+                      else "predicted from the training median feature vector")
             rows.append({"stage": stage, "image_id": image_id,
                          "patient_id": patients.get(image_id, ""), "reason": reason,
                          "action": action})
@@ -94,7 +94,7 @@ class TextureMethod(BaseMethod):
         y = train.ga_by_image.loc[X.index].to_numpy(dtype=float)
         groups = train.images.loc[X.index, "patient_id"].to_numpy()
         self.columns_ = list(X.columns)
-        self.fill_ = X.mean()
+        self.fill_ = X.median()  # robust to the heavy tails of texture features
         # worker processes pay off only for real cohorts; tiny ones fit faster in-process
         jobs = N_JOBS if len(X) >= 200 else 1
         self.model_ = GroupedCVRegressor(
@@ -115,7 +115,7 @@ class TextureMethod(BaseMethod):
         missing = X.isna().any(axis=1)
         if missing.any():
             log.warning("%s: %d test image(s) without features predicted from the training "
-                        "mean feature vector", self.name, int(missing.sum()))
+                        "median feature vector", self.name, int(missing.sum()))
         X = X.fillna(self.fill_)
         pred = self.model_.predict(X.to_numpy())
         self._publish()
