@@ -43,6 +43,8 @@ class BaseMethod:
     requirements: ClassVar[tuple[str, ...]] = ()
     #: Whether ``predict`` needs images (the runner loads them lazily either way).
     uses_images: ClassVar[bool] = False
+    #: Only oracle methods see simulation truth (``truth_*`` columns); everyone else doesn't.
+    reads_truth: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.parameters)

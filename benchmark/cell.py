@@ -179,8 +179,9 @@ def run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             record.update(status="skipped", error=reason or "declined this dataset")
             store.record_failure(spec.cell_id, record)
             return record
-        train = cohort.train_view(spec.split.train_ids)
-        test = cohort.test_view(spec.split.test_ids)
+        truth = bool(getattr(method, "reads_truth", False))
+        train = cohort.train_view(spec.split.train_ids, include_truth=truth)
+        test = cohort.test_view(spec.split.test_ids, include_truth=truth)
         _seed_everything(spec.split.seed)
         staging = store.staging_dir(spec.cell_id)
         with provenance.PeakMemory() as memory, warnings.catch_warnings():

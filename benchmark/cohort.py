@@ -20,6 +20,10 @@ import pandas as pd
 from benchmark.io import InputError
 
 GA_COLUMNS = ("ga_weeks",)
+#: Outcomes after the scan: delivery GA is always ≥ the scan GA, so it leaks GA near term.
+OUTCOME_COLUMNS = ("delivery_ga_weeks", "apgar")
+#: Simulation truth (e.g. ``truth_maturity``) is hidden unless a method sets ``reads_truth``.
+TRUTH_PREFIX = "truth_"
 BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")
 
 
@@ -192,25 +196,31 @@ class Cohort:
             pass  # read-only dataset folder: recompute next time
         return fingerprint
 
-    def _subset(self, patient_ids: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _subset(
+        self, patient_ids: Iterable[str], hidden: Iterable[str], include_truth: bool
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         ids = list(patient_ids)
         unknown = set(ids) - set(self.patients.index)
         if unknown:
             raise KeyError(f"unknown patient ids: {sorted(unknown)[:5]}")
-        patients = self.patients.loc[ids].copy()
-        images = self.images[self.images["patient_id"].isin(ids)].copy()
-        return patients, images
+        patients = self.patients.loc[ids]
+        images = self.images[self.images["patient_id"].isin(ids)]
 
-    def train_view(self, patient_ids: Iterable[str]) -> TrainView:
-        view = TrainView(*self._subset(patient_ids), self._loader)
+        def visible(table: pd.DataFrame) -> list[str]:
+            return [c for c in table.columns if c not in set(hidden)
+                    and (include_truth or not str(c).startswith(TRUTH_PREFIX))]
+
+        return patients[visible(patients)].copy(), images[visible(images)].copy()
+
+    def train_view(self, patient_ids: Iterable[str], include_truth: bool = False) -> TrainView:
+        view = TrainView(*self._subset(patient_ids, (), include_truth), self._loader)
         view.dataset_key = self.fingerprint()
         return view
 
-    def test_view(self, patient_ids: Iterable[str]) -> TestView:
-        patients, images = self._subset(patient_ids)
-        patients = patients.drop(columns=[c for c in GA_COLUMNS if c in patients], errors="ignore")
-        images = images.drop(columns=[c for c in GA_COLUMNS if c in images], errors="ignore")
-        view = TestView(patients, images, self._loader)
+    def test_view(self, patient_ids: Iterable[str], include_truth: bool = False) -> TestView:
+        """GA and post-scan outcomes removed; ``truth_*`` only for ``reads_truth`` methods."""
+        hidden = GA_COLUMNS + OUTCOME_COLUMNS
+        view = TestView(*self._subset(patient_ids, hidden, include_truth), self._loader)
         view.dataset_key = self.fingerprint()
         return view
 
@@ -223,7 +233,7 @@ class Cohort:
         ``dataset_key`` is given by the caller (a hash of the files) so that predicting on
         loose files writes no fingerprint cache into the user's image folder.
         """
-        drop = [c for c in GA_COLUMNS]
+        drop = [*GA_COLUMNS, *OUTCOME_COLUMNS]
         view = TestView(self.patients.drop(columns=drop, errors="ignore"),
                         self.images.drop(columns=drop, errors="ignore"), self._loader)
         view.dataset_key = dataset_key

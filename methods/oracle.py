@@ -22,6 +22,7 @@ class Oracle(BaseMethod):
     summary = "reads the simulated lung maturity (synthetic cohorts only): the floor"
     parameters: dict = {}
     requirements = ("sklearn",)
+    reads_truth = True
 
     def skip(self, cohort) -> tuple[bool, str | None]:
         if TRUTH not in cohort.patients.columns:

@@ -112,3 +112,17 @@ def test_report_rebuilds_tables_from_predictions(tmp_path, tabular_cohort):
     out = _cli("report", str(run_dir))
     assert out.returncode == 0, out.stderr
     assert table.read_bytes() == before
+
+
+def test_views_hide_ga_outcomes_and_simulation_truth(tabular_cohort):
+    from benchmark.cohort import Cohort
+
+    cohort = Cohort.load(tabular_cohort)
+    cohort.patients["truth_maturity"] = 0.5
+    ids = list(cohort.patients.index)
+    test = cohort.test_view(ids[:5])
+    for hidden in ("ga_weeks", "delivery_ga_weeks", "apgar", "truth_maturity"):
+        assert hidden not in test.patients.columns and hidden not in test.images.columns
+    assert "truth_maturity" not in cohort.train_view(ids[5:]).patients.columns
+    assert "truth_maturity" in cohort.test_view(ids[:5], include_truth=True).patients.columns
+    assert "ga_weeks" not in cohort.test_view(ids[:5], include_truth=True).patients.columns
