@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="EDGE", help="GA group edges in weeks (right-closed)")
     parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
+    parser.add_argument("--dataset-seed", type=int,
+                        help="synthetic cohort: generator seed (vary it for the null check)")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
     parser.add_argument("--n-jobs", type=int, default=1,
@@ -49,6 +51,8 @@ def config_from_args(args: argparse.Namespace):
         options["patients"] = args.patients
     if args.images_per_patient:
         options["images_per_patient"] = args.images_per_patient
+    if args.dataset_seed is not None:
+        options["seed"] = args.dataset_seed
     backend_options = {}
     if args.scheduler:
         backend_options["scheduler"] = args.scheduler
