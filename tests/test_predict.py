@@ -93,7 +93,7 @@ def test_segmenting_method_uses_its_own_lung_map_without_a_mask(tmp_path, capsys
 
     root = write_tabular_cohort(tmp_path / "c", n=12, size=96)
     result = runner.run(runner.RunConfig(
-        dataset=str(root), methods=["unet-transfer[max_epochs=1]"],
+        dataset=str(root), methods=["unet-transfer[max_epochs=1,patch_mm=4]"],
         runs_dir=str(tmp_path / "runs")))
     if result.n_failed:
         pytest.fail(pd.read_csv(result.run_dir / "cells.csv")["error"].iloc[0])
