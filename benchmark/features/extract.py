@@ -28,6 +28,8 @@ log = logging.getLogger("benchmark.features")
 
 #: images per joblib task: large enough to amortise pickling, small enough to balance
 CHUNK = 8
+#: below this many uncached images, starting worker processes costs more than it saves
+MIN_PARALLEL = 4 * CHUNK
 
 
 class FeatureError(ValueError):
@@ -148,7 +150,7 @@ def extract_view(
         load_failures: dict[str, str] = {}
         chunks = _chunks(view, todo, load_failures)
         jobs = effective_n_jobs(n_jobs)
-        if jobs == 1 or len(todo) <= CHUNK:
+        if jobs == 1 or len(todo) < MIN_PARALLEL:
             results = (_run_chunk(extractor, c) for c in chunks)
         else:
             results = Parallel(n_jobs=jobs, return_as="generator")(
