@@ -50,9 +50,9 @@ def make_regressor(kind: str, random_state: int | None = None) -> BaseEstimator:
 
 
 def make_pipeline(kind: str, random_state: int | None = None, n_samples: int = 1000):
-    """Normal scores → standardisation → regressor.
+    """Quantile scores → standardisation → regressor.
 
-    The quantile step maps each feature to normal scores fitted on the training images,
+    The quantile step maps each feature to its quantile among the training images,
     bounded at the training range: texture features are heavy-tailed (run/zone emphases
     reach 10⁴ IQRs on a lung lying in an acoustic shadow), and without it one such test
     image drove a ridge prediction to −1,800 weeks on ``synthetic-null``.
@@ -62,13 +62,13 @@ def make_pipeline(kind: str, random_state: int | None = None, n_samples: int = 1
 
     # inner-CV training folds hold ≥ 1/2 of the samples (2 folds): a third stays below
     quantiles = QuantileTransformer(n_quantiles=max(2, min(1000, n_samples // 3)),
-                                    output_distribution="normal", subsample=None)
+                                    output_distribution="uniform", subsample=None)
     return Pipeline([("quantile", quantiles), ("scale", StandardScaler()),
                      ("regressor", make_regressor(kind, random_state))])
 
 
 class GroupedCVRegressor(RegressorMixin, BaseEstimator):
-    """Normal scores + StandardScaler + regressor, hyper-parameters by GroupKFold search.
+    """Quantile scores + StandardScaler + regressor, hyper-parameters by GroupKFold search.
 
     Parameters
     ----------
@@ -147,7 +147,7 @@ def feature_importance(model: GroupedCVRegressor, X: np.ndarray, y: np.ndarray,
                        n_repeats: int = 2, max_rows: int = 150) -> pd.DataFrame:
     """Which features the fitted model uses, most important first.
 
-    ``native``: |coefficient| on standardised normal scores (ridge; the signed value is in
+    ``native``: |coefficient| on standardised quantile scores (ridge; the signed value is in
     ``coefficient``) or impurity importance (forests, boosting); NaN for the RBF SVR, which
     has none.  ``permutation_mean``/``_sd``: increase of the training MAE when the feature
     is shuffled (:func:`sklearn.inspection.permutation_importance`), comparable across all
