@@ -63,7 +63,8 @@ def uses_gpu(spec: CellSpec) -> bool:
         cls = get_method_class(spec.method)
     except LookupError:
         return False
-    return bool(getattr(cls, "uses_gpu", "torch" in getattr(cls, "requirements", ())))
+    declared = cls.uses_gpu
+    return bool(declared if declared is not None else "torch" in cls.requirements)
 
 
 def cuda_device_count() -> int:

@@ -43,6 +43,8 @@ class BaseMethod:
     requirements: ClassVar[tuple[str, ...]] = ()
     #: Whether ``predict`` needs images (the runner loads them lazily either way).
     uses_images: ClassVar[bool] = False
+    #: Route to one job per GPU (None: decided by whether the method requires torch).
+    uses_gpu: ClassVar[bool | None] = None
     #: Only oracle methods see simulation truth (``truth_*`` columns); everyone else doesn't.
     reads_truth: ClassVar[bool] = False
 

@@ -8,6 +8,7 @@ import sys
 import types
 from pathlib import Path
 
+
 def _project_root() -> Path:
     """The checkout holding ``methods/`` and ``datasets/``: beside the package when installed
     editable (the documented way), else ``$FLB_ROOT`` or the working directory."""

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 #: The paper trains on the first 166 of 316 women by enrolment order.
 PAPER_TRAIN_FRACTION = 166 / 316
@@ -51,6 +50,8 @@ def _paper(patients: pd.DataFrame, fraction: float, seed: int) -> list[Split]:
 
 
 def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
+    from sklearn.model_selection import StratifiedKFold  # ~2 s to import: only when used
+
     # stratify on GA quantile bins so every fold spans the GA range
     n_bins = max(2, min(10, len(patients) // (2 * k)))
     strata = pd.qcut(patients["ga_weeks"].rank(method="first"), n_bins, labels=False)

@@ -65,6 +65,9 @@ def cluster_bootstrap_indices(
     return [np.concatenate([members[k] for k in row]) for row in draws]
 
 
+_BOOT_BLOCK = 256
+
+
 def bootstrap_r_ci(
     x: np.ndarray, y: np.ndarray, clusters: np.ndarray, level: float = 0.95,
     n_boot: int = N_BOOT, seed: int = BOOT_SEED,
@@ -75,8 +78,9 @@ def bootstrap_r_ci(
         return (np.nan, np.nan)
     idx = cluster_bootstrap_indices(clusters, n_boot, seed)
     if len({len(i) for i in idx}) == 1:
-        block = np.vstack(idx)
-        rs = _pearson_rows(x[block], y[block])
+        # blocks of resamples keep memory flat as the cohort grows (same numbers)
+        blocks = (np.vstack(idx[k:k + _BOOT_BLOCK]) for k in range(0, len(idx), _BOOT_BLOCK))
+        rs = np.concatenate([_pearson_rows(x[block], y[block]) for block in blocks])
     else:
         rs = np.array([_pearson_rows(x[i][None], y[i][None])[0] for i in idx])
     rs = rs[np.isfinite(rs)]
