@@ -43,6 +43,9 @@ class BaseMethod:
     requirements: ClassVar[tuple[str, ...]] = ()
     #: Whether ``predict`` needs images (the runner loads them lazily either way).
     uses_images: ClassVar[bool] = False
+    #: Rough cost relative to a table lookup (nets ≫ texture ≫ biometry): the runner starts
+    #: the longest cells first so parallel workers finish together.
+    relative_cost: ClassVar[float] = 1.0
     #: Route to one job per GPU (None: decided by whether the method requires torch).
     uses_gpu: ClassVar[bool | None] = None
     #: Only oracle methods see simulation truth (``truth_*`` columns); everyone else doesn't.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from benchmark.cell import CellSpec
 from benchmark.cohort import Cohort
 from benchmark.gridspec import expand
 from benchmark.isolation import Limits
-from benchmark.registry import method_info
+from benchmark.registry import get_method_class, method_info
 from benchmark.sources import resolve_dataset
 from benchmark.splits import make_splits
 from benchmark.store import RunLock, RunStore, atomic_write_text, write_csv
@@ -109,6 +110,23 @@ def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[Cel
     return specs, unavailable
 
 
+def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:
+    """Costly cells first, and one family at a time per round (``glcm-*``, ``unet-*``, ...):
+    cells of one family share a feature or patch cache, so spreading them keeps parallel
+    workers from waiting on each other's extraction.  Results never depend on the order."""
+    def cost(spec: CellSpec) -> float:
+        try:
+            return get_method_class(spec.method).relative_cost
+        except LookupError:
+            return 0.0
+
+    families: dict[str, list[CellSpec]] = {}
+    for spec in sorted(specs, key=cost, reverse=True):  # stable: keeps the grid order
+        families.setdefault(spec.method.split("-")[0], []).append(spec)
+    rounds = itertools.zip_longest(*families.values())
+    return [spec for round_ in rounds for spec in round_ if spec is not None]
+
+
 def run(config: RunConfig) -> RunResult:
     from benchmark.validate import check_dataset
 
@@ -141,11 +159,15 @@ def _run_locked(
             "unavailable": unavailable,
             "validation_warnings": list(validation_warnings),
         }, indent=2, sort_keys=True, default=str))
-        pending = [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
+        pending = schedule(
+            [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
+        )
         n_cached = len(specs) - len(pending)
         if n_cached:
             tqdm.write(f"{n_cached} cell(s) already done in {run_dir} (resumed, not recomputed)")
         limits = Limits(config.timeout, config.memory_limit_mb)
+        if config.backend == "joblib" and len(pending) <= 1:
+            config = replace(config, backend="sequential")  # no workers for a single cell
         backend = create_backend(config.backend, n_jobs=config.n_jobs, limits=limits,
                                  **config.backend_options)
         with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar:

@@ -24,7 +24,8 @@ def views(tmp_path_factory):
 
 def test_family_names_and_presets():
     presets = list_methods("timm-*")
-    assert {"timm-resnet18", "timm-resnet18-scratch"} <= set(presets)
+    assert {"timm-test_resnet", "timm-test_resnet-scratch"} <= set(presets)
+    assert list_methods("timm-resnet18") == ["timm-resnet18"]  # any architecture by name
     assert list_methods("timm-mobilenetv3_small_050") == ["timm-mobilenetv3_small_050"]
     cls = get_method_class("timm-efficientnet_b0-scratch")  # any architecture by name
     assert cls.arch == "efficientnet_b0" and cls.transfer is False

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 HELP = "Run methods on a dataset over patient-level splits; results go to a run folder."
+
+
+def default_n_jobs() -> int:
+    # every core, but not more than 4: each worker holds its own copy of a net's patches
+    return int(os.environ.get("FLB_N_JOBS", min(os.cpu_count() or 1, 4)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="synthetic cohort: generator seed (vary it for the null check)")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
-    parser.add_argument("--n-jobs", type=int, default=1,
-                        help="local worker processes (or --cluster local workers)")
+    parser.add_argument("--n-jobs", type=int, default=default_n_jobs(),
+                        help="local worker processes, or --cluster local workers "
+                        "(default: $FLB_N_JOBS or every core, at most 4)")
     parser.add_argument("--backend", default=None,
                         help="sequential | joblib | dask (default: by --n-jobs, --scheduler, "
                         "--cluster)")

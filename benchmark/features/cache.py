@@ -5,8 +5,8 @@ or ``<image hash>.err`` (the one-line reason the image gave no features), plus
 ``columns.json`` beside the dataset folders.  The key is (extractor kind, every parameter
 the features depend on including library versions, dataset content hash, image id), so a
 changed image, parameter or library never reuses stale features.  Writes go through a
-temporary file and :func:`os.replace`, so concurrent cells computing the same image (the
-joblib backend) can never see a half-written file.
+temporary file and :func:`os.replace`, so no reader sees a half-written file, and
+:meth:`FeatureCache.lock` makes concurrent cells of one family extract each image once.
 """
 
 from __future__ import annotations
@@ -15,10 +15,17 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process lock, at worst an image is computed twice
+    fcntl = None
 
 
 def params_hash(params: dict[str, Any]) -> str:
@@ -58,6 +65,20 @@ class FeatureCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.config_dir / "params.json",
                           json.dumps(params, sort_keys=True, indent=1, default=str).encode())
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive while extracting: two cells of one family (run in parallel workers)
+        then compute each image once instead of twice; the second reads the first's cache."""
+        if not self.enabled or fcntl is None:
+            yield
+            return
+        with open(self.folder / ".extract.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- columns -------------------------------------------------------------------------
     def columns(self) -> list[str] | None:

@@ -114,22 +114,10 @@ def _chunks(view, ids: Sequence[str], failures: dict[str, str]) -> Iterator[list
         yield chunk
 
 
-def extract_view(
-    view,
-    extractor: Extractor,
-    n_jobs: int = -1,
-    cache_dir: str | Path | None = "default",
-) -> FeatureTable:
-    """Features of every image of ``view`` (a TrainView/TestView), cached per image.
-
-    ``cache_dir="default"`` uses ``cache_root()/features``; ``None`` disables the cache.
-    """
+def _extract_locked(view, extractor: Extractor, cache: FeatureCache, ids: list[str],
+                    n_jobs: int) -> tuple:
     from joblib import Parallel, delayed, effective_n_jobs
 
-    root = default_cache_dir() if cache_dir == "default" else cache_dir
-    cache = FeatureCache(None if root is None else Path(root), extractor.kind,
-                         extractor.cache_params(), getattr(view, "dataset_key", ""))
-    ids = [str(i) for i in view.images.index]
     vectors: dict[str, np.ndarray] = {}
     failures: dict[str, str] = {}
     columns = cache.columns()
@@ -175,6 +163,26 @@ def extract_view(
                 cache.put(image_id, payload, None)
         failures.update(load_failures)  # not cached: the file may be fixed in place
     seconds = time.perf_counter() - t0
+    return vectors, failures, columns, n_cached, todo, units, seconds
+
+
+def extract_view(
+    view,
+    extractor: Extractor,
+    n_jobs: int = -1,
+    cache_dir: str | Path | None = "default",
+) -> FeatureTable:
+    """Features of every image of ``view`` (a TrainView/TestView), cached per image.
+
+    ``cache_dir="default"`` uses ``cache_root()/features``; ``None`` disables the cache.
+    """
+    root = default_cache_dir() if cache_dir == "default" else cache_dir
+    cache = FeatureCache(None if root is None else Path(root), extractor.kind,
+                         extractor.cache_params(), getattr(view, "dataset_key", ""))
+    ids = [str(i) for i in view.images.index]
+    with cache.lock():  # a parallel cell of the same family waits, then reads the cache
+        vectors, failures, columns, n_cached, todo, units, seconds = _extract_locked(
+            view, extractor, cache, ids, n_jobs)
 
     columns = columns or []
     matrix = np.full((len(ids), len(columns)), np.nan)

@@ -30,6 +30,7 @@ class TextureMethod(BaseMethod):
 
     regressor: ClassVar[str] = "ridge"
     uses_images = True
+    relative_cost = 10.0
 
     def _extractor(self):
         raise NotImplementedError

@@ -116,6 +116,7 @@ class TwoStageNet(BaseMethod):
 
     requirements: ClassVar[tuple[str, ...]] = ("torch",)
     uses_images: ClassVar[bool] = True
+    relative_cost: ClassVar[float] = 100.0
     #: True: stage 1 then stage 2 from stage-1 weights; False: stage 2 only (the control)
     transfer: ClassVar[bool] = True
     parameters: ClassVar[dict[str, list[Any]]] = {
