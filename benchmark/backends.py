@@ -148,7 +148,8 @@ class JoblibBackend:
         isolated = self.limits is not None and self.limits.isolated
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered",
                             prefer="threads" if isolated else None)
-        yield from parallel(delayed(execute_cell)(s, run_dir, self.limits) for s in cpu)
+        env = flb_env()  # loky reuses workers across runs: hand them this run's settings
+        yield from parallel(delayed(execute_cell)(s, run_dir, self.limits, env) for s in cpu)
         for future in as_completed(gpu_futures):
             yield future.result()
         if pool:

@@ -60,9 +60,11 @@ def execute_cell(
     env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run one cell under ``limits``; never raises, returns the cell's record."""
-    if env:  # a remote worker (Dask) may lack the runner's plugin path
+    if env:  # a remote or reused worker may lack the runner's plugin path
         for key, value in env.items():
             os.environ.setdefault(key, value)
+        # the method names of this run resolve against the runner's plugin folders
+        os.environ["FLB_METHODS_PATH"] = env.get("FLB_METHODS_PATH", "")
     if limits is None or not limits.isolated:
         return run_cell(spec, run_dir)
     return run_isolated(spec, run_dir, limits)

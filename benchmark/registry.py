@@ -31,7 +31,7 @@ ENTRY_POINT_GROUP = "fetal_lung_bench.methods"
 _METHODS: dict[str, type[BaseMethod]] = {}
 _FAMILIES: dict[str, _Family] = {}
 _BROKEN: dict[str, str] = {}
-_discovered = False
+_discovered: str | None = None  # the $FLB_METHODS_PATH the plugins were loaded with
 
 
 @dataclass
@@ -74,13 +74,15 @@ def register_family(
 
 
 def discover(force: bool = False) -> None:
-    """Import every plugin once (idempotent)."""
+    """Import every plugin once; again only if ``$FLB_METHODS_PATH`` changed since (a
+    reused worker process may get a task from a run with other plugin folders)."""
     global _discovered
-    if _discovered and not force:
+    extra = os.environ.get("FLB_METHODS_PATH", "")
+    if _discovered == extra and not force:
         return
-    _discovered = True
+    _discovered = extra
     folders = [REPO_ROOT / "methods"]
-    folders += [Path(p) for p in os.environ.get("FLB_METHODS_PATH", "").split(os.pathsep) if p]
+    folders += [Path(p) for p in extra.split(os.pathsep) if p]
     for folder in folders:
         _BROKEN.update(load_plugin_folder(folder, "methods"))
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
