@@ -62,7 +62,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 
 from benchmark.cohort import ImageRecord
 
@@ -197,6 +196,8 @@ def extract_patches(
     pixels: np.ndarray, spacing_mm: float, centres: np.ndarray, spec: PatchSpec | None = None
 ) -> np.ndarray:
     """Resample ``size_mm`` squares at ``centres`` to uint8 arrays (k, grid, grid)."""
+    from scipy import ndimage  # lazy: keeps `benchmark list` fast
+
     spec = spec or PatchSpec()
     centres = np.asarray(centres, dtype=float).reshape(-1, 2)
     g = spec.grid
