@@ -28,7 +28,7 @@ from benchmark.cohort import Cohort, TestView
 from benchmark.io import InputError
 from benchmark.registry import create_method
 from benchmark.splits import AgeGroups, Split, check_disjoint
-from benchmark.store import RunStore, write_csv
+from benchmark.store import RunStore, run_log, write_csv
 
 log = logging.getLogger("benchmark")
 _COHORTS: dict[str, Cohort] = {}
@@ -163,7 +163,15 @@ def _segmentation_rows(method: BaseMethod, test: TestView, staging: Path) -> pd.
 
 
 def run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
-    """Fit, predict, score and store one cell; returns its summary record."""
+    """Fit, predict, score and store one cell; returns its summary record.
+
+    Whatever process runs it (the runner, a joblib or Dask worker, an isolated child), its
+    log records and tracebacks go to the run's ``log.txt``, never to the terminal."""
+    with run_log(run_dir):
+        return _run_cell(spec, run_dir)
+
+
+def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
     store = RunStore(run_dir)
     record: dict[str, Any] = {**spec.describe(), "status": "running"}
     record.update(versions=provenance.versions(), git_commit=provenance.git_commit())

@@ -99,9 +99,6 @@ def _child_main(payload: bytes) -> None:
     if limits.memory_mb is not None:
         cap = _address_space() + int(limits.memory_mb * 2**20)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    handler = logging.FileHandler(Path(run_dir) / "log.txt")  # tracebacks go to the run log
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
     Path(f"{out_path}.started").touch()  # the timeout counts from here
     record = run_cell(spec, run_dir)
     atomic_write_text(Path(out_path), json.dumps(record, default=str))

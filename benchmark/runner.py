@@ -24,7 +24,7 @@ from benchmark.isolation import Limits
 from benchmark.registry import get_method_class, method_info
 from benchmark.sources import resolve_dataset
 from benchmark.splits import make_splits
-from benchmark.store import RunLock, RunStore, atomic_write_text, write_csv
+from benchmark.store import LOG_FORMAT, RunLock, RunStore, atomic_write_text, write_csv
 
 log = logging.getLogger("benchmark")
 
@@ -77,7 +77,7 @@ def run_folder(config: RunConfig, cohort: Cohort) -> Path:
 
 def _setup_logging(run_dir: Path) -> logging.Handler:
     handler = logging.FileHandler(run_dir / "log.txt")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

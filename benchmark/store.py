@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,29 @@ import pandas as pd
 
 #: Bump when the cell layout changes incompatibly; old run folders are then refused.
 STORE_VERSION = 1
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@contextmanager
+def run_log(run_dir: str | Path) -> Iterator[None]:
+    """Route this process's log records (tracebacks, library warnings) into ``RUN/log.txt``
+    for the duration; a no-op where that file is already a handler (the runner's process)."""
+    path = os.path.abspath(Path(run_dir) / "log.txt")  # as FileHandler.baseFilename
+    root = logging.getLogger()
+    if any(getattr(h, "baseFilename", None) == path for h in root.handlers):
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def atomic_write_text(path: Path, text: str) -> None:
