@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _cohorts import write_tabular_cohort
 
 from benchmark.cohort import Cohort, ImageRecord
 from benchmark.patches import (
@@ -16,7 +17,6 @@ from benchmark.patches import (
     sliding_centres,
     valid_centres,
 )
-from tests.conftest import write_tabular_cohort
 
 
 def _record(mask: np.ndarray, spacing: float = 1.0, pixels: np.ndarray | None = None):

@@ -89,7 +89,7 @@ def test_segmenting_method_uses_its_own_lung_map_without_a_mask(tmp_path, capsys
 
     if not method_info("unet-transfer").available:
         pytest.skip("unet-transfer unavailable here")
-    from tests.conftest import write_tabular_cohort
+    from _cohorts import write_tabular_cohort
 
     root = write_tabular_cohort(tmp_path / "c", n=12, size=96)
     result = runner.run(runner.RunConfig(

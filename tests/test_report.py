@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _cohorts import write_tabular_cohort
 
 from benchmark import BaseMethod, registry
 from benchmark.cli import main as cli_main
 from benchmark.report import build, check_results, load_run
 from benchmark.report.figures import segmentation_overlays
 from benchmark.runner import RunConfig, run
-from tests.conftest import write_tabular_cohort
 
 LEVEL_TABLES = ("metrics_patient", "table2_patient", "table2_patient_unpaired",
                 "table2_patient_paper_layout",

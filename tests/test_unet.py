@@ -10,9 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _nets_cohort import write_nets_cohort  # noqa: E402
+
 from benchmark.cohort import Cohort  # noqa: E402
 from benchmark.registry import create_method  # noqa: E402
-from tests._nets_cohort import write_nets_cohort  # noqa: E402
 
 #: 4 mm patches on 16 px: the 64 px (16 mm) test images hold lung and non-lung patches;
 #: one epoch per stage where nothing needs to be learned

@@ -7,10 +7,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _nets_cohort import write_nets_cohort  # noqa: E402
+
 from benchmark.cohort import Cohort  # noqa: E402
 from benchmark.nets.method import PROFILES  # noqa: E402
 from benchmark.registry import create_method  # noqa: E402
-from tests._nets_cohort import write_nets_cohort  # noqa: E402
 
 
 @pytest.mark.slow
