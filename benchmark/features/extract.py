@@ -114,6 +114,17 @@ def _chunks(view, ids: Sequence[str], failures: dict[str, str]) -> Iterator[list
         yield chunk
 
 
+def _inside_worker() -> bool:
+    """True inside a joblib worker (the runner's cells): a nested Parallel would run the
+    extractor in threads there, and pyradiomics' parameter validation (pykwalify/ruamel) is
+    not thread-safe — concurrent parses fail with yaml ParserErrors.  The runner already
+    keeps every core busy with one cell each, so sequential is no slower."""
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    return getattr(backend, "nesting_level", 0) > 0
+
+
 def _extract_locked(view, extractor: Extractor, cache: FeatureCache, ids: list[str],
                     n_jobs: int) -> tuple:
     from joblib import Parallel, delayed, effective_n_jobs
@@ -138,7 +149,7 @@ def _extract_locked(view, extractor: Extractor, cache: FeatureCache, ids: list[s
         load_failures: dict[str, str] = {}
         chunks = _chunks(view, todo, load_failures)
         jobs = effective_n_jobs(n_jobs)
-        if jobs == 1 or len(todo) < MIN_PARALLEL:
+        if jobs == 1 or len(todo) < MIN_PARALLEL or _inside_worker():
             results = (_run_chunk(extractor, c) for c in chunks)
         else:
             results = Parallel(n_jobs=jobs, return_as="generator")(
