@@ -73,7 +73,8 @@ def default_cache_dir() -> Path:
     return cache_root() / "features"
 
 
-def _one(extractor: Extractor, record: Any) -> tuple[str, list[str] | None, Any, int]:
+def _one(extractor: Extractor, record: Any) -> tuple[str, list[str] | None, Any, int, bool]:
+    """``(image id, names or None, values or reason, units, failure is cacheable)``."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -84,12 +85,13 @@ def _one(extractor: Extractor, record: Any) -> tuple[str, list[str] | None, Any,
         if not np.isfinite(values).all():
             bad = [n for n, v in zip(names, values, strict=True) if not np.isfinite(v)]
             raise FeatureError(f"non-finite feature(s) {bad[:3]}")
-        return record.image_id, names, values, units
-    except FeatureError as exc:
-        return record.image_id, None, str(exc), 0
+        return record.image_id, names, values, units, True
+    except FeatureError as exc:  # a property of the image: remembered in the cache
+        return record.image_id, None, str(exc), 0, True
     except Exception as exc:  # a library error on one image must not stop the others
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return record.image_id, None, f"{type(exc).__name__}: {first}", 0
+        # not cached: it may be transient (a library race, memory), so the next run retries
+        return record.image_id, None, f"{type(exc).__name__}: {first}", 0, False
 
 
 def _run_chunk(extractor: Extractor, records: Sequence[Any]) -> list[tuple]:
@@ -156,10 +158,11 @@ def _extract_locked(view, extractor: Extractor, cache: FeatureCache, ids: list[s
                 delayed(_run_chunk)(extractor, c) for c in chunks
             )
         for chunk_result in results:
-            for image_id, names, payload, n_units in chunk_result:
+            for image_id, names, payload, n_units, cacheable in chunk_result:
                 if names is None:
                     failures[image_id] = payload
-                    cache.put(image_id, None, payload)
+                    if cacheable:
+                        cache.put(image_id, None, payload)
                     continue
                 if columns is None:
                     columns = list(names)
