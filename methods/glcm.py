@@ -9,15 +9,7 @@ patient-grouped inner CV).  The four regressors share one cached feature extract
 
 from __future__ import annotations
 
-from benchmark import register_method
-from benchmark.features.method import TextureMethod
-
-_SUMMARIES = {
-    "ridge": "ridge regression",
-    "svr": "RBF support-vector regression",
-    "rf": "random forest",
-    "gbr": "gradient boosting",
-}
+from benchmark.features.method import TextureMethod, register_regressor_family
 
 
 class _Glcm(TextureMethod):
@@ -44,10 +36,6 @@ class _Glcm(TextureMethod):
                              grid=int(self.patch_px))
 
 
-for _kind, _what in _SUMMARIES.items():
-    register_method(type(f"Glcm_{_kind}", (_Glcm,), {
-        "name": f"glcm-{_kind}",
-        "summary": f"Haralick/GLCM + first-order texture of lung patches (mahotas), {_what}",
-        "regressor": _kind,
-        "__module__": __name__,
-    }))
+register_regressor_family(
+    _Glcm, "glcm", "Haralick/GLCM + first-order texture of lung patches (mahotas)"
+)

@@ -7,15 +7,7 @@ models: :mod:`benchmark.features.models`.  The four regressors share one cached 
 
 from __future__ import annotations
 
-from benchmark import register_method
-from benchmark.features.method import TextureMethod
-
-_SUMMARIES = {
-    "ridge": "ridge regression",
-    "svr": "RBF support-vector regression",
-    "rf": "random forest",
-    "gbr": "gradient boosting",
-}
+from benchmark.features.method import TextureMethod, register_regressor_family
 
 
 class _Radiomics(TextureMethod):
@@ -36,10 +28,4 @@ class _Radiomics(TextureMethod):
                                   spacing_mm=self.spacing_mm)
 
 
-for _kind, _what in _SUMMARIES.items():
-    register_method(type(f"Radiomics_{_kind}", (_Radiomics,), {
-        "name": f"radiomics-{_kind}",
-        "summary": f"pyradiomics 2-D features of the whole lung ROI, {_what}",
-        "regressor": _kind,
-        "__module__": __name__,
-    }))
+register_regressor_family(_Radiomics, "radiomics", "pyradiomics 2-D features of the whole lung ROI")

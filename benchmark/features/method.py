@@ -140,3 +140,24 @@ class TextureMethod(BaseMethod):
         self.artifacts_, self.cost_ = {}, {}
         return self
 
+
+#: the regressors every texture family offers, with their one-line description
+REGRESSORS = {
+    "ridge": "ridge regression",
+    "svr": "RBF support-vector regression",
+    "rf": "random forest",
+    "gbr": "gradient boosting",
+}
+
+
+def register_regressor_family(base: type[TextureMethod], prefix: str, features: str) -> None:
+    """Register ``<prefix>-<regressor>`` for every regressor, e.g. ``glcm-ridge``."""
+    from benchmark.registry import register_method
+
+    for kind, what in REGRESSORS.items():
+        register_method(type(f"{base.__name__.strip('_')}_{kind}", (base,), {
+            "name": f"{prefix}-{kind}",
+            "summary": f"{features}, {what}",
+            "regressor": kind,
+            "__module__": base.__module__,
+        }))
