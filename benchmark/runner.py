@@ -24,7 +24,7 @@ from benchmark.isolation import Limits
 from benchmark.registry import get_method_class, method_info
 from benchmark.sources import resolve_dataset
 from benchmark.splits import make_splits
-from benchmark.store import LOG_FORMAT, RunLock, RunStore, atomic_write_text, write_csv
+from benchmark.store import RunLock, RunStore, atomic_write_text, run_log, write_csv
 
 log = logging.getLogger("benchmark")
 
@@ -75,15 +75,11 @@ def run_folder(config: RunConfig, cohort: Cohort) -> Path:
     return Path(config.runs_dir) / f"{cohort.name}_{split}_{suffix}"
 
 
-def _setup_logging(run_dir: Path) -> logging.Handler:
-    handler = logging.FileHandler(run_dir / "log.txt")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+def _capture_library_chatter() -> None:
+    """INFO records and Python warnings go through logging, i.e. into RUN/log.txt."""
+    logging.getLogger().setLevel(logging.INFO)
     logging.captureWarnings(True)
     warnings.simplefilter("default")
-    return handler
 
 
 def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[CellSpec], list[dict]]:
@@ -146,8 +142,8 @@ def _run_locked(
 ) -> RunResult:
     store = RunStore(run_dir).prepare()
     store.clean_staging()
-    handler = _setup_logging(run_dir)
-    try:
+    _capture_library_chatter()
+    with run_log(run_dir):
         specs, unavailable = build_specs(config, cohort, root)
         atomic_write_text(run_dir / "run.json", json.dumps({
             "config": {**config.__dict__, "dataset_root": str(root)},
@@ -177,9 +173,6 @@ def _run_locked(
                 bar.write(_one_line(record))
         cells = collect(run_dir, [s.cell_id for s in specs], unavailable)
         return RunResult(run_dir, cells, n_cached, len(pending))
-    finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
 
 
 def _one_line(record: dict[str, Any]) -> str:
