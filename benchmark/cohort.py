@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 from benchmark.io import InputError
 
@@ -38,8 +39,17 @@ class ImageRecord:
     spacing_mm: float
 
 
+#: Decoded images kept per process, in MiB (``FLB_IMAGE_CACHE_MB``): a cell reads each image
+#: two or three times close together; a byte bound keeps memory flat as cohorts grow.
+IMAGE_CACHE_MB = 256
+
+
+def _record_nbytes(record: ImageRecord) -> int:
+    return record.pixels.nbytes + (record.mask.nbytes if record.mask is not None else 0)
+
+
 class _ImageLoader:
-    """Reads images/masks of one dataset folder, with a small per-process cache.
+    """Reads images/masks of one dataset folder, with a byte-bounded per-process cache.
 
     Frame index, crop box, label maps, polygon annotations and left/right masks are
     handled by :mod:`benchmark.ingest.records` (the same code ``validate`` checks with).
@@ -50,7 +60,8 @@ class _ImageLoader:
         self._root = root
         self._rows = images.copy()
         self._crop = dataset_crop
-        self._load = lru_cache(maxsize=2048)(self._read)
+        megabytes = float(os.environ.get("FLB_IMAGE_CACHE_MB", IMAGE_CACHE_MB))
+        self._cache: LRUCache = LRUCache(int(megabytes * 2**20), getsizeof=_record_nbytes)
 
     def _read(self, image_id: str) -> ImageRecord:
         from benchmark.ingest.records import ImageSpec, load_row
@@ -65,7 +76,12 @@ class _ImageLoader:
         )
 
     def __call__(self, image_id: str) -> ImageRecord:
-        return self._load(image_id)
+        record = self._cache.get(image_id)
+        if record is None:
+            record = self._read(image_id)
+            if _record_nbytes(record) <= self._cache.maxsize:
+                self._cache[image_id] = record
+        return record
 
 
 class _View:

@@ -72,6 +72,21 @@ def test_image_level_bootstrap_resamples_patients_not_images():
     assert hi_naive - lo_naive < 0.8 * (hi - lo)
 
 
+
+def test_bootstrap_blocks_do_not_change_the_resamples():
+    # the report draws resamples block by block to keep memory flat; the numbers must be
+    # those of one full (n_boot, n) draw, whatever the block size
+    from benchmark.stats.metrics import BOOT_SEED, cluster_bootstrap_blocks
+
+    full = np.random.default_rng(BOOT_SEED).integers(0, 37, size=(600, 37))
+    for block in (1, 7, 256, 600, 1000):
+        got = np.vstack(list(cluster_bootstrap_blocks(np.arange(37), 600, BOOT_SEED, block)))
+        np.testing.assert_array_equal(got, full)
+    # image level: the same patient draws, each expanded to that patient's rows
+    clusters = np.repeat(np.arange(37), 2)
+    rows = [r for b in cluster_bootstrap_blocks(clusters, 600, BOOT_SEED, 64) for r in b]
+    np.testing.assert_array_equal(np.vstack(rows)[:, ::2] // 2, full)
+
 # --- agreement ---------------------------------------------------------------------------
 
 def test_bland_altman_hand_worked():

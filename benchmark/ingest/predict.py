@@ -206,21 +206,25 @@ class _OwnLungMaps:
     """
 
     def __init__(self, method, load) -> None:
-        self._method, self._load, self._cache = method, load, {}
+        self._method, self._load = method, load
+        # segmenting is the slow part; masks are kept bit-packed (1/8 of a bool array)
+        self._packed: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
         self.empty: set[str] = set()
 
     def __call__(self, image_id: str):
         from dataclasses import replace
 
-        if image_id not in self._cache:
-            record = self._load(image_id)
-            if record.mask is None:
-                lung = np.asarray(self._method.segment(record), np.float32) >= 0.5
-                if not lung.any():
-                    self.empty.add(image_id)
-                record = replace(record, mask=lung)
-            self._cache[image_id] = record
-        return self._cache[image_id]
+        record = self._load(image_id)
+        if record.mask is not None:
+            return record
+        if image_id not in self._packed:
+            lung = np.asarray(self._method.segment(record), np.float32) >= 0.5
+            if not lung.any():
+                self.empty.add(image_id)
+            self._packed[image_id] = (np.packbits(lung), lung.shape)
+        bits, shape = self._packed[image_id]
+        lung = np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape).astype(bool)
+        return replace(record, mask=lung)
 
 
 def with_own_lung_maps(method, view):

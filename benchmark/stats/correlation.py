@@ -15,8 +15,7 @@ from scipy import stats
 from benchmark.stats.metrics import (
     BOOT_SEED,
     N_BOOT,
-    _pearson_rows,
-    cluster_bootstrap_indices,
+    bootstrap_correlations,
     pooled_patient_predictions,
 )
 
@@ -38,13 +37,9 @@ def paired_bootstrap_r_diff(
     level: float = 0.95, n_boot: int = N_BOOT, seed: int = BOOT_SEED,
 ) -> tuple[float, float, float]:
     """Percentile CI of r(true, A) − r(true, B) resampling patients; (lo, hi, two-sided p)."""
-    true, pred_a, pred_b = (np.asarray(v, float) for v in (true, pred_a, pred_b))
-    idx = cluster_bootstrap_indices(clusters, n_boot, seed)
-    diffs = np.array([
-        _pearson_rows(true[i][None], pred_a[i][None])[0]
-        - _pearson_rows(true[i][None], pred_b[i][None])[0]
-        for i in idx
-    ])
+    # the same seed draws the same resamples for both, so each difference is paired
+    diffs = (bootstrap_correlations(true, pred_a, clusters, n_boot, seed)
+             - bootstrap_correlations(true, pred_b, clusters, n_boot, seed))
     diffs = diffs[np.isfinite(diffs)]
     if not len(diffs):
         return (np.nan, np.nan, np.nan)

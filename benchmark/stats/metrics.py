@@ -6,6 +6,7 @@ tests check them against scipy/statsmodels directly or against hand-worked examp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,25 +48,46 @@ def _pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (xc * yc).sum(axis=1) / den
 
 
-def cluster_bootstrap_indices(
-    clusters: np.ndarray, n_boot: int = N_BOOT, seed: int = BOOT_SEED
-) -> list[np.ndarray]:
+#: Resamples evaluated at once: memory stays flat as the cohort grows.
+BOOT_BLOCK = 256
+
+
+def cluster_bootstrap_blocks(
+    clusters: np.ndarray, n_boot: int = N_BOOT, seed: int = BOOT_SEED, block: int = BOOT_BLOCK
+) -> Iterator[np.ndarray | list[np.ndarray]]:
     """Row indices of ``n_boot`` resamples that draw whole patients with replacement.
 
-    At patient level each cluster is one row (an ordinary bootstrap); at image level a
-    patient's images stay together, so the CI reflects the number of patients, not frames.
+    At patient level each cluster is one row (an ordinary bootstrap) and a block is one
+    ``(b, n)`` array; at image level a patient's images stay together, so the CI reflects
+    the number of patients, not frames, and a block is a list of index arrays. Blocks are
+    drawn one after another from one generator: the resamples do not depend on ``block``.
     """
     codes, uniques = pd.factorize(pd.Series(clusters), sort=True)
     members = [np.flatnonzero(codes == k) for k in range(len(uniques))]
+    one_row_each = all(len(m) == 1 for m in members)
+    order = np.array([m[0] for m in members]) if one_row_each else None
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(uniques), size=(n_boot, len(uniques)))
-    if all(len(m) == 1 for m in members):
-        order = np.array([m[0] for m in members])
-        return list(order[draws])
-    return [np.concatenate([members[k] for k in row]) for row in draws]
+    for start in range(0, n_boot, block):
+        draws = rng.integers(0, len(uniques), size=(min(block, n_boot - start), len(uniques)))
+        if order is not None:
+            yield order[draws]
+        else:
+            yield [np.concatenate([members[k] for k in row]) for row in draws]
 
 
-_BOOT_BLOCK = 256
+def bootstrap_correlations(
+    x: np.ndarray, y: np.ndarray, clusters: np.ndarray,
+    n_boot: int = N_BOOT, seed: int = BOOT_SEED,
+) -> np.ndarray:
+    """Pearson r of every cluster-bootstrap resample (NaN where a resample is constant)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rs = []
+    for rows in cluster_bootstrap_blocks(clusters, n_boot, seed):
+        if isinstance(rows, np.ndarray):
+            rs.append(_pearson_rows(x[rows], y[rows]))
+        else:
+            rs.append(np.array([_pearson_rows(x[i][None], y[i][None])[0] for i in rows]))
+    return np.concatenate(rs)
 
 
 def bootstrap_r_ci(
@@ -76,13 +98,7 @@ def bootstrap_r_ci(
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return (np.nan, np.nan)
-    idx = cluster_bootstrap_indices(clusters, n_boot, seed)
-    if len({len(i) for i in idx}) == 1:
-        # blocks of resamples keep memory flat as the cohort grows (same numbers)
-        blocks = (np.vstack(idx[k:k + _BOOT_BLOCK]) for k in range(0, len(idx), _BOOT_BLOCK))
-        rs = np.concatenate([_pearson_rows(x[block], y[block]) for block in blocks])
-    else:
-        rs = np.array([_pearson_rows(x[i][None], y[i][None])[0] for i in idx])
+    rs = bootstrap_correlations(x, y, clusters, n_boot, seed)
     rs = rs[np.isfinite(rs)]
     alpha = (1 - level) / 2
     return float(np.quantile(rs, alpha)), float(np.quantile(rs, 1 - alpha))
