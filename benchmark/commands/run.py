@@ -15,6 +15,14 @@ def default_n_jobs() -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="synthetic",
                         help="source name or folder (default: the embedded synthetic cohort)")
+    add_grid_arguments(parser)
+    parser.add_argument("--dataset-seed", type=int,
+                        help="synthetic cohort: generator seed (vary it for the null check)")
+    parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
+
+
+def add_grid_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every verb that runs a grid (``run``, ``null-check``)."""
     parser.add_argument("--methods", nargs="+", default=["all"],
                         help="names or globs, e.g. all | 'unet*' | 'biometry-hadlock"
                         "[combination=HC+FL]' (default: all)")
@@ -25,10 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="EDGE", help="GA group edges in weeks (right-closed)")
     parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
-    parser.add_argument("--dataset-seed", type=int,
-                        help="synthetic cohort: generator seed (vary it for the null check)")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
-    parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
     parser.add_argument("--n-jobs", type=int, default=default_n_jobs(),
                         help="local worker processes, or --cluster local workers "
                         "(default: $FLB_N_JOBS or every core, at most 4)")
@@ -58,7 +63,7 @@ def config_from_args(args: argparse.Namespace):
         options["patients"] = args.patients
     if args.images_per_patient:
         options["images_per_patient"] = args.images_per_patient
-    if args.dataset_seed is not None:
+    if getattr(args, "dataset_seed", None) is not None:
         options["seed"] = args.dataset_seed
     backend_options = {}
     if args.scheduler:
@@ -73,7 +78,7 @@ def config_from_args(args: argparse.Namespace):
     return RunConfig(
         dataset=args.dataset, dataset_options=options, methods=args.methods, split=args.split,
         seeds=args.seeds, group_edges=tuple(args.groups), runs_dir=args.runs_dir,
-        run_dir=args.run_dir, backend=args.backend or default_backend,
+        run_dir=getattr(args, "run_dir", None), backend=args.backend or default_backend,
         n_jobs=args.n_jobs, device=args.device, resume=args.resume,
         backend_options=backend_options, timeout=args.timeout,
         memory_limit_mb=args.memory_limit_mb,
