@@ -17,8 +17,6 @@ from typing import Any
 
 from benchmark.sources import register_dataset
 
-from . import _synth_generate
-
 
 def _check(kw: dict[str, Any]) -> tuple[bool, int | None]:
     progress = bool(kw.pop("progress", True))
@@ -37,6 +35,8 @@ def synthetic(cache_dir: Path, patients: int = 316, images_per_patient: int = 2,
               seed: int = 0, size: int = 512, **kw: Any) -> Path:
     """Generate (once, cached) and return the dataset folder."""
     progress, n_jobs = _check(kw)
+    from . import _synth_generate  # scipy.fft etc.: only when generating, not for `list`
+
     return _synth_generate.generate(
         Path(cache_dir), "synthetic", null=False, patients=patients,
         images_per_patient=images_per_patient, seed=seed, size=size, progress=progress,
@@ -51,6 +51,8 @@ def synthetic_null(cache_dir: Path, patients: int = 316, images_per_patient: int
                    seed: int = 0, size: int = 512, **kw: Any) -> Path:
     """Generate (once, cached) and return the null-variant dataset folder."""
     progress, n_jobs = _check(kw)
+    from . import _synth_generate  # scipy.fft etc.: only when generating, not for `list`
+
     return _synth_generate.generate(
         Path(cache_dir), "synthetic-null", null=True, patients=patients,
         images_per_patient=images_per_patient, seed=seed, size=size, progress=progress,
