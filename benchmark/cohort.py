@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,15 @@ class ImageRecord:
 IMAGE_CACHE_MB = 256
 
 
+def _cache_bytes() -> int:
+    text = os.environ.get("FLB_IMAGE_CACHE_MB", str(IMAGE_CACHE_MB))
+    try:
+        megabytes = float(text)
+    except ValueError:
+        raise ValueError(f"FLB_IMAGE_CACHE_MB must be a number of MiB, got {text!r}") from None
+    return max(int(megabytes * 2**20), 0)
+
+
 def _record_nbytes(record: ImageRecord) -> int:
     return record.pixels.nbytes + (record.mask.nbytes if record.mask is not None else 0)
 
@@ -60,8 +70,10 @@ class _ImageLoader:
         self._root = root
         self._rows = images.copy()
         self._crop = dataset_crop
-        megabytes = float(os.environ.get("FLB_IMAGE_CACHE_MB", IMAGE_CACHE_MB))
-        self._cache: LRUCache = LRUCache(int(megabytes * 2**20), getsizeof=_record_nbytes)
+        self._cache: LRUCache = LRUCache(_cache_bytes(), getsizeof=_record_nbytes)
+        # GPU cells run in threads of one process and share this loader; cachetools is not
+        # thread-safe (a decode outside the lock at worst happens twice)
+        self._lock = threading.Lock()
 
     def _read(self, image_id: str) -> ImageRecord:
         from benchmark.ingest.records import ImageSpec, load_row
@@ -76,11 +88,13 @@ class _ImageLoader:
         )
 
     def __call__(self, image_id: str) -> ImageRecord:
-        record = self._cache.get(image_id)
+        with self._lock:
+            record = self._cache.get(image_id)
         if record is None:
             record = self._read(image_id)
             if _record_nbytes(record) <= self._cache.maxsize:
-                self._cache[image_id] = record
+                with self._lock:
+                    self._cache[image_id] = record
         return record
 
 

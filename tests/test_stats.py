@@ -72,7 +72,6 @@ def test_image_level_bootstrap_resamples_patients_not_images():
     assert hi_naive - lo_naive < 0.8 * (hi - lo)
 
 
-
 def test_bootstrap_blocks_do_not_change_the_resamples():
     # the report draws resamples block by block to keep memory flat; the numbers must be
     # those of one full (n_boot, n) draw, whatever the block size
@@ -86,6 +85,16 @@ def test_bootstrap_blocks_do_not_change_the_resamples():
     clusters = np.repeat(np.arange(37), 2)
     rows = [r for b in cluster_bootstrap_blocks(clusters, 600, BOOT_SEED, 64) for r in b]
     np.testing.assert_array_equal(np.vstack(rows)[:, ::2] // 2, full)
+
+
+def test_blocked_bootstrap_r_equals_one_resample_at_a_time():
+    from benchmark.stats.metrics import BOOT_SEED, bootstrap_correlations
+
+    x, y = _xy(n=50, noise=3.0)
+    draws = np.random.default_rng(BOOT_SEED).integers(0, 50, size=(300, 50))
+    one_by_one = [np.corrcoef(x[i], y[i])[0, 1] for i in draws]
+    np.testing.assert_allclose(bootstrap_correlations(x, y, np.arange(50), 300), one_by_one,
+                               rtol=1e-12)
 
 # --- agreement ---------------------------------------------------------------------------
 

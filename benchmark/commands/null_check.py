@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -15,75 +16,111 @@ HELP = ("Leak detector: run image methods on several independent synthetic-null 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="synthetic-null",
-                        help="a null source whose images carry no GA (default: synthetic-null)")
-    add_grid_arguments(parser)
+                        help="a generated null source (default: synthetic-null); each dataset "
+                        "seed must give a different cohort")
+    add_grid_arguments(parser, methods_default=None, methods_help=(
+        "image methods to check, names or globs (default: every available image method; "
+        "the oracle is added as the cohort's control)"))
     parser.add_argument("--dataset-seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4],
                         metavar="SEED", help="one independent null cohort per generator seed "
                         "(default: 0 1 2 3 4)")
     parser.add_argument("--alpha", type=float, default=0.05,
                         help="family-wise error rate of the verdicts (Holm; default 0.05)")
-    parser.set_defaults(methods=None)
-    for action in parser._actions:  # the grid's help says "default: all"
-        if action.dest == "methods":
-            action.help = "image methods to check (default: every image method, and oracle)"
 
 
-def select_methods(patterns: list[str] | None) -> tuple[list[str], list[str]]:
-    """(checked, refused): only methods that read pixels or simulated truth can leak here;
-    tabular methods read biometry, which carries GA in the null cohort by design."""
-    from benchmark.gridspec import expand
+def select_methods(selections: list[str] | None) -> tuple[list[str], list[str], list[str]]:
+    """(selections to run, labels refused, control labels).
+
+    Only methods that read pixels can leak GA here; tabular methods read columns that
+    carry GA in a null cohort by design. A selection keeps its ``[params]`` text, so the
+    runner expands exactly what the user asked for.
+    """
+    from benchmark.gridspec import _SELECTION
     from benchmark.registry import get_method_class, list_methods
 
-    checked, refused = [], []
-    for name, _params, label in expand(patterns or ["all"]):
-        try:
-            cls = get_method_class(name)
-        except LookupError:
-            checked.append(label)  # unknown: the runner reports it as unavailable
-            continue
-        if cls.uses_images or cls.reads_truth:
-            checked.append(label)
-        elif patterns is not None:
-            refused.append(label)
-    if patterns is None:
-        checked = [m for m in checked if m in list_methods("all", available_only=True)]
-    return checked, refused
+    explicit = selections is not None
+    available = set(list_methods("all", available_only=True))
+    run, refused, controls = [], [], []
+    for selection in selections or ["all"]:
+        match = _SELECTION.match(selection.strip())
+        if not match:
+            raise ValueError(f"cannot parse method selection {selection!r}")
+        suffix = f"[{match['params']}]" if match["params"] else ""
+        for name in list_methods(match["name"].strip()):
+            try:
+                cls = get_method_class(name)
+            except LookupError:  # unknown or broken: the runner reports why
+                run.append(name + suffix)
+                continue
+            if not (cls.uses_images or cls.reads_truth):
+                if explicit:
+                    refused.append(name)
+                continue
+            if explicit or name in available:
+                run.append(name + suffix)
+            if cls.reads_truth:
+                controls.append(name)
+    if not explicit and "oracle" in available and "oracle" not in controls:
+        run.append("oracle")
+        controls.append("oracle")
+    return list(dict.fromkeys(run)), refused, controls
 
 
 def main(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from benchmark import runner
-    from benchmark.stats.null_check import null_check, per_cohort_r
+    from benchmark.stats.null_check import NO_LEAK, NULL_OK, fold_r, null_check, per_cohort
 
-    checked, refused = select_methods(args.methods)
-    for label in refused:
-        print(f"not checked: {label} reads tabular columns (biometry), which carry GA in the "
-              "null cohort by design", file=sys.stderr)
-    if not checked:
+    if not 0 < args.alpha < 1:
+        raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha:g}")
+    if len(set(args.dataset_seeds)) != len(args.dataset_seeds):
+        raise ValueError("--dataset-seeds repeats a seed: pooled cohorts must be independent")
+    if len(args.seeds) != 1:
+        raise ValueError("null-check uses one split seed (--seeds): its independent cohorts "
+                         "come from --dataset-seeds")
+    selections, refused, controls = select_methods(args.methods)
+    for name in refused:
+        print(f"not checked: {name} reads no pixels; its tabular inputs carry GA in a null "
+              "cohort by design", file=sys.stderr)
+    if not selections:
         raise ValueError("null-check: no image method selected")
-    args.methods = checked
-    frames, failed, run_dirs = [], 0, []
+    args.methods = selections
+    frames, problems, runs = [], [], []
     for seed in args.dataset_seeds:
         args.dataset_seed = seed
         result = runner.run(config_from_args(args))
-        failed += result.n_failed
-        run_dirs.append(str(result.run_dir))
-        preds = pd.read_csv(result.run_dir / "predictions.csv")
-        frames.append(preds.assign(dataset_seed=seed))
-    cohorts = per_cohort_r(pd.concat(frames, ignore_index=True))
-    table = null_check(cohorts, args.alpha)
+        run_info = json.loads((result.run_dir / "run.json").read_text())
+        runs.append((seed, result.run_dir, run_info["dataset_fingerprint"]))
+        for cell in result.cells.itertuples():
+            if cell.status != "done":
+                problems.append(f"dataset seed {seed}: {cell.label} {cell.status}: "
+                                f"{getattr(cell, 'error', '')}")
+        if (result.run_dir / "predictions.csv").stat().st_size > 1:
+            frames.append(pd.read_csv(result.run_dir / "predictions.csv")
+                          .assign(dataset_seed=seed))
+    fingerprints = [f for _, _, f in runs]
+    if len(set(fingerprints)) < len(fingerprints):
+        raise ValueError(f"{args.dataset}: different dataset seeds gave the same cohort "
+                         "(a folder ignores the seed); pooling it would fake independence")
+    preds = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["label", "dataset_seed", "seed", "fold", "level", "ga_true", "ga_pred"]))
+    folds = fold_r(preds)
+    table = null_check(folds, args.alpha, frozenset(controls))
+    cohorts = per_cohort(folds)
     out = _out_dir(args)
     out.mkdir(parents=True, exist_ok=True)
     cohorts.to_csv(out / "per_cohort.csv", index=False, float_format="%.6g")
     table.to_csv(out / "null_check.csv", index=False, float_format="%.6g")
-    text = _markdown(table, cohorts, args, run_dirs)
+    text = _markdown(table, cohorts, args, runs, problems)
     (out / "null_check.md").write_text(text, encoding="utf-8")
     print(text)
-    print(f"written: {out}/null_check.md, null_check.csv, per_cohort.csv")
-    if failed:
-        print(f"{failed} cell(s) failed; see the run folders' cells.csv", file=sys.stderr)
-    return 1 if failed or (table["verdict"] != "no evidence of a leak").any() else 0
+    flagged = table.loc[~table["verdict"].isin([NO_LEAK, NULL_OK]), "method"].tolist()
+    summary = (f"{len(table) - len(flagged)} of {len(table)} checked clean"
+               + (f"; flagged or not testable: {', '.join(flagged)}" if flagged else "")
+               + (f"; {len(problems)} cell(s) not done" if problems else ""))
+    print(f"{summary}\nwritten: {out}/null_check.md, null_check.csv, per_cohort.csv")
+    return 1 if flagged or problems else 0
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -92,27 +129,39 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return Path(args.runs_dir) / f"null-check_{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 
 
-def _markdown(table, cohorts, args: argparse.Namespace, run_dirs: list[str]) -> str:
-    seeds = " ".join(str(s) for s in args.dataset_seeds)
+def _fmt(value: float, spec: str) -> str:
+    return "—" if math.isnan(value) else format(value, spec)
+
+
+def _markdown(table, cohorts, args: argparse.Namespace, runs, problems: list[str]) -> str:
+    seeds = args.dataset_seeds
+    n_methods = int((table["role"] == "method").sum())
     lines = [
-        f"# Null check: {args.dataset}, dataset seeds {seeds}, split {args.split}",
+        f"# Null check: {args.dataset}, dataset seeds {' '.join(map(str, seeds))}, "
+        f"split {args.split}",
         "",
-        "Patient-level Pearson r of each method on each independent null cohort, pooled by "
-        "inverse-variance Fisher z. `alone` counts cohorts where r was significant by itself "
-        f"(expected: {args.alpha:g} × cohorts by chance). `detectable` is the smallest |r| "
-        "the pooled test finds with 80 % power.",
+        "Each dataset seed is an independent cohort whose images carry no GA. A method's "
+        "patient-level r with GA is taken on each test set and pooled by inverse-variance "
+        f"Fisher z. `alone`: cohorts where r was significant by itself (chance alone gives "
+        f"{args.alpha * len(seeds):.2g} of {len(seeds)}). Verdicts are Holm-adjusted over the "
+        f"{n_methods} method(s); the CI and `detectable` (smallest |r| found with 80 % power) "
+        "use the matching Bonferroni level. Controls (the oracle reads the simulated "
+        "maturity) check the cohort itself, outside that family.",
         "",
-        "| method | cohorts | patients | r per cohort | alone | pooled r [95 % CI] | "
-        "p (Holm) | detectable | verdict |",
-        "|---|---:|---:|---|---:|---|---:|---:|---|",
+        "| method | role | r per cohort (seed: r) | alone | pooled r [CI] | p adj. | "
+        "detectable | verdict |",
+        "|---|---|---|---:|---|---:|---:|---|",
     ]
     for row in table.itertuples():
-        per = cohorts.loc[cohorts["method"] == row.method, "r"]
+        mine = cohorts[cohorts["method"] == row.method].set_index("dataset_seed")["r"]
+        per = " ".join(f"{s}: {_fmt(mine.get(s, float('nan')), '+.2f')}" for s in seeds)
         lines.append(
-            f"| {row.method} | {row.cohorts} | {row.patients} | "
-            f"{' '.join(f'{r:+.2f}' for r in per)} | {row.significant_alone} | "
-            f"{row.r_pooled:+.3f} [{row.lo:+.3f}, {row.hi:+.3f}] | {row.p_holm:.3g} | "
-            f"{row.detectable_r:.3f} | {row.verdict} |"
-        )
-    lines += ["", "Run folders:", *[f"- {d}" for d in run_dirs], ""]
+            f"| {row.method} | {row.role} | {per} | {row.significant_alone} | "
+            f"{_fmt(row.r_pooled, '+.3f')} [{_fmt(row.lo, '+.3f')}, {_fmt(row.hi, '+.3f')}] "
+            f"| {_fmt(row.p_adjusted, '.3g')} | {_fmt(row.detectable_r, '.3f')} | "
+            f"{row.verdict} |")
+    if problems:
+        lines += ["", "Cells that did not finish (their cohorts are missing above):",
+                  *[f"- {p}" for p in problems]]
+    lines += ["", "Run folders:", *[f"- seed {s}: {d}" for s, d, _ in runs], ""]
     return "\n".join(lines)

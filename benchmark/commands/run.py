@@ -15,17 +15,19 @@ def default_n_jobs() -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="synthetic",
                         help="source name or folder (default: the embedded synthetic cohort)")
-    add_grid_arguments(parser)
+    add_grid_arguments(parser, methods_default=["all"])
     parser.add_argument("--dataset-seed", type=int,
                         help="synthetic cohort: generator seed (vary it for the null check)")
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
 
 
-def add_grid_arguments(parser: argparse.ArgumentParser) -> None:
+def add_grid_arguments(
+    parser: argparse.ArgumentParser, methods_default: list[str] | None = None,
+    methods_help: str = "names or globs, e.g. all | 'unet*' | "
+                        "'biometry-hadlock[combination=HC+FL]' (default: all)",
+) -> None:
     """Options shared by every verb that runs a grid (``run``, ``null-check``)."""
-    parser.add_argument("--methods", nargs="+", default=["all"],
-                        help="names or globs, e.g. all | 'unet*' | 'biometry-hadlock"
-                        "[combination=HC+FL]' (default: all)")
+    parser.add_argument("--methods", nargs="+", default=methods_default, help=methods_help)
     parser.add_argument("--split", default="paper",
                         help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="repeat with seeds")

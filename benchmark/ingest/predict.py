@@ -208,7 +208,7 @@ class _OwnLungMaps:
     def __init__(self, method, load) -> None:
         self._method, self._load = method, load
         # segmenting is the slow part; masks are kept bit-packed (1/8 of a bool array)
-        self._packed: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
+        self._packed: dict[str, tuple[np.ndarray, tuple[int, ...]]] = {}
         self.empty: set[str] = set()
 
     def __call__(self, image_id: str):
@@ -223,7 +223,7 @@ class _OwnLungMaps:
                 self.empty.add(image_id)
             self._packed[image_id] = (np.packbits(lung), lung.shape)
         bits, shape = self._packed[image_id]
-        lung = np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape).astype(bool)
+        lung = np.unpackbits(bits, count=int(np.prod(shape))).reshape(shape).view(bool)
         return replace(record, mask=lung)
 
 
