@@ -15,8 +15,11 @@ GPU routing: a method whose class sets ``uses_gpu = True`` (default: it requires
 from __future__ import annotations
 
 import dataclasses
+import glob
 import logging
+import os
 import queue
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
@@ -67,8 +70,19 @@ def uses_gpu(spec: CellSpec) -> bool:
     return bool(declared if declared is not None else "torch" in cls.requirements)
 
 
+def _no_gpu_device_nodes() -> bool:
+    """On Linux, torch sees a GPU only through NVIDIA (/dev/nvidia0, ...) or ROCm (/dev/kfd)
+    device nodes; without them the answer is 0 and the runner need not import torch,
+    which would cost it ~400 MiB of the run's memory budget for nothing."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return not (glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd"))
+
+
 def cuda_device_count() -> int:
-    """Visible CUDA devices (0 without torch); imports torch only when asked."""
+    """Visible CUDA devices (0 without torch); imports torch only when a GPU may exist."""
+    if _no_gpu_device_nodes():
+        return 0
     try:
         import torch
     except ImportError:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from _engine_helpers import fault_plugins
 
@@ -97,3 +100,13 @@ def test_device_jobs_are_torch_methods_unless_cpu(monkeypatch):
         assert (cpu, device) == (cells, [])
     else:
         assert (cpu, device) == ([cells[1]], [cells[0]])
+
+
+def test_runner_counts_gpus_without_importing_torch_on_a_gpu_less_machine():
+    # torch costs the runner ~400 MiB; without GPU device nodes the answer is known to be 0
+    if not backends._no_gpu_device_nodes():
+        pytest.skip("this machine has GPU device nodes: torch is the one to ask")
+    code = ("import sys; from benchmark.backends import cuda_device_count; "
+            "print(cuda_device_count(), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["0", "False"], out.stderr
