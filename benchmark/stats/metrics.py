@@ -57,20 +57,21 @@ def cluster_bootstrap_blocks(
 ) -> Iterator[np.ndarray | list[np.ndarray]]:
     """Row indices of ``n_boot`` resamples that draw whole patients with replacement.
 
-    At patient level each cluster is one row (an ordinary bootstrap) and a block is one
-    ``(b, n)`` array; at image level a patient's images stay together, so the CI reflects
-    the number of patients, not frames, and a block is a list of index arrays. Blocks are
-    drawn one after another from one generator: the resamples do not depend on ``block``.
+    At patient level each cluster is one row (an ordinary bootstrap); at image level a
+    patient's images stay together, so the CI reflects the number of patients, not frames.
+    A block is one ``(b, rows)`` array when every cluster has the same number of rows (then
+    every resample has the same length), else a list of index arrays. Blocks are drawn one
+    after another from one generator: the resamples do not depend on ``block``.
     """
     codes, uniques = pd.factorize(pd.Series(clusters), sort=True)
     members = [np.flatnonzero(codes == k) for k in range(len(uniques))]
-    one_row_each = all(len(m) == 1 for m in members)
-    order = np.array([m[0] for m in members]) if one_row_each else None
+    same_size = len({len(m) for m in members}) == 1
+    table = np.stack(members) if same_size else None  # (clusters, rows each)
     rng = np.random.default_rng(seed)
     for start in range(0, n_boot, block):
         draws = rng.integers(0, len(uniques), size=(min(block, n_boot - start), len(uniques)))
-        if order is not None:
-            yield order[draws]
+        if table is not None:
+            yield table[draws].reshape(len(draws), -1)
         else:
             yield [np.concatenate([members[k] for k in row]) for row in draws]
 
