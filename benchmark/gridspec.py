@@ -33,12 +33,18 @@ def _split_top_level(text: str) -> list[str]:
     return [*parts, cur] if cur else parts
 
 
-def parse_selection(selection: str) -> tuple[str, dict[str, list[Any]]]:
+def split_selection(selection: str) -> tuple[str, str]:
+    """``'glcm-*[levels=[16,32]]'`` → ``('glcm-*', 'levels=[16,32]')`` (``''``: no params)."""
     match = _SELECTION.match(selection.strip())
     if not match:
         raise ValueError(f"cannot parse method selection {selection!r}")
+    return match["name"].strip(), match["params"] or ""
+
+
+def parse_selection(selection: str) -> tuple[str, dict[str, list[Any]]]:
+    pattern, params = split_selection(selection)
     overrides: dict[str, list[Any]] = {}
-    for item in _split_top_level(match["params"] or ""):
+    for item in _split_top_level(params):
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"{selection!r}: expected key=value, got {item!r}")
@@ -48,7 +54,7 @@ def parse_selection(selection: str) -> tuple[str, dict[str, list[Any]]]:
         else:
             values = [_parse_value(value)]
         overrides[key.strip()] = values
-    return match["name"].strip(), overrides
+    return pattern, overrides
 
 
 def expand(selections: Iterable[str]) -> list[tuple[str, dict[str, Any], str]]:

@@ -158,3 +158,4 @@ def test_verb_refuses_a_folder_pooled_as_if_independent(tmp_path, tabular_cohort
                           env={**os.environ, "FLB_CACHE": str(tmp_path / "cache")})
     assert proc.returncode != 0
     assert "gave the same cohort" in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(tmp_path.glob("*_paper_*"))  # refused before any method ran

@@ -35,18 +35,16 @@ def select_methods(selections: list[str] | None) -> tuple[list[str], list[str], 
     carry GA in a null cohort by design. A selection keeps its ``[params]`` text, so the
     runner expands exactly what the user asked for.
     """
-    from benchmark.gridspec import _SELECTION
+    from benchmark.gridspec import split_selection
     from benchmark.registry import get_method_class, list_methods
 
     explicit = selections is not None
     available = set(list_methods("all", available_only=True))
     run, refused, controls = [], [], []
     for selection in selections or ["all"]:
-        match = _SELECTION.match(selection.strip())
-        if not match:
-            raise ValueError(f"cannot parse method selection {selection!r}")
-        suffix = f"[{match['params']}]" if match["params"] else ""
-        for name in list_methods(match["name"].strip()):
+        pattern, params = split_selection(selection)
+        suffix = f"[{params}]" if params else ""
+        for name in list_methods(pattern):
             try:
                 cls = get_method_class(name)
             except LookupError:  # unknown or broken: the runner reports why
@@ -86,12 +84,15 @@ def main(args: argparse.Namespace) -> int:
     if not selections:
         raise ValueError("null-check: no image method selected")
     args.methods = selections
-    frames, problems, runs = [], [], []
+    configs = {}
     for seed in args.dataset_seeds:
         args.dataset_seed = seed
-        result = runner.run(config_from_args(args))
-        run_info = json.loads((result.run_dir / "run.json").read_text())
-        runs.append((seed, result.run_dir, run_info["dataset_fingerprint"]))
+        configs[seed] = config_from_args(args)
+    _refuse_repeated_cohorts(args.dataset, configs.values())
+    frames, problems, runs = [], [], []
+    for seed, config in configs.items():
+        result = runner.run(config)
+        runs.append((seed, result.run_dir))
         for cell in result.cells.itertuples():
             if cell.status != "done":
                 problems.append(f"dataset seed {seed}: {cell.label} {cell.status}: "
@@ -99,10 +100,6 @@ def main(args: argparse.Namespace) -> int:
         if (result.run_dir / "predictions.csv").stat().st_size > 1:
             frames.append(pd.read_csv(result.run_dir / "predictions.csv")
                           .assign(dataset_seed=seed))
-    fingerprints = [f for _, _, f in runs]
-    if len(set(fingerprints)) < len(fingerprints):
-        raise ValueError(f"{args.dataset}: different dataset seeds gave the same cohort "
-                         "(a folder ignores the seed); pooling it would fake independence")
     preds = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["label", "dataset_seed", "seed", "fold", "level", "ga_true", "ga_pred"]))
     folds = fold_r(preds)
@@ -121,6 +118,19 @@ def main(args: argparse.Namespace) -> int:
                + (f"; {len(problems)} cell(s) not done" if problems else ""))
     print(f"{summary}\nwritten: {out}/null_check.md, null_check.csv, per_cohort.csv")
     return 1 if flagged or problems else 0
+
+
+def _refuse_repeated_cohorts(dataset: str, configs) -> None:
+    """Before any method runs: each seed must give other data (a folder ignores the seed),
+    or pooling would count one cohort several times as if independent."""
+    from benchmark.cohort import Cohort
+    from benchmark.sources import resolve_dataset
+
+    fingerprints = [Cohort.load(resolve_dataset(c.dataset, **c.dataset_options)).fingerprint()
+                    for c in configs]
+    if len(set(fingerprints)) < len(fingerprints):
+        raise ValueError(f"{dataset}: different dataset seeds gave the same cohort (a folder "
+                         "ignores the seed); pooling it would fake independence")
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -163,5 +173,5 @@ def _markdown(table, cohorts, args: argparse.Namespace, runs, problems: list[str
     if problems:
         lines += ["", "Cells that did not finish (their cohorts are missing above):",
                   *[f"- {p}" for p in problems]]
-    lines += ["", "Run folders:", *[f"- seed {s}: {d}" for s, d, _ in runs], ""]
+    lines += ["", "Run folders:", *[f"- seed {s}: {d}" for s, d in runs], ""]
     return "\n".join(lines)
