@@ -60,14 +60,39 @@ def run_log(run_dir: str | Path) -> Iterator[None]:
         handler.close()
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux
+    /proc/self/status); elsewhere set-and-restore, which is what Python offers."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def honour_umask(path: str | Path, directory: bool = False) -> None:
+    """Give a file made by :mod:`tempfile` (always 0600, dirs 0700) the mode a plain
+    ``open()``/``mkdir()`` would have had, so a colleague can read a shared run folder."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        honour_umask(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -167,7 +192,9 @@ class RunStore:
 
     def staging_dir(self, cell_id: str) -> Path:
         self.cells_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=self.cells_dir, prefix=f".{cell_id}."))
+        staging = Path(tempfile.mkdtemp(dir=self.cells_dir, prefix=f".{cell_id}."))
+        honour_umask(staging, directory=True)  # renamed into cells/<id>/: readable by others
+        return staging
 
     def commit(self, cell_id: str, staging: Path, meta: dict[str, Any]) -> None:
         """Finish a cell: cell.json last, then one rename makes it visible."""

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.store import honour_umask
+
 try:
     import fcntl
 except ImportError:  # Windows: no cross-process lock, at worst an image is computed twice
@@ -45,6 +47,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        honour_umask(tmp)  # mkstemp makes 0600: a shared cache must be readable by others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
