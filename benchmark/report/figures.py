@@ -109,33 +109,41 @@ def bland_altman_fig(data: RunData, out: Path, level: str) -> str:
 
 
 def error_boxes(data: RunData, out: Path, level: str) -> str:
+    """Absolute error per method (rows, best first) × GA group (colours), horizontal so
+    that 17 methods × 3 groups stay legible at 1280 px (a 24-inch-wide strip did not)."""
     plt = _plt()
     pooled = stats.pooled_patient_predictions(data.predictions, level)
     pooled["abs_err"] = (pooled["ga_pred"] - pooled["ga_true"]).abs()
-    labels, groups = data.labels, data.group_labels
-    colors = _colors(labels)
-    width = 0.8 / len(labels)
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 + 0.45 * len(labels) * len(groups)), 3.2))
-    for i, label in enumerate(labels):
-        series = [pooled[(pooled["label"] == label) & (pooled["group"] == g)]["abs_err"]
-                  for g in groups]
-        positions = np.arange(len(groups)) + (i - (len(labels) - 1) / 2) * width
+    groups = data.group_labels
+    order = pooled.groupby("label")["abs_err"].mean().sort_values(kind="stable")
+    labels = [m for m in order.index if m in set(data.labels)]
+    colors = _colors(groups)
+    height = 0.8 / max(len(groups), 1)
+    fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.34 * len(labels) * max(1, len(groups)) / 3))
+    for j, group in enumerate(groups):
+        series = [pooled[(pooled["label"] == m) & (pooled["group"] == group)]["abs_err"]
+                  for m in labels]
+        positions = np.arange(len(labels)) + (j - (len(groups) - 1) / 2) * height
         nonempty = [(p, s.to_numpy()) for p, s in zip(positions, series) if len(s)]
         if not nonempty:
             continue
         box = ax.boxplot([s for _, s in nonempty], positions=[p for p, _ in nonempty],
-                         widths=width * 0.9, patch_artist=True, showfliers=True,
+                         widths=height * 0.85, patch_artist=True, showfliers=True, vert=False,
                          flierprops={"markersize": 2})
         for patch in box["boxes"]:
-            patch.set_facecolor(colors[label])
+            patch.set_facecolor(colors[group])
             patch.set_alpha(0.75)
         for median in box["medians"]:
             median.set_color("k")
-        ax.plot([], [], color=colors[label], lw=6, alpha=0.75, label=label)
-    ax.set_xticks(np.arange(len(groups)), [f"{g} wk" for g in groups])
-    ax.set_ylabel("absolute error (wk)")
-    ax.set_xlabel("GA group")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.plot([], [], color=colors[group], lw=6, alpha=0.75, label=f"{group} wk")
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.invert_yaxis()  # best method on top
+    ax.set_xlabel("absolute error (wk)")
+    ax.set_xlim(left=0)
+    ax.grid(axis="x", color="0.9", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), title="GA group",
+              ncol=len(groups))
     fig.tight_layout()
     return _save(fig, out, f"fig_error_boxes_{level}")
 

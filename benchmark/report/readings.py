@@ -1,0 +1,76 @@
+"""One line per table and figure telling a clinician how to read it.
+
+Keyed by the start of the table name or figure file stem, so ``metrics_patient`` and
+``metrics_image`` share a line.  A table or figure without an entry falls back to the first
+sentence of its caption; add a line here when you register a new one.
+"""
+
+from __future__ import annotations
+
+TABLE_READINGS: tuple[tuple[str, str], ...] = (
+    # longest prefixes first: the first match wins
+    ("results", "Lower MAE is better; compare each method with the floor control (no "
+                "information) and the ceiling (best possible); r near 1 = estimates follow "
+                "true GA."),
+    ("scenario_matrix", "Down a column: which methods find GA in that world; the positive "
+                        "control should light up, the null world should not."),
+    ("table2_patient_paper_layout", "Each cell: mean absolute error ± SD in weeks; a small p "
+                                    "means the error differs from the reference's in that "
+                                    "group."),
+    ("table2_image_paper_layout", "Each cell: mean absolute error ± SD in weeks; a small p "
+                                  "means the error differs from the reference's in that "
+                                  "group."),
+    ("table2_patient_unpaired", "The paper's unpaired tests; with the same patients in both "
+                                "arms the paired Table 2 above is the right test."),
+    ("table2_image_unpaired", "The paper's unpaired tests; with the same patients in both "
+                              "arms the paired Table 2 above is the right test."),
+    ("table2", "t > 0: the method errs more than the reference; read the Holm-corrected p."),
+    ("metrics_across_splits", "Small SDs mean the result does not hinge on one split of the "
+                              "patients."),
+    ("metrics", "Read each method's 'all' row first, then its GA groups: lower MAE and "
+                "narrower Bland–Altman limits are better."),
+    ("correlation", "r near 1 = estimates follow true GA; inside one narrow GA group r is "
+                    "naturally lower than overall."),
+    ("transfer", "If the Δr interval includes 0, this data cannot tell the method from its "
+                 "control."),
+    ("dsc", "Higher is better; 100 % = the method's lung matches the hand tracing exactly."),
+    ("costs", "Seconds and memory per cell beside MAE: what each method's accuracy costs."),
+    ("not_run", "These methods are missing from every other table; the reason is given."),
+    ("table1", "Train and test patients should look alike; a small p flags an imbalance."),
+    ("paper_check", "'yes' = the paper's published statistics agree with its own summaries."),
+)
+
+FIGURE_READINGS: tuple[tuple[str, str], ...] = (
+    ("fig_pred_vs_true", "One dot per patient: on the dashed line = exact; a flat cloud = "
+                         "the method ignores GA; triangles = estimates beyond the axes."),
+    ("fig_bland_altman", "One dot per patient: dashed limits close to 0 = good agreement; "
+                         "a sloping cloud = the error depends on GA."),
+    ("fig_error_boxes", "Boxes further left are better (smaller error); compare one method "
+                        "across GA groups, and every method with the floor control."),
+    ("fig_training_curves", "Falling then flattening lines = learning; validation far above "
+                            "training = overfitting; a line that stops early hit a cap."),
+    ("fig_segmentation_overlays", "Orange should fill the cyan outline and nothing else."),
+    ("fig_cost_vs_accuracy", "Lower = more accurate, further left = cheaper: the best "
+                             "trade-offs sit bottom-left."),
+    ("scenario", "Each panel is one simulated world: a method should find GA where the "
+                 "world puts it and nothing in the null world."),
+)
+
+
+def _first_sentence(text: str) -> str:
+    head = text.strip().split(". ")[0].rstrip(".")
+    return f"{head}." if head else ""
+
+
+def table_reading(name: str, caption: str) -> str:
+    for prefix, line in TABLE_READINGS:
+        if name.startswith(prefix):
+            return line
+    return _first_sentence(caption)
+
+
+def figure_reading(stem: str, caption: str) -> str:
+    for prefix, line in FIGURE_READINGS:
+        if stem.startswith(prefix):
+            return line
+    return _first_sentence(caption)
