@@ -40,7 +40,7 @@ FIRST_SCREEN_FIGURES = ("fig_pred_vs_true", "fig_bland_altman")
 #: Tables shown in their own section, not again under "All tables".
 SECTION_TABLES = {"table1": "cohort"}
 #: A table with more rows than this starts collapsed.
-OPEN_ROWS = 12
+OPEN_ROWS = 10
 #: Figures are saved at 200 dpi; shown at this many CSS px per inch (a 9 pt label ≈ 14 px).
 CSS_PX_PER_INCH = 120
 FIGURE_DPI = 200
