@@ -196,9 +196,12 @@ def test_results_table_has_the_csv_numbers(run_dir, html):
     columns = [unescape(c) for c in re.findall(r"<th>(.*?)</th>", header)]
     for rec in csv.to_dict("records"):
         row = dict(zip(columns, rows[rec["method"]]))
-        assert row["n"] == str(rec["n"])
+        n = row.get("n measured / n", row.get("n"))
+        assert n.split(" / ")[-1] == str(rec["n"])
         assert row["MAE ± SD (wk)"] == f"{rec['mae']:.2f} ± {rec['mae_sd']:.2f}"
-        assert row["MAE ± SD (d)"] == f"{rec['mae'] * 7:.1f} ± {rec['mae_sd'] * 7:.1f}"
+        days, days_sd = rec.get("mae_days", rec["mae"] * 7), rec.get("mae_days_sd",
+                                                                     rec["mae_sd"] * 7)
+        assert row["MAE ± SD (d)"] == f"{days:.1f} ± {days_sd:.1f}"
         if np.isfinite(rec["r"]):
             assert row["r [95 % CI]"].startswith(f"{rec['r']:.3f} [")
 
@@ -208,13 +211,22 @@ def test_results_columns_render_generically():
                           "mae": [1.0, 2.0], "mae_sd": [0.5, 0.25],
                           "mae_days": [7.0, 14.0], "mae_days_sd": [3.5, 1.75],
                           "within_7d": [0.61, 0.4], "r": [0.9, np.nan],
-                          "r_lo": [0.8, np.nan], "r_hi": [0.95, np.nan]})
+                          "r_lo": [0.8, np.nan], "r_hi": [0.95, np.nan],
+                          "mae 24–30": [0.5, np.nan], "mae_days 24–30": [3.5, np.nan],
+                          "within_7d 24–30": [0.9, np.nan], "n 24–30": [40, 0],
+                          "fit_seconds": [1.25, np.nan]})
     shown = display_frame(frame)
     assert list(shown.columns) == ["method", "n measured / n", "MAE ± SD (wk)",
-                                   "MAE ± SD (d)", "within 7d", "r [95 % CI]"]
-    assert shown.iloc[1].tolist() == ["b", "141 / 150", "2.00 ± 0.25", "14.00 ± 1.75",
-                                      "0.40", "—"]
-    assert shown.iloc[0]["r [95 % CI]"] == "0.900 [0.800, 0.950]"
+                                   "MAE ± SD (d)", "±7 d %", "r [95 % CI]",
+                                   "24–30 wk (d)", "fit s"]
+    assert shown.iloc[0].tolist() == ["a", "150 / 150", "1.00 ± 0.50", "7.0 ± 3.5", "61",
+                                      "0.900 [0.800, 0.950]", "0.50 (3.5)", "1.25"]
+    assert shown.iloc[1].tolist() == ["b", "141 / 150", "2.00 ± 0.25", "14.0 ± 1.8", "40",
+                                      "—", "—", "—"]
+    weeks_only = display_frame(frame[["method", "mae", "mae_sd", "mae 24–30"]])
+    assert list(weeks_only.columns) == ["method", "MAE ± SD (wk)", "MAE ± SD (d)",
+                                        "24–30 (wk)"]
+    assert weeks_only.iloc[0].tolist() == ["a", "1.00 ± 0.50", "7.0 ± 3.5", "0.50"]
 
 
 def test_scenario_matrix_joins_the_first_screen_when_the_folder_has_one(run_dir, tmp_path):
@@ -266,3 +278,18 @@ def test_chromium_shows_results_and_figure_on_the_first_screen(run_dir, tmp_path
     out = tmp_path / "shot.png"
     assert script.main([str(run_dir), "--out", str(out)]) == 0
     assert struct.unpack(">II", out.read_bytes()[16:24]) == (1280, 1600)
+
+
+def test_csv_only_tables_stay_off_the_page(run_dir):
+    from benchmark.report import load_run
+    from benchmark.report.formatting import Table
+    from benchmark.report.layout import render_page
+
+    data = load_run(run_dir)
+    rows = pd.DataFrame({"patient_id": ["p1"], "lower": [30.1], "upper": [33.9]})
+    per_row = Table("per_row", "One row per prediction", "Long.", rows, rows.astype(str),
+                    csv_only=True)
+    shown = Table("shown", "Shown", "Short.", rows, rows.astype(str))
+    page = render_page(data, [shown, per_row], [], run_dir / "figures", [], "patient", {}, [])
+    assert "data-table='shown'" in page and "data-table='per_row'" not in page
+    assert check_report(page) == []

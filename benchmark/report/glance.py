@@ -5,13 +5,16 @@
   written from (:func:`benchmark.summary.summary_frame`), so a column another table adds
   (MAE in days, ``n_measured``, within-±7-day shares, ...) appears without touching this
   file.  Naming rules: ``X_sd`` joins ``X`` as "X ± SD"; ``X_lo``/``X_hi`` join ``X`` as
-  "X [lo, hi]"; ``n_measured`` joins ``n`` as "measured / n".
+  "X [lo, hi]"; ``n_measured`` joins ``n`` as "measured / n"; ``within_Nd`` is a share
+  shown in %; ``"X <group>"`` is X in one GA group (``"X_days <group>"`` joins it in
+  brackets).
 * :func:`scenario_matrix` — ``scenarios/summary.csv`` of the run folder (scenario × method),
   when the folder holds one.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,33 +28,53 @@ COLUMN_NAMES = {
     "method": "method", "n": "n", "mae": "MAE ± SD (wk)", "mae_days": "MAE ± SD (d)",
     "r": "r [95 % CI]", "fit_seconds": "fit s", "rmse": "RMSE (wk)", "bias": "bias (wk)",
 }
-#: Columns shown with three decimals (correlations); everything else float gets two.
+#: Columns shown with three decimals (correlations); days with one; other floats with two.
 THREE_DECIMALS = ("r", "spearman", "kappa", "auc")
+#: Of the per-group columns (``"<column> <group>"``) the first screen shows only these: the
+#: rest (n, shares within ±7 d per group, ...) stay in the CSV and the full tables.
+PER_GROUP_SHOWN = ("mae",)
 WEEK_TO_DAYS = 7.0
 
 RESULTS_CAPTION = (
     "Patient level: one GA estimate per patient (the mean of its image predictions, averaged "
-    "over seeds); absolute error overall and per GA group (MAE columns per group in weeks); "
-    "r = Pearson with Fisher-z 95 % CI; best first. The same numbers as "
-    "tables/results.csv; every other statistic is in the tables further down.")
+    "over seeds); absolute error overall and per GA group; r = Pearson with Fisher-z 95 % "
+    "CI; best first. The same numbers as tables/results.csv, which adds every column per "
+    "GA group; every other statistic is in the tables further down.")
 
 
 def _digits(column: str) -> int:
-    return 3 if column.split("_")[0].split(" ")[0] in THREE_DECIMALS else 2
+    base = column.split(" ")[0]
+    if "days" in base:
+        return 1
+    return 3 if base.split("_")[0] in THREE_DECIMALS else 2
 
 
 def _fmt(value, digits: int) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    if isinstance(value, float) and value.is_integer() and digits == 0:
-        return str(int(value))
     if isinstance(value, (float, np.floating)):
+        if digits == 0 and np.isfinite(value):
+            return str(int(round(float(value))))
         return num(float(value), digits)
     return "—" if value is None or value is pd.NA else str(value)
 
 
+def _name(column: str) -> str:
+    base, _, group = column.partition(" ")
+    share = re.fullmatch(r"within_(\d+)d", base)
+    if share:
+        name = f"±{share.group(1)} d %"
+    elif group and base == "mae":
+        name = "MAE"
+    else:
+        name = COLUMN_NAMES.get(base, base.replace("_", " "))
+    return f"{name} {group}".strip() if group else name
+
+
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Format every column of ``frame`` by the naming rules of this module's docstring."""
+    """Format every column of ``frame`` by the naming rules of this module's docstring;
+    shares (``within_*``) as percentages; per-group columns only for ``PER_GROUP_SHOWN``,
+    with the group's days in brackets when the frame has them."""
     columns = list(frame.columns)
     joined = {f"{c}_{s}" for c in columns for s in ("sd", "lo", "hi")
               if f"{c}_{s}" in columns}
@@ -59,22 +82,30 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
         joined.add("n_measured")
     out: dict[str, list[str]] = {}
     for col in columns:
-        if col in joined:
+        base, _, group = col.partition(" ")
+        if col in joined or (group and base not in PER_GROUP_SHOWN):
             continue
         digits = _digits(col)
-        values = [_fmt(v, digits) for v in frame[col]]
+        if base.startswith("within_"):
+            values = [_fmt(100 * v, 0) for v in frame[col]]
+        else:
+            values = [_fmt(v, digits) for v in frame[col]]
+        name = _name(col)
         if f"{col}_sd" in columns:
             values = [f"{v} ± {_fmt(s, digits)}" if v != "—" else v
                       for v, s in zip(values, frame[f"{col}_sd"])]
         if f"{col}_lo" in columns and f"{col}_hi" in columns:
             values = [f"{v} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]" if v != "—" else v
                       for v, lo, hi in zip(values, frame[f"{col}_lo"], frame[f"{col}_hi"])]
-        name = COLUMN_NAMES.get(col, col.replace("_", " "))
+        if group and f"{base}_days {group}" in columns:
+            values = [f"{v} ({_fmt(d, 1)})" if v != "—" else v
+                      for v, d in zip(values, frame[f"{base}_days {group}"])]
+            name = f"{group} wk (d)"
+        elif group:
+            name = f"{group} (wk)"
         if col == "n" and "n_measured" in columns:
             values = [f"{_fmt(m, 0)} / {v}" for m, v in zip(frame["n_measured"], values)]
             name = "n measured / n"
-        elif col.startswith("mae ") and "days" not in col:
-            name = f"MAE {col[4:]} (wk)"
         out[name] = values
         if col == "mae" and "mae_days" not in columns:
             # days beside weeks (clinicians date in days): the same numbers × 7

@@ -152,7 +152,7 @@ def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, 
             if meta.get("null_guarantee") else [])
     add("findings", warn + (["<div class='box'><ul>" + "".join(f"<li>{f}</li>" for f in findings)
                              + "</ul></div>"] if findings else
-                            ["<p>No finished cells: nothing to summarise.</p>"]))
+                            ["<p>Nothing to summarise: this run has no agreement table.</p>"]))
     results = results_table(data, tables)
     add("results", [table_html(results, collapse=False, heading=False)] if results is not None else
         ["<p>No finished cells: nothing to tabulate.</p>"],
@@ -227,6 +227,7 @@ def render_page(data: RunData, tables: list[Table], figures: list[tuple[str, str
                 fig_dir: Path, findings: list[str], level: str, provenance: dict[str, str],
                 glossary: list[tuple[str, str]]) -> str:
     meta = data.run.get("dataset_meta", {})
+    tables = [t for t in tables if not t.csv_only]  # per-row files: too long for a page
     sections = build_sections(data, tables, figures, fig_dir, findings, level, provenance,
                               glossary)
     parts = [
