@@ -22,7 +22,7 @@ from _cohorts import write_tabular_cohort
 from benchmark.features.cache import _atomic_write
 from benchmark.report import build
 from benchmark.report.glance import display_frame
-from benchmark.report.layout import CSS_PX_PER_INCH, FIGURE_DPI, SECTIONS
+from benchmark.report.layout import CSS_PX_PER_INCH, FIGURE_DPI, OPEN_ROWS, SECTIONS
 from benchmark.report.structure import check_report
 from benchmark.runner import RunConfig, run
 from benchmark.store import atomic_write_text
@@ -145,15 +145,16 @@ def test_every_contents_link_resolves_and_every_figure_reads(html):
 
 
 def test_long_tables_fold_with_caption_and_reading_visible(html):
-    tables = _section(html, "tables")
-    metrics = tables[tables.index("id='tab-metrics_patient'"):]
-    metrics = metrics[:metrics.index("</details>")]
-    before_rows = metrics[:metrics.index("<details>")]
-    assert "class='reading'" in before_rows and "class='caption'" in before_rows
-    assert "<summary>Show the table (" in metrics
-    short = tables[tables.index("id='tab-paper_check'"):]
-    short = short[:short.index("</table>")]
-    assert "<details>" not in short  # a table that fits on a screen stays open
+    blocks = _section(html, "tables").split("<h3 id='tab-")[1:]
+    assert len(blocks) >= 4
+    folded = 0
+    for block in blocks:
+        rows = block.count("<tr>") - 1  # minus the header row
+        head = block[:block.index("<div class='scroll'>")]
+        assert "class='reading'" in head and "class='caption'" in head
+        assert ("<details><summary>Show the table (" in head) == (rows > OPEN_ROWS), block[:40]
+        folded += rows > OPEN_ROWS
+    assert folded >= 1  # metrics: 3 methods x 4 groups
 
 
 def test_figures_are_drawn_legibly_at_1280_px(html):

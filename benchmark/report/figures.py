@@ -128,7 +128,8 @@ def error_boxes(data: RunData, out: Path, level: str) -> str:
         if not nonempty:
             continue
         box = ax.boxplot([s for _, s in nonempty], positions=[p for p, _ in nonempty],
-                         widths=height * 0.85, patch_artist=True, showfliers=True, vert=False,
+                         widths=height * 0.85, patch_artist=True, showfliers=True,
+                         orientation="horizontal",
                          flierprops={"markersize": 2})
         for patch in box["boxes"]:
             patch.set_facecolor(colors[group])
