@@ -25,6 +25,18 @@ TABLE_READINGS: tuple[tuple[str, str], ...] = (
     ("table2_image_unpaired", "The paper's unpaired tests; with the same patients in both "
                               "arms the paired Table 2 above is the right test."),
     ("table2", "t > 0: the method errs more than the reference; read the Holm-corrected p."),
+    ("clinical_days", "Days as clinicians date: more patients within ±7 d and a narrower "
+                      "interval are better; compare each method with the reference."),
+    ("intervals", "Coverage inside its binomial band = the intervals are honest; then the "
+                  "narrower the width, the more useful."),
+    ("prediction_intervals", "One interval per patient: the true GA should fall inside for "
+                             "about the nominal share of patients."),
+    ("maturity_classes", "Accuracy and κ near 1 = the estimate puts patients in the right GA "
+                         "class; AUC 0.5 = no better than chance."),
+    ("maturity_beyond_ga", "r above 0 = the method sees how much more or less mature this "
+                           "lung is than its GA; biometry should sit at 0."),
+    ("outcome_auc", "AUC above the GA-alone baseline = the estimate predicts the outcome "
+                    "beyond what GA already tells."),
     ("metrics_across_splits", "Small SDs mean the result does not hinge on one split of the "
                               "patients."),
     ("metrics", "Read each method's 'all' row first, then its GA groups: lower MAE and "
@@ -47,6 +59,8 @@ FIGURE_READINGS: tuple[tuple[str, str], ...] = (
                          "a sloping cloud = the error depends on GA."),
     ("fig_error_boxes", "Boxes further left are better (smaller error); compare one method "
                         "across GA groups, and every method with the floor control."),
+    ("fig_intervals", "One line per patient: blue = the interval holds the true GA, red = "
+                      "it misses; short lines near the dashed identity are best."),
     ("fig_training_curves", "Falling then flattening lines = learning; validation far above "
                             "training = overfitting; a line that stops early hit a cap."),
     ("fig_segmentation_overlays", "Orange should fill the cyan outline and nothing else."),
