@@ -241,6 +241,9 @@ def test_scenario_matrix_joins_the_first_screen_when_the_folder_has_one(run_dir,
         "r_high": [0.74, 0.98, 0.17, 0.98], "mae": [2.9, 0.9, 4.0, 0.9],
         "oracle_r": [0.97] * 4,
     }).to_csv(folder / "scenarios" / "summary.csv", index=False)
+    from PIL import Image
+
+    Image.new("RGB", (400, 200), "white").save(folder / "scenarios" / "matrix.png")
     build(folder, figures=False)
     page = (folder / "report.html").read_text(encoding="utf-8")
     found = re.findall(r"<section id='([^']+)'>", page)
@@ -248,6 +251,7 @@ def test_scenario_matrix_joins_the_first_screen_when_the_folder_has_one(run_dir,
     assert _html_rows(page, "scenario_matrix") == [
         ["glcm-ridge", "0.66 [0.56, 0.74]", "0.01 [-0.15, 0.17]"],
         ["oracle", "0.97 [0.96, 0.98]", "0.97 [0.96, 0.98]"]]
+    assert "id='fig-scenario-matrix'" in _section(page, "scenarios")
     assert check_report(page) == []
 
 

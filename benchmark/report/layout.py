@@ -37,6 +37,8 @@ SECTIONS: tuple[tuple[str, str, bool], ...] = (
 )
 #: Figures on the first screen (by file-stem prefix), in this order.
 FIRST_SCREEN_FIGURES = ("fig_pred_vs_true", "fig_bland_altman")
+#: Registered figures that belong beside the scenario matrix (by file-stem prefix).
+SCENARIO_FIGURES = ("fig_scenario",)
 #: Tables shown in their own section, not again under "All tables".
 SECTION_TABLES = {"table1": "cohort"}
 #: A table with more rows than this starts collapsed.
@@ -131,9 +133,11 @@ def _figure_section(figures: list[tuple[str, str]], fig_dir: Path) -> tuple[list
 
 
 def _split_figures(figures: list[tuple[str, str]]):
+    """(first-screen figures in ``FIRST_SCREEN_FIGURES`` order, scenario figures, the rest)."""
     first = [f for prefix in FIRST_SCREEN_FIGURES for f in figures if f[0].startswith(prefix)]
-    rest = [f for f in figures if f not in first]
-    return first, rest
+    scenario = [f for f in figures if f[0].startswith(SCENARIO_FIGURES) and f not in first]
+    rest = [f for f in figures if f not in first and f not in scenario]
+    return first, scenario, rest
 
 
 def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, str]],
@@ -157,7 +161,7 @@ def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, 
     add("results", [table_html(results, collapse=False, heading=False)] if results is not None else
         ["<p>No finished cells: nothing to tabulate.</p>"],
         [(f"tab-{results.name}", results.title)] if results is not None else [])
-    first, rest = _split_figures(figures)
+    first, scenario_figures, rest = _split_figures(figures)
     body, entries = _figure_section(first, fig_dir)
     if body:
         add("agreement", body, entries)
@@ -167,7 +171,10 @@ def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, 
         body = [table_html(scenarios, collapse=False)]
         body += [figure_html(p, f"scenario-{p.stem}", f"Scenario figure {p.name}.")
                  for p in pngs]
-        add("scenarios", body, [(f"tab-{scenarios.name}", scenarios.title)])
+        add("scenarios", body + _figure_section(scenario_figures, fig_dir)[0],
+            [(f"tab-{scenarios.name}", scenarios.title)])
+    else:
+        rest = scenario_figures + rest  # no matrix: the figure alone goes with the others
     add("cohort", _cohort_body(data, tables, meta, level),
         [(f"tab-{t.name}", t.title) for t in tables if SECTION_TABLES.get(t.name) == "cohort"])
     add("how-to-read", ["<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
