@@ -140,6 +140,9 @@ def test_every_contents_link_resolves_and_every_figure_reads(html):
     assert all("class='reading'" in f for f in figures)
     broken = html.replace("id='fig-fig_error_boxes_patient'", "id='x'", 1)
     assert any("has no target" in p for p in check_report(broken))
+    unlisted = html.replace("<li><a href='#provenance'>Provenance</a></li>", "", 1)
+    assert any("'provenance' has no entry in the contents" in p
+               for p in check_report(unlisted))
     unread = html.replace("<p class='reading'>One dot per patient", "<p>One dot", 1)
     assert any("'how to read it'" in p for p in check_report(unread))
 

@@ -41,6 +41,8 @@ FIRST_SCREEN_FIGURES = ("fig_pred_vs_true", "fig_bland_altman")
 SCENARIO_FIGURES = ("fig_scenario",)
 #: Tables shown in their own section, not again under "All tables".
 SECTION_TABLES = {"table1": "cohort"}
+#: Sections that open with a list of links to their tables or figures.
+INDEXED_SECTIONS = ("tables", "figures")
 #: A table with more rows than this starts collapsed.
 OPEN_ROWS = 10
 #: Figures are saved at 200 dpi; shown at this many CSS px per inch (a 9 pt label ≈ 14 px).
@@ -53,7 +55,7 @@ margin:1.2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;
 margin-top:1.6em}h3{font-size:1.02em;margin:1.4em 0 .2em}
 table{border-collapse:collapse;margin:.4em 0 1em;font-size:.84em}
-th,td{border-bottom:1px solid #ddd;padding:.22em .55em;text-align:left;white-space:nowrap}
+th,td{border-bottom:1px solid #ddd;padding:.14em .55em;text-align:left;white-space:nowrap}
 th{background:#f3f5f7}tbody tr:nth-child(even){background:#fafbfc}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#444;font-size:.9em}.box{background:#f6f8fa;border-left:4px solid #4a7bb7;
@@ -62,9 +64,10 @@ padding:.5em 1em;margin:.8em 0}.warn{border-left-color:#c77c02;background:#fff8e
 .caption{color:#444;font-size:.88em;margin:.2em 0}.reading{font-size:.9em;margin:.2em 0}
 .reading::before{content:"How to read it: ";font-weight:600}
 details{margin:.3em 0 1em}summary{cursor:pointer;color:#2a5d9f;font-size:.9em}
-nav.toc{font-size:.84em;background:#f6f8fa;padding:.3em 1em;margin:.6em 0}
+nav.toc{font-size:.86em;background:#f6f8fa;padding:.3em 1em;margin:.6em 0}
 nav.toc ol{margin:.2em 0;padding:0;list-style:none}nav.toc li{display:inline}
-nav.toc li+li::before{content:" · "}nav.toc p{margin:.2em 0}
+nav.toc li+li::before{content:" · "}.index{font-size:.86em;background:#f6f8fa;
+padding:.3em 1em}
 dl{display:grid;grid-template-columns:14em 1fr;gap:.2em 1em;
 font-size:.86em}dt{font-weight:600}dd{margin:0;word-break:break-all}.scroll{overflow-x:auto}
 """
@@ -213,21 +216,23 @@ def _cohort_body(data: RunData, tables: list[Table], meta: dict, level: str) -> 
     return body
 
 
-def toc_html(sections: list[Section]) -> str:
-    """Sections on one line; the tables and figures of the long sections on their own line
-    each, so the contents take a few lines of the first screen, not half of it."""
-    def link(anchor: str, text: str) -> str:
-        return f"<a href='#{escape(anchor)}'>{escape(text)}</a>"
+def _link(anchor: str, text: str) -> str:
+    return f"<a href='#{escape(anchor)}'>{escape(text)}</a>"
 
-    rows = ["<ol>" + "".join(f"<li>{link(s.anchor, s.heading)}</li>" for s in sections)
-            + "</ol>"]
-    for s in sections:
-        if s.anchor in ("tables", "figures") and s.entries:
-            titles = [t for _, t in s.entries]
-            rows.append(f"<p><b>{escape(s.heading)}:</b> " + " · ".join(
-                link(a, t if titles.count(t) == 1 else f"{t} ({a.split('-', 1)[1]})")
-                for a, t in s.entries) + "</p>")
-    return f"<nav class='toc' id='toc' aria-label='Contents'>{''.join(rows)}</nav>"
+
+def toc_html(sections: list[Section]) -> str:
+    """The sections on one line: the contents cost one line of the first screen."""
+    return ("<nav class='toc' id='toc' aria-label='Contents'><ol>"
+            + "".join(f"<li>{_link(s.anchor, s.heading)}</li>" for s in sections)
+            + "</ol></nav>")
+
+
+def index_html(section: Section) -> str:
+    """A long section's own contents: one link per table or figure, at its top."""
+    titles = [t for _, t in section.entries]
+    return ("<p class='index'>In this section: " + " · ".join(
+        _link(a, t if titles.count(t) == 1 else f"{t} ({a.split('-', 1)[1]})")
+        for a, t in section.entries) + "</p>")
 
 
 def render_page(data: RunData, tables: list[Table], figures: list[tuple[str, str]],
@@ -252,6 +257,8 @@ def render_page(data: RunData, tables: list[Table], figures: list[tuple[str, str
     ]
     for s in sections:
         parts.append(f"<section id='{s.anchor}'><h2>{escape(s.heading)}</h2>")
+        if s.anchor in INDEXED_SECTIONS and s.entries:
+            parts.append(index_html(s))
         parts.extend(s.body)
         parts.append("</section>")
     parts.append("</body></html>")

@@ -1,11 +1,12 @@
 """Structural check of a rendered report, without a browser (runs in CI).
 
 :func:`check_report` lists every way a page breaks the layout contract of
-:mod:`benchmark.report.layout`: a section missing, moved or unknown; a contents link
-without a target or a section without a link; anything that would load from outside the
-file (script, stylesheet link, frame, a ``src``/``href`` that is not ``data:`` or ``#``,
-CSS ``url()``/``@import``); a figure without its "how to read it" line; a folded table
-without a visible summary.  An empty list means the page keeps the contract.
+:mod:`benchmark.report.layout`: a section missing, moved or unknown; an internal link
+without a target or a section missing from the contents bar; anything that would load
+from outside the file (script, stylesheet link, frame, a ``src``/``href`` that is not
+``data:`` or ``#``, CSS ``url()``/``@import``); a figure without its "how to read it"
+line; a folded table without a visible summary.  An empty list means the page keeps the
+contract.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ _CSS_FETCH = re.compile(r"@import|url\(\s*['\"]?(?!data:)", re.IGNORECASE)
 class _Page(HTMLParser):
     sections: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)  # '#x' targets inside the contents
+    links: list[str] = field(default_factory=list)  # every '#x' link of the page
+    toc: list[str] = field(default_factory=list)  # the '#x' links of the contents bar
     problems: list[str] = field(default_factory=list)
     figures: list[tuple[str, str]] = field(default_factory=list)  # (figure id, its section)
     readings: set[str] = field(default_factory=set)  # figure ids that have a reading line
@@ -62,8 +64,10 @@ class _Page(HTMLParser):
             self.sections.append(self._section)
         elif tag == "nav" and a.get("id") == "toc":
             self._in_toc = True
-        elif tag == "a" and self._in_toc:
-            self.links.append(a.get("href", ""))
+        elif tag == "a" and a.get("href", "").startswith("#"):
+            self.links.append(a["href"])
+            if self._in_toc:
+                self.toc.append(a["href"])
         elif tag == "figure":
             self._figure = a.get("id", "")
             self.figures.append((self._figure, self._section))
@@ -112,9 +116,9 @@ def check_report(html: str) -> list[str]:
     if len(ids) != len(page.ids):
         problems.append("duplicate id attributes (anchors would be ambiguous)")
     for href in page.links:
-        if not href.startswith("#") or href[1:] not in ids:
-            problems.append(f"contents link {href!r} has no target in the page")
-    linked = {h[1:] for h in page.links}
+        if href[1:] not in ids:
+            problems.append(f"link {href!r} has no target in the page")
+    linked = {h[1:] for h in page.toc}
     for anchor in page.sections:
         if anchor not in linked:
             problems.append(f"section {anchor!r} has no entry in the contents")
