@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from benchmark import provenance
 from benchmark.backends import create_backend
-from benchmark.cell import CellSpec, declared_roles
+from benchmark.cell import FALLBACK_MODES, CellSpec, declared_roles
 from benchmark.cohort import Cohort
 from benchmark.gridspec import expand
 from benchmark.isolation import Limits
@@ -130,6 +130,9 @@ def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:
 def run(config: RunConfig) -> RunResult:
     from benchmark.validate import check_dataset
 
+    if config.fallback not in FALLBACK_MODES:
+        raise ValueError(f"fallback must be one of {', '.join(FALLBACK_MODES)}, "
+                         f"got {config.fallback!r}")
     root = resolve_dataset(config.dataset, **config.dataset_options)
     cohort = Cohort.load(root)
     # errors (a bad row or file) block the run with one line; warnings go into run.json
