@@ -159,3 +159,35 @@ def test_the_leak_check_sees_a_loader_holding_the_whole_table(check_root):
     test._loader._rows = cohort.images
     assert any("ga_weeks" in leak for leak in find_leaks(test))
     assert find_leaks({"cohort": cohort.patients})  # and truth/GA through a dict
+
+
+def test_predict_round_trips_every_saving_method(check_root, tmp_path):
+    """``benchmark predict`` reloads every saving method's model from a run and gives the
+    run's own predictions for the traced test images."""
+    from benchmark import cli
+    from benchmark.registry import get_method_class
+    from benchmark.runner import RunConfig, run
+    from benchmark.testing import FAST_PARAMS
+
+    selections = []
+    for name in list_methods("all", available_only=True):
+        cls = get_method_class(name)
+        if cls.saves:
+            fast = [f"{k}={v}" for k, v in FAST_PARAMS.items() if k in cls.parameters]
+            selections.append(name + (f"[{','.join(fast)}]" if fast else ""))
+    result = run(RunConfig(dataset=str(check_root), methods=selections,
+                           run_dir=str(tmp_path / "run")))
+    assert (result.cells["status"] == "done").all(), result.cells.get("error")
+    preds = pd.read_csv(result.run_dir / "predictions.csv", dtype={"image_id": str})
+    images = pd.read_csv(check_root / "images.csv").set_index("image_id")
+    traced = set(images.index[images["lung_mask_path"].notna()])
+    for label in result.cells["label"]:
+        out = tmp_path / f"{label}.csv"
+        assert cli.main(["predict", "--model", str(result.run_dir), "--method", label,
+                         str(check_root), "--out", str(out)]) == 0, label
+        got = pd.read_csv(out, dtype={"image_id": str}).set_index("image_id")["ga_pred_weeks"]
+        mine = preds[(preds["label"] == label) & (preds["level"] == "image")
+                     & preds["image_id"].isin(traced)].set_index("image_id")["ga_pred"]
+        assert len(mine) > 0
+        np.testing.assert_allclose(got.loc[mine.index], mine.round(2), atol=0.011,
+                                   err_msg=label)
