@@ -54,6 +54,10 @@ class MethodInfo:
     summary: str = ""
     parameters: dict[str, list[Any]] = field(default_factory=dict)
     source: str = ""
+    #: declared on the class (docs/methods.md)
+    role: str | None = None
+    control_of: str | None = None
+    capabilities: tuple[str, ...] = ()
 
 
 def check_declarations(cls: type[BaseMethod]) -> type[BaseMethod]:
@@ -153,6 +157,9 @@ def method_info(name: str) -> MethodInfo:
         cls.summary,
         dict(cls.parameters),
         sys.modules.get(cls.__module__, None).__file__ if cls.__module__ in sys.modules else "",
+        cls.role,
+        cls.control_of,
+        tuple(c for c in ("saves", "segments", "reads_truth") if getattr(cls, c)),
     )
 
 

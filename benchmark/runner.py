@@ -17,8 +17,9 @@ from tqdm.auto import tqdm
 
 from benchmark import provenance
 from benchmark.backends import create_backend
-from benchmark.cell import FALLBACK_MODES, CellSpec, declared_roles
+from benchmark.cell import CellSpec, declared_roles
 from benchmark.cohort import Cohort
+from benchmark.fallbacks import FALLBACK_MODES
 from benchmark.gridspec import expand
 from benchmark.isolation import Limits
 from benchmark.registry import get_method_class, method_info, method_source_digest

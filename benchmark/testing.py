@@ -184,7 +184,7 @@ def check_method(method: str | type[BaseMethod], cohort_root: str | Path,
                  params: dict[str, Any] | None = None, seed: int = 0) -> list[str]:
     """Run every check on one method; returns the names of the checks run (skipped
     capability checks are left out). Raises :class:`MethodCheckError` on the first failure."""
-    from benchmark.cell import check_predictions, check_provenance
+    from benchmark.fallbacks import check_predictions, check_provenance
 
     cls = get_method_class(method) if isinstance(method, str) else method
     if params is None:
