@@ -144,3 +144,37 @@ def test_resume_recomputes_a_cell_after_its_method_changed(check_root, tmp_path,
     finally:
         monkeypatch.delenv("FLB_METHODS_PATH")
         discover(force=True)
+
+
+BAD_DECLARATION = '''
+from benchmark import BaseMethod, register_method
+
+
+@register_method
+class SavesWithoutLoad(BaseMethod):
+    name = "declares-saves"
+    saves = True
+
+    def save(self, path):
+        pass
+
+    def load(self, path):  # an instance method: predict could never call it
+        return self
+'''
+
+
+def test_a_plugin_whose_declarations_lie_is_unavailable_with_the_reason(tmp_path, monkeypatch):
+    from benchmark.registry import list_methods, method_info
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "declares_saves.py").write_text(BAD_DECLARATION)
+    monkeypatch.setenv("FLB_METHODS_PATH", str(plugins))
+    discover(force=True)
+    try:
+        assert "declares-saves" not in list_methods("all", available_only=True)
+        info = method_info("declares-saves")
+        assert not info.available and "load must be a classmethod" in info.reason
+    finally:
+        monkeypatch.delenv("FLB_METHODS_PATH")
+        discover(force=True)
