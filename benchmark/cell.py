@@ -23,15 +23,17 @@ import numpy as np
 import pandas as pd
 
 from benchmark import provenance
-from benchmark.base import BaseMethod
+from benchmark.base import MEASURED, BaseMethod
 from benchmark.cohort import Cohort, TestView
+from benchmark.fallbacks import check_predictions, predict_with_provenance
 from benchmark.io import InputError
-from benchmark.registry import create_method
+from benchmark.registry import create_method, get_method_class
 from benchmark.splits import AgeGroups, Split, check_disjoint
 from benchmark.store import RunStore, run_log, write_csv
 
 log = logging.getLogger("benchmark")
 _COHORTS: dict[str, Cohort] = {}
+__all__ = ["CellSpec", "check_predictions", "run_cell"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class CellSpec:
     label: str = ""
     device: str = "auto"
     group_edges: tuple[float, ...] = (30.0, 36.0)
+    fallback: str = "predict"
+    #: digest of the method's source files (registry.method_source_digest): a finished
+    #: cell is never reused after the method's code changed
+    method_digest: str = ""
 
     @property
     def cell_id(self) -> str:
@@ -54,6 +60,8 @@ class CellSpec:
             "split": [self.split.scheme, self.split.seed, self.split.fold, ids.hexdigest()],
             "method": self.method,
             "params": self.params,
+            "method_digest": self.method_digest,
+            "fallback": self.fallback,
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
@@ -72,6 +80,20 @@ class CellSpec:
         }
 
 
+def declared_roles(method: str, label: str = "") -> dict[str, str | None]:
+    """``role`` of a cell's method and ``control_of``: the label of the controlled cell with
+    the same parameters (``unet-scratch[lr=0.001]`` → ``unet-transfer[lr=0.001]``)."""
+    try:
+        cls = get_method_class(method)
+    except LookupError:
+        return {"role": None, "control_of": None}
+    label = label or method
+    control = None
+    if cls.control_of:
+        control = cls.control_of + (label[len(method):] if label.startswith(method) else "")
+    return {"role": cls.role, "control_of": control}
+
+
 def cohort_for(root: str) -> Cohort:
     """Per-process cache: workers load each dataset once."""
     if root not in _COHORTS:
@@ -86,26 +108,9 @@ def _seed_everything(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
-def check_predictions(pred: Any, test: TestView) -> pd.Series:
-    """The method's output must be one finite GA per test image, indexed by image_id."""
-    if not isinstance(pred, pd.Series):
-        raise TypeError(f"predict returned {type(pred).__name__}, expected a pandas Series")
-    expected = set(test.images.index)
-    got = set(pred.index.astype(str))
-    if len(pred) != len(expected) or got != expected:
-        raise ValueError(
-            f"predict returned {len(pred)} predictions for {len(expected)} test images"
-            + (f" (e.g. missing {sorted(expected - got)[:2]})" if expected - got else "")
-        )
-    values = pd.to_numeric(pred, errors="coerce").astype(float)
-    if not np.isfinite(values.to_numpy()).all():
-        raise ValueError(f"predict returned {int((~np.isfinite(values)).sum())} NaN/inf values")
-    values.index = values.index.astype(str)
-    return values
-
-
 def _prediction_rows(
-    spec: CellSpec, cohort: Cohort, image_pred: pd.Series, patient_pred: pd.Series
+    spec: CellSpec, cohort: Cohort, image_pred: pd.Series, patient_pred: pd.Series,
+    image_prov: pd.Series, patient_prov: pd.Series,
 ) -> pd.DataFrame:
     groups = AgeGroups(spec.group_edges)
     images = cohort.images.loc[image_pred.index]
@@ -115,6 +120,7 @@ def _prediction_rows(
         "patient_id": images["patient_id"].to_numpy(),
         "ga_true": images["ga_weeks"].to_numpy(),
         "ga_pred": image_pred.to_numpy(),
+        "provenance": image_prov.reindex(image_pred.index).to_numpy(),
     })
     pat_true = cohort.patients.loc[patient_pred.index, "ga_weeks"]
     pat = pd.DataFrame({
@@ -123,6 +129,7 @@ def _prediction_rows(
         "patient_id": patient_pred.index,
         "ga_true": pat_true.to_numpy(),
         "ga_pred": patient_pred.to_numpy(),
+        "provenance": patient_prov.reindex(patient_pred.index).to_numpy(),
     })
     rows = pd.concat([img, pat], ignore_index=True)
     # group by the patient's GA so an image and its patient always share a group
@@ -173,7 +180,8 @@ def run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
 
 def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
     store = RunStore(run_dir)
-    record: dict[str, Any] = {**spec.describe(), "status": "running"}
+    record: dict[str, Any] = {**spec.describe(), **declared_roles(spec.method, spec.label),
+                              "status": "running"}
     record.update(versions=provenance.versions(), git_commit=provenance.git_commit())
     staging = None
     try:
@@ -182,12 +190,12 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
         method = create_method(spec.method, **spec.params)
         method.random_state = spec.split.seed
         method.device = spec.device
-        skip, reason = method.skip(cohort)
+        skip, reason = method.skip(cohort.describe())
         if skip:
             record.update(status="skipped", error=reason or "declined this dataset")
             store.record_failure(spec.cell_id, record)
             return record
-        truth = bool(getattr(method, "reads_truth", False))
+        truth = method.reads_truth
         train = cohort.train_view(spec.split.train_ids, include_truth=truth)
         test = cohort.test_view(spec.split.test_ids, include_truth=truth)
         _seed_everything(spec.split.seed)
@@ -197,15 +205,15 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             t0 = time.perf_counter()
             method.fit(train)
             t1 = time.perf_counter()
-            image_pred = check_predictions(method.predict(test), test)
-            patient_pred = method.predict_patients(test, image_pred)
+            image_pred, patient_pred, image_prov, patient_prov, excluded = predict_with_provenance(
+                method, test, spec.fallback)
             t2 = time.perf_counter()
-            dsc = (
-                _segmentation_rows(method, test, staging)
-                if callable(getattr(method, "segment", None)) else None
-            )
-        write_csv(_prediction_rows(spec, cohort, image_pred, patient_pred),
-                  staging / "predictions.csv")
+            dsc = _segmentation_rows(method, test, staging) if method.segments else None
+        write_csv(_prediction_rows(spec, cohort, image_pred, patient_pred, image_prov,
+                                   patient_prov), staging / "predictions.csv")
+        if len(excluded):
+            write_csv(excluded.assign(cell_id=spec.cell_id, label=spec.label or spec.method),
+                      staging / "excluded.csv")
         if dsc is not None:
             write_csv(dsc, staging / "dsc.csv")
         curves = getattr(method, "training_curves_", None)
@@ -213,7 +221,7 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             write_csv(curves.assign(label=spec.label or spec.method), staging / "curves.csv")
         for name, frame in (getattr(method, "artifacts_", None) or {}).items():
             write_csv(frame, staging / name)
-        if callable(getattr(method, "save", None)):
+        if method.saves:
             method.save(staging / "model")
         record.update(
             status="done",
@@ -222,6 +230,10 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             peak_rss_mb=memory.peak_mb,
             n_train_patients=len(train.patients),
             n_test_patients=len(test.patients),
+            n_images=len(test.images),
+            n_measured=int((image_prov == MEASURED).sum()),
+            n_excluded=int((excluded["level"] == "image").sum()),
+            fallback=spec.fallback,
             cost=getattr(method, "cost_", {}) or {},
         )
         store.commit(spec.cell_id, staging, record)

@@ -30,6 +30,7 @@ class _ImageMeanRegressor(BaseMethod):
     """
 
     name = "demo-seg"
+    segments = True  # declared: the engine scores the DSC of `segment`
     epochs = 4
 
     def _feature(self, view) -> pd.Series:
