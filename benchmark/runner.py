@@ -19,6 +19,7 @@ from benchmark import provenance
 from benchmark.backends import create_backend
 from benchmark.cell import CellSpec
 from benchmark.cohort import Cohort
+from benchmark.errors import InputError
 from benchmark.gridspec import expand
 from benchmark.isolation import Limits
 from benchmark.registry import get_method_class, method_info
@@ -48,6 +49,9 @@ class RunConfig:
     timeout: float | None = None
     #: per-cell address-space allowance in MiB above the child's start size (RLIMIT_AS)
     memory_limit_mb: float | None = None
+    #: leave out rows/patients with validation errors (listed in run.json and
+    #: skipped_inputs.csv) instead of refusing the run
+    skip_invalid: bool = False
 
 
 @dataclass
@@ -124,21 +128,47 @@ def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:
 
 
 def run(config: RunConfig) -> RunResult:
+    from benchmark.ingest.skip import (
+        SKIPPED_COLUMNS,
+        SKIPPED_FILE,
+        skipped_lines,
+        valid_subset,
+    )
+    from benchmark.sources import cache_root
     from benchmark.validate import check_dataset
 
+    tqdm.write(f"dataset: resolving {config.dataset} ...")
     root = resolve_dataset(config.dataset, **config.dataset_options)
-    cohort = Cohort.load(root)
-    # errors (a bad row or file) block the run with one line; warnings go into run.json
-    warnings_ = check_dataset(root)
+    skipped = pd.DataFrame(columns=SKIPPED_COLUMNS)
+    if config.skip_invalid:  # every left-out row is listed: terminal, run.json, a CSV
+        tqdm.write(f"dataset: {root}: leaving out rows with errors (--skip-invalid) ...")
+        root, skipped = valid_subset(root, cache_root())
+        for line in skipped_lines(skipped):
+            tqdm.write(line)
+    tqdm.write(f"dataset: {root}: validating (cached per file state) ...")
+    try:
+        cohort = Cohort.load(root)
+        # errors (a bad row or file) block the run with one line; warnings go into run.json
+        warnings_ = check_dataset(root)
+    except InputError as exc:
+        if config.skip_invalid:
+            raise
+        raise InputError(f"{exc}; --skip-invalid runs the other rows", exc.code,
+                         exc.fix) from None
+    tqdm.write(f"dataset: {len(cohort.patients)} patient(s), {len(cohort.images)} image(s), "
+               f"{len(warnings_)} warning(s)"
+               + (f", {len(skipped)} row(s) left out (--skip-invalid)" if len(skipped) else ""))
     run_dir = run_folder(config, cohort)
     run_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(run_dir):  # refuses a folder another live run is writing
-        return _run_locked(config, root, cohort, run_dir, warnings_)
+        write_csv(skipped, run_dir / SKIPPED_FILE)
+        return _run_locked(config, root, cohort, run_dir, warnings_,
+                           skipped.astype(object).where(skipped.notna(), None).to_dict("records"))
 
 
 def _run_locked(
     config: RunConfig, root: Path, cohort: Cohort, run_dir: Path,
-    validation_warnings: Sequence[dict] = (),
+    validation_warnings: Sequence[dict] = (), skipped: Sequence[dict] = (),
 ) -> RunResult:
     store = RunStore(run_dir).prepare()
     store.clean_staging()
@@ -154,6 +184,7 @@ def _run_locked(
             "machine": provenance.machine(),
             "unavailable": unavailable,
             "validation_warnings": list(validation_warnings),
+            "skipped_inputs": list(skipped),
         }, indent=2, sort_keys=True, default=str))
         pending = schedule(
             [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
@@ -164,6 +195,7 @@ def _run_locked(
         limits = Limits(config.timeout, config.memory_limit_mb)
         if config.backend == "joblib" and len(pending) <= 1:
             config = replace(config, backend="sequential")  # no workers for a single cell
+        tqdm.write(f"starting {config.backend} backend for {len(pending)} cell(s) ...")
         backend = create_backend(config.backend, n_jobs=config.n_jobs, limits=limits,
                                  **config.backend_options)
         with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar:

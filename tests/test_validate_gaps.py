@@ -147,3 +147,56 @@ def test_nothing_is_written_into_the_dataset_folder(tmp_path, monkeypatch):
     Cohort.load(root).fingerprint()
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     assert list((tmp_path / "cache" / "fingerprints").glob("*.json"))
+
+
+def _break_rows(root: Path) -> None:
+    """Three kinds of bad rows: a patient without GA, a corrupt file, a 10x spacing slip."""
+    patients = pd.read_csv(root / "patients.csv")
+    patients.loc[1, "ga_weeks"] = None
+    patients.to_csv(root / "patients.csv", index=False)
+    (root / "images" / "P02.png").write_bytes(b"%PDF-1.7 not an image")
+    images = pd.read_csv(root / "images.csv")
+    images.loc[3, "pixel_spacing_mm"] = 2.5
+    images.to_csv(root / "images.csv", index=False)
+
+
+def test_skip_invalid_runs_the_valid_rows_and_lists_the_rest(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    from benchmark import cli
+
+    root = write_cohort(tmp_path / "c", n=10)
+    _break_rows(root)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    runs = tmp_path / "runs"
+    args = ["run", "--dataset", str(root), "--methods", "dummy-mean", "--split", "kfold:2",
+            "--runs-dir", str(runs), "--n-jobs", "1"]
+    assert cli.main(args) != 0  # without the flag the errors block the run
+    err = capsys.readouterr().err
+    assert "patients.csv row 3 (patient_id=P01)" in err and "--skip-invalid" in err
+    assert cli.main([*args, "--skip-invalid"]) == 0
+    out = capsys.readouterr().out
+    for image_id, code in (("P01_0", "ga-missing"), ("P02_0", "unreadable"),
+                           ("P03_0", "spacing-outlier")):
+        assert f"skipped {image_id}: " in out and f"[{code}]" in out
+    assert "3 image(s) of 3 patient(s) left out by --skip-invalid" in out
+    (run_dir,) = runs.iterdir()
+    listed = pd.read_csv(run_dir / "skipped_inputs.csv")
+    assert sorted(listed["image_id"].dropna()) == ["P01_0", "P02_0", "P03_0"]
+    assert sorted(listed.loc[listed["image_id"].isna(), "patient_id"]) == ["P02", "P03"]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert sorted(r["image_id"] for r in run["skipped_inputs"] if r["image_id"]) == \
+        ["P01_0", "P02_0", "P03_0"]
+    predicted = set(pd.read_csv(run_dir / "predictions.csv")["patient_id"])
+    assert predicted == {f"P{i:02d}" for i in range(10)} - {"P01", "P02", "P03"}
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_skip_invalid_still_blocks_errors_not_tied_to_rows(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    from benchmark.ingest.skip import valid_subset
+
+    root = write_cohort(tmp_path / "c")
+    pd.read_csv(root / "patients.csv").drop(columns="ga_weeks").to_csv(
+        root / "patients.csv", index=False)
+    with pytest.raises(InputError, match="cannot leave it out"):
+        valid_subset(root, tmp_path / "cache")
