@@ -63,9 +63,35 @@ def read_raw(path: Path) -> RawImage:
     except InputError:
         raise
     except Exception as exc:
+        what = _what_it_is(path)
+        if what:
+            raise InputError(f"{path}: {what}, not an image, although named "
+                             f"{file_suffix(path)}", "unreadable",
+                             "give the image file itself (export it from the scanner or "
+                             "viewer)") from None
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise InputError(f"{path}: unreadable or corrupt ({type(exc).__name__}: {first})",
                          "unreadable") from None
+
+
+#: leading bytes of documents that get saved under an image's name
+_NOT_IMAGES = ((b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP/Office document"),
+               (b"<!DOCTYPE html", "an HTML page"), (b"<html", "an HTML page"))
+
+
+def _what_it_is(path: Path) -> str:
+    """Name a non-image file by its first bytes (for the error message); "" if unknown."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    for magic, name in _NOT_IMAGES:
+        if head.lstrip().lower().startswith(magic.lower()):
+            return name
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return "a text file" if text and all(c.isprintable() or c in "\r\n\t" for c in text) \
+        else ""
 
 
 def header_spacing(path: Path) -> tuple[float | None, str]:

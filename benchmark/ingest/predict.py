@@ -18,6 +18,8 @@ import hashlib
 import json
 import math
 import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.io import InputError, file_suffix
+from benchmark.errors import InputError
+from benchmark.io import file_suffix, read_raw
 
 
 @dataclass
@@ -34,6 +37,11 @@ class SavedModel:
     label: str
     params: dict[str, Any]
     model_dir: Path
+    split: str = ""
+    seed: int = 0
+    fold: int = 0
+    #: said on the terminal when the choice among a label's cells was made for the user
+    note: str = ""
 
 
 def _cell(cell_dir: Path) -> SavedModel:
@@ -42,7 +50,8 @@ def _cell(cell_dir: Path) -> SavedModel:
     if isinstance(params, str):
         params = json.loads(params or "{}")
     return SavedModel(meta["method"], meta.get("label") or meta["method"], params,
-                      cell_dir / "model")
+                      cell_dir / "model", str(meta.get("split") or ""),
+                      int(meta.get("seed") or 0), int(meta.get("fold") or 0))
 
 
 def resolve_model(path: Path, method: str | None = None) -> SavedModel:
@@ -65,7 +74,18 @@ def resolve_model(path: Path, method: str | None = None) -> SavedModel:
         raise InputError(f"{path}: not a run, cell or model folder (no cells/*/cell.json)")
     saved = [c for c in cells if c.model_dir.is_dir()]
     if method:
-        saved = [c for c in saved if method in (c.label, c.method)]
+        exact = [c for c in saved if c.label == method]  # a label beats a method name
+        saved = exact or [c for c in saved if method in (c.label, c.method)]
+    if len({c.label for c in saved}) == 1 and len(saved) > 1:
+        # one method, several folds/seeds (k-fold or --seeds): each is a model trained on
+        # part of the cohort; take the first and say which (a cell folder picks another)
+        saved.sort(key=lambda c: (c.seed, c.fold))
+        first = saved[0]
+        first.note = (f"{len(saved)} saved models of {first.label} ({first.split}, one per "
+                      f"seed/fold): using seed {first.seed} fold {first.fold} "
+                      f"({first.model_dir.parent.name}); give --model a cell folder for "
+                      "another")
+        return first
     if len(saved) != 1:
         labels = sorted({c.label for c in (saved or [c for c in cells if c.model_dir.is_dir()])})
         what = "several saved models" if len(saved) > 1 else "no saved model" + (
@@ -113,45 +133,115 @@ def _per_image(values: list | None, n: int, name: str) -> list:
     if len(values) == 1:
         return list(values) * n
     if len(values) != n:
-        raise InputError(f"--{name}: give one value, or one per image ({n})")
+        raise InputError(f"--{name}: give one value, or one per image ({n})", "input",
+                         f"give one --{name} for all images or one per image, in order")
     return list(values)
 
 
-def view_from_files(images: list[Path], masks: list[Path] | None = None,
-                    spacing: list[float] | None = None, frame: int | None = None):
-    """A prediction view over loose image files (each image its own patient)."""
-    from benchmark.cohort import Cohort
-    from benchmark.ingest.records import header_spacing
+_FRAME_SUFFIX = re.compile(r"(?P<path>.+):(?P<frame>\d+)")
 
-    images = [Path(p).resolve() for p in images]
+
+def parse_image_argument(text: str) -> tuple[Path, int | None]:
+    """``scan.dcm`` or ``scan.dcm:2`` (frame 2, 0-based) → (path, frame)."""
+    path = Path(text)
+    found = _FRAME_SUFFIX.fullmatch(text)
+    if not path.exists() and found and Path(found["path"]).exists():
+        return Path(found["path"]), int(found["frame"])
+    return path, None
+
+
+def _frames(paths: list[Path], frames: list[int | None], default: int | None
+            ) -> list[int | None]:
+    """Per image: its ``:N``, else ``--frame`` for multi-frame files only; a multi-frame
+    file with neither is reported by the file checks (naming ``IMAGE:N``)."""
+    out = []
+    for path, frame in zip(paths, frames, strict=True):
+        if frame is None and default is not None and path.is_file():
+            try:
+                frame = default if read_raw(path).n_frames > 1 else None
+            except InputError:
+                frame = None  # the file check reports it
+        out.append(frame)
+    return out
+
+
+#: file-check codes that concern a cohort, not loose images to predict on
+_PREDICT_FILE_IGNORES = {"duplicate-image", "near-duplicate", "mask-none"}
+
+
+def check_prediction_inputs(manifest, specs) -> None:
+    """The file checks of ``validate`` on the inputs: warnings and errors one line each on
+    stderr; any error → InputError (nothing is predicted, nothing written)."""
+    from benchmark.validate import Report, validate_files
+
+    report = validate_files(manifest, specs, Report(manifest.root))
+    problems = [p for p in report.problems if p.code not in _PREDICT_FILE_IGNORES]
+    for problem in problems:
+        print(problem.line(), file=sys.stderr)
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        first = errors[0]
+        raise InputError(f"{len(errors)} input problem(s), nothing predicted; first: "
+                         f"{first.where}: {first.what}", first.code, first.fix)
+
+
+def view_from_files(images: list[str | Path], masks: list[Path] | None = None,
+                    spacing: list[float] | None = None, frame: int | None = None):
+    """A prediction view over loose image files (each image its own patient).
+
+    ``images`` may name a frame: ``scan.dcm:2``; ``frame`` is the default for multi-frame
+    files named without one.  Every file gets ``validate``'s per-file checks first.
+    """
+    from benchmark.cohort import Cohort
+    from benchmark.ingest.manifest import Manifest
+    from benchmark.ingest.records import ImageSpec, header_spacing
+
+    parsed = [parse_image_argument(str(p)) for p in images]
+    given = [str(p) for p in images]
+    paths = [p.resolve() for p, _ in parsed]
     masks = [Path(p).resolve() for p in masks] if masks else None
-    for path in images + (masks or []):
+    for text, path in zip(given + [str(m) for m in masks or []], paths + (masks or []),
+                          strict=True):
         if not path.is_file():
-            raise InputError(f"{path}: file not found")
-    mask_list = _per_image(masks, len(images), "mask") if masks else [None] * len(images)
-    if masks and len(masks) != len(images):
-        raise InputError(f"--mask: give one mask per image ({len(images)})")
-    spacings = _per_image(spacing, len(images), "spacing")
-    files = images + [m for m in mask_list if m is not None]
+            raise InputError(f"{text}: file not found", "file-missing",
+                             "check the path (a frame is written IMAGE:N)")
+    if masks and len(masks) != len(paths):
+        raise InputError(f"--mask: give one mask per image ({len(paths)})", "input",
+                         "repeat --mask once per image, in the order of the images")
+    mask_list = masks or [None] * len(paths)
+    spacings = _per_image(spacing, len(paths), "spacing")
+    frames = _frames(paths, [f for _, f in parsed], frame)
+    files = paths + [m for m in mask_list if m is not None]
     root = Path(os.path.commonpath([str(p.parent) for p in files]))
     rows = []
-    for path, mask, mm in zip(images, mask_list, spacings, strict=True):
+    for text, path, mask, mm, index in zip(given, paths, mask_list, spacings, frames,
+                                           strict=True):
         source = "--spacing"
         if mm is None:
             mm, source = header_spacing(path)
         if mm is None or not math.isfinite(mm) or mm <= 0:
-            raise InputError(f"{path}: missing spacing: the file carries none; give --spacing "
-                             "MM_PER_PIXEL")
+            raise InputError(f"{text}: missing spacing: the file carries none; give --spacing "
+                             "MM_PER_PIXEL", "spacing-missing")
         image_id = path.name[: -len(file_suffix(path))] if file_suffix(path) else path.name
+        if index is not None and [p for p in paths if p == path][1:]:
+            image_id = f"{image_id}_frame{index}"  # one file, several frames
         rows.append({"image_id": image_id, "patient_id": image_id,
                      "image_path": path.relative_to(root).as_posix(),
                      "pixel_spacing_mm": float(mm), "spacing_source": source,
-                     "frame": frame,
+                     "frame": index,
                      "lung_mask_path": mask.relative_to(root).as_posix() if mask else None})
     table = pd.DataFrame(rows)
     if table["image_id"].duplicated().any():
         dup = table.loc[table["image_id"].duplicated(), "image_id"].iloc[0]
-        raise InputError(f"two input images are both named {dup!r}; rename one")
+        raise InputError(f"two input images are both named {dup!r}; rename one", "input",
+                         "give each input image a distinct file name")
+    wheres = [f"input {k + 1}" for k in range(len(given))]  # the message names the file
+    manifest = Manifest(root, pd.DataFrame({"patient_id": table["patient_id"]}),
+                        table.astype(object).where(table.notna(), None), wheres, wheres,
+                        "predict inputs")
+    specs = [(i, ImageSpec.from_row(root, row, wheres[i]))
+             for i, row in enumerate(manifest.images.to_dict("records"))]
+    check_prediction_inputs(manifest, specs)
     images_table = table.set_index("image_id")
     patients = pd.DataFrame(index=pd.Index(images_table["patient_id"], name="patient_id"))
     cohort = Cohort(root, patients, images_table, {"name": "predict"})
@@ -177,6 +267,7 @@ def view_from_dataset(root: Path):
                 or (p.code == "column" and "ga_weeks" not in p.what)]
     if blocking:
         Report(manifest.root, problems=blocking).raise_for_errors()
+    check_prediction_inputs(manifest, specs)
     images = manifest.images.copy()
     if "pixel_spacing_mm" not in images:
         images["pixel_spacing_mm"] = np.nan
