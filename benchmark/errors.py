@@ -17,7 +17,7 @@ DEFAULT_FIXES: dict[str, str] = {
     "unreadable": "re-export the file (PNG/DICOM) or remove the row",
     "file-missing": "fix the path (relative to the dataset folder) or add the file",
     "unsupported": "convert the file to PNG, TIFF, DICOM or NIfTI",
-    "multi-frame": "choose a frame: manifest column 'frame' (0-based) or IMAGE.dcm:N",
+    "multi-frame": "set the manifest column 'frame' (0-based) to the frame to use",
     "frame-range": "give a frame index below the file's frame count",
     "mask-size": "export the mask from the same image at the same size",
     "crop": "fix the crop box (pixels, x1/y1 exclusive)",

@@ -114,8 +114,8 @@ def select_frame(raw: RawImage, frame: int | None, source: str) -> np.ndarray:
     if frame is None:
         if raw.n_frames > 1:
             raise InputError(
-                f"{source}: {raw.n_frames} frames (cine loop) and no frame index; "
-                "set the manifest column 'frame' (0-based)", "multi-frame",
+                f"{source}: {raw.n_frames} frames (cine loop) and no frame index",
+                "multi-frame",
             )
         return raw.frames[0]
     if not 0 <= frame < raw.n_frames:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from benchmark.errors import InputError
 from benchmark.ingest.manifest import Manifest, read_manifest
@@ -256,7 +257,7 @@ def _check_links(manifest: Manifest, report: Report) -> None:
     patients, images = manifest.patients, manifest.images
     known = set(patients["patient_id"].dropna())
     with_images = set(images["patient_id"].dropna())
-    for i, pid in enumerate(images["patient_id"]):
+    for i, pid in enumerate([None if pd.isna(v) else v for v in images["patient_id"]]):
         if pid is not None and pid not in known:
             report.add(ERROR, "patient-unknown", _image_where(manifest, i),
                        f"patient_id {pid!r} is not in the patients table",
@@ -303,8 +304,8 @@ def _check_paths_and_spacing(manifest: Manifest, specs: list[tuple[int, ImageSpe
             report.add(ERROR, "file-missing", spec.where, f"file {_rel(manifest, path)} not "
                        "found", "fix the path (relative to the dataset folder) or add the file",
                        image_rows=[i])
-        if spec.image_path in missing:
-            continue
+        if missing:
+            continue  # nothing more to say about a row whose files are not there
         if spec.spacing_mm is None:
             spacing, _ = header_spacing(spec.image_path)
             if spacing is None:
@@ -387,8 +388,11 @@ def validate_dataset(root: str | Path, read_files: bool = True) -> Report:
     try:
         manifest = read_manifest(root)
     except InputError as exc:
-        report.add(ERROR, "manifest", str(root), str(exc).split(": ", 1)[-1],
-                   "see docs/byo-data.md or run `python -m benchmark init-dataset DIR`")
+        head, _, rest = str(exc).partition(": ")
+        where = Path(head)
+        where = (where.relative_to(report.root).as_posix() if where.is_relative_to(report.root)
+                 and where != report.root else str(root))
+        report.add(ERROR, exc.code, where, rest or str(exc), exc.fix)
         return report
     report, specs = validate_tables(manifest, report)
     if read_files:

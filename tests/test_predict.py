@@ -156,7 +156,7 @@ def test_frames_per_image(trained, tmp_path):
     out = _predict("--model", str(trained), str(loop), "--spacing", "0.25")
     assert out.returncode != 0
     assert "input 1: loop.dcm: 3 frames (cine loop) and no frame index" in out.stderr
-    assert "IMAGE.dcm:N" in out.stderr
+    assert "Fix: name the frame after the file: IMAGE:N (0-based)" in out.stderr
     out = _predict("--model", str(trained), f"{loop}:2", str(still), "--spacing", "0.25")
     assert out.returncode == 0, out.stderr
     out = _predict("--model", str(trained), str(loop), str(still), "--frame", "1",

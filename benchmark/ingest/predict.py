@@ -167,6 +167,11 @@ def _frames(paths: list[Path], frames: list[int | None], default: int | None
 
 #: file-check codes that concern a cohort, not loose images to predict on
 _PREDICT_FILE_IGNORES = {"duplicate-image", "near-duplicate", "mask-none"}
+#: fixes said in predict's own terms (there is no manifest row to set or remove)
+_PREDICT_FIXES = {
+    "multi-frame": "name the frame after the file: IMAGE:N (0-based), e.g. loop.dcm:2",
+    "unreadable": "re-export the file (PNG/DICOM)",
+}
 
 
 def check_prediction_inputs(manifest, specs) -> None:
@@ -175,7 +180,16 @@ def check_prediction_inputs(manifest, specs) -> None:
     from benchmark.validate import Report, validate_files
 
     report = validate_files(manifest, specs, Report(manifest.root))
-    problems = [p for p in report.problems if p.code not in _PREDICT_FILE_IGNORES]
+    from dataclasses import replace
+
+    from benchmark.errors import DEFAULT_FIXES
+
+    def fix(p):  # a generic fix in predict's terms; specific fixes are kept
+        return _PREDICT_FIXES[p.code] if p.code in _PREDICT_FIXES and \
+            p.fix == DEFAULT_FIXES.get(p.code) else p.fix
+
+    problems = [replace(p, fix=fix(p)) for p in report.problems
+                if p.code not in _PREDICT_FILE_IGNORES]
     for problem in problems:
         print(problem.line(), file=sys.stderr)
     errors = [p for p in problems if p.level == "error"]

@@ -127,8 +127,8 @@ def load_full_mask(spec: ImageSpec, shape: tuple[int, int]) -> np.ndarray | None
                 try:
                     label = int(spec.mask_label)
                 except ValueError:
-                    raise InputError(f"{spec.where}: lung_mask_label {spec.mask_label!r} must "
-                                     f"be an integer for the label map {path.name}",
+                    raise InputError(f"{path}: lung_mask_label {spec.mask_label!r} must be an "
+                                     "integer for this label map",
                                      "row") from None
             part = read_mask(path, shape, label=label, frame=spec.frame)
         mask |= part
