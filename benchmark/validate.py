@@ -425,26 +425,31 @@ def _stamp(manifest: Manifest) -> str:
     return digest.hexdigest()[:20]
 
 
-def check_dataset(root: str | Path) -> list[dict[str, str]]:
-    """The runner's hook: full validation (cached per file state) → warnings for provenance.
-
-    Raises :class:`InputError` (one line, naming the first bad row/file) when any error.
-    Returns the warnings as plain dicts for ``run.json``.
-    """
+def cached_report(root: str | Path) -> Report:
+    """Full validation, cached under ``$FLB_CACHE`` per file state (sizes, mtimes)."""
     from benchmark.sources import cache_root
 
     manifest = read_manifest(root)
     cache = cache_root() / "validation" / f"{_stamp(manifest)}.json"
     if cache.is_file():
         data = json.loads(cache.read_text())
-        report = Report(manifest.root, data["layout"], data["n_patients"], data["n_images"],
-                        [Problem.from_dict(p) for p in data["problems"]], data["files_checked"])
-    else:
-        report = validate_dataset(root)
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(report.to_dict()))
-        except OSError:
-            pass  # no cache: validate again next time
+        return Report(manifest.root, data["layout"], data["n_patients"], data["n_images"],
+                      [Problem.from_dict(p) for p in data["problems"]], data["files_checked"])
+    report = validate_dataset(root)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(report.to_dict()))
+    except OSError:
+        pass  # no cache: validate again next time
+    return report
+
+
+def check_dataset(root: str | Path) -> list[dict[str, str]]:
+    """The runner's hook: full validation (cached per file state) → warnings for provenance.
+
+    Raises :class:`InputError` (one line, naming the first bad row/file) when any error.
+    Returns the warnings as plain dicts for ``run.json``.
+    """
+    report = cached_report(root)
     report.raise_for_errors()
     return [asdict(p) for p in report.warnings]

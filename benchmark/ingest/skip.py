@@ -20,7 +20,7 @@ import pandas as pd
 
 from benchmark.errors import InputError
 from benchmark.ingest.manifest import MASK_COLUMNS, Manifest, read_manifest
-from benchmark.validate import Report, validate_dataset
+from benchmark.validate import Report, cached_report
 
 #: the file in the run folder listing every left-out row (also in run.json "skipped")
 SKIPPED_FILE = "skipped_inputs.csv"
@@ -98,7 +98,7 @@ def valid_subset(root: Path, cache: Path) -> tuple[Path, pd.DataFrame]:
 
     root = Path(root).resolve()
     manifest = read_manifest(root)
-    report = validate_dataset(root)
+    report = cached_report(root)
     if report.ok:
         return root, pd.DataFrame(columns=SKIPPED_COLUMNS)
     key = hashlib.sha256(f"{root}:{_stamp(manifest)}".encode()).hexdigest()[:16]
@@ -106,7 +106,7 @@ def valid_subset(root: Path, cache: Path) -> tuple[Path, pd.DataFrame]:
     drop, records = _left_out(manifest, report)
     for _ in range(_MAX_ROUNDS):
         _write_subset(manifest, drop, target)
-        again = validate_dataset(target)
+        again = cached_report(target)
         if again.ok:
             break
         # problems exposed by leaving rows out: map subset rows back to the manifest's
