@@ -44,14 +44,14 @@ class RunConfig:
     n_jobs: int = 1
     device: str = "auto"
     resume: bool = True
+    #: leave out rows/patients with validation errors (listed in run.json and
+    #: skipped_inputs.csv) instead of refusing the run
+    skip_invalid: bool = False
     backend_options: dict[str, Any] = field(default_factory=dict)
     #: per-cell wall-clock limit in seconds; set → each cell runs in a killable child
     timeout: float | None = None
     #: per-cell address-space allowance in MiB above the child's start size (RLIMIT_AS)
     memory_limit_mb: float | None = None
-    #: leave out rows/patients with validation errors (listed in run.json and
-    #: skipped_inputs.csv) instead of refusing the run
-    skip_invalid: bool = False
 
 
 @dataclass
@@ -128,17 +128,26 @@ def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:
 
 
 def run(config: RunConfig) -> RunResult:
-    from benchmark.ingest.skip import (
-        SKIPPED_COLUMNS,
-        SKIPPED_FILE,
-        skipped_lines,
-        valid_subset,
-    )
-    from benchmark.sources import cache_root
     from benchmark.validate import check_dataset
 
-    tqdm.write(f"dataset: resolving {config.dataset} ...")
     root = resolve_dataset(config.dataset, **config.dataset_options)
+    root, cohort, warnings_, skipped = _load_checked(config, root, check_dataset)
+    run_dir = run_folder(config, cohort)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(run_dir):  # refuses a folder another live run is writing
+        write_skipped(skipped, run_dir)
+        return _run_locked(config, root, cohort, run_dir, warnings_,
+                           skipped.astype(object).where(skipped.notna(), None).to_dict("records"))
+
+
+def _load_checked(config: RunConfig, root: Path, check_dataset):
+    """The dataset's valid part (all of it without --skip-invalid), said on the terminal.
+
+    Errors (a bad row or file) block the run with one line; warnings go into run.json.
+    """
+    from benchmark.ingest.skip import SKIPPED_COLUMNS, skipped_lines, valid_subset
+    from benchmark.sources import cache_root
+
     skipped = pd.DataFrame(columns=SKIPPED_COLUMNS)
     if config.skip_invalid:  # every left-out row is listed: terminal, run.json, a CSV
         tqdm.write(f"dataset: {root}: leaving out rows with errors (--skip-invalid) ...")
@@ -148,7 +157,6 @@ def run(config: RunConfig) -> RunResult:
     tqdm.write(f"dataset: {root}: validating (cached per file state) ...")
     try:
         cohort = Cohort.load(root)
-        # errors (a bad row or file) block the run with one line; warnings go into run.json
         warnings_ = check_dataset(root)
     except InputError as exc:
         if config.skip_invalid:
@@ -158,12 +166,13 @@ def run(config: RunConfig) -> RunResult:
     tqdm.write(f"dataset: {len(cohort.patients)} patient(s), {len(cohort.images)} image(s), "
                f"{len(warnings_)} warning(s)"
                + (f", {len(skipped)} row(s) left out (--skip-invalid)" if len(skipped) else ""))
-    run_dir = run_folder(config, cohort)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with RunLock(run_dir):  # refuses a folder another live run is writing
-        write_csv(skipped, run_dir / SKIPPED_FILE)
-        return _run_locked(config, root, cohort, run_dir, warnings_,
-                           skipped.astype(object).where(skipped.notna(), None).to_dict("records"))
+    return root, cohort, warnings_, skipped
+
+
+def write_skipped(skipped: pd.DataFrame, run_dir: Path) -> None:
+    from benchmark.ingest.skip import SKIPPED_FILE
+
+    write_csv(skipped, run_dir / SKIPPED_FILE)
 
 
 def _run_locked(

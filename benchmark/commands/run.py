@@ -87,7 +87,6 @@ def config_from_args(args: argparse.Namespace):
         n_jobs=args.n_jobs, device=args.device, resume=args.resume,
         backend_options=backend_options, timeout=args.timeout,
         memory_limit_mb=args.memory_limit_mb,
-        skip_invalid=getattr(args, "skip_invalid", False),
     )
 
 
@@ -95,7 +94,9 @@ def main(args: argparse.Namespace) -> int:
     from benchmark import runner
     from benchmark.report_hook import build_report
 
-    result = runner.run(config_from_args(args))
+    config = config_from_args(args)
+    config.skip_invalid = args.skip_invalid
+    result = runner.run(config)
     print()
     print(build_report(result.run_dir))
     print(f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
