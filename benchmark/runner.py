@@ -19,7 +19,6 @@ from benchmark import provenance
 from benchmark.backends import create_backend
 from benchmark.cell import CellSpec
 from benchmark.cohort import Cohort
-from benchmark.errors import InputError
 from benchmark.gridspec import expand
 from benchmark.isolation import Limits
 from benchmark.registry import get_method_class, method_info
@@ -145,6 +144,7 @@ def _load_checked(config: RunConfig, root: Path, check_dataset):
 
     Errors (a bad row or file) block the run with one line; warnings go into run.json.
     """
+    from benchmark.errors import InputError
     from benchmark.ingest.skip import SKIPPED_COLUMNS, skipped_lines, valid_subset
     from benchmark.sources import cache_root
 
