@@ -245,7 +245,11 @@ class Cohort:
         for f in files:
             st = f.stat()
             stamp.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
-        cache = self.root / ".fingerprint.json"
+        # the cache lives under $FLB_CACHE, never in the user's dataset folder
+        from benchmark.sources import cache_root
+
+        key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
+        cache = cache_root() / "fingerprints" / f"{key}.json"
         if cache.is_file():
             cached = json.loads(cache.read_text())
             if cached.get("stamp") == stamp.hexdigest():
@@ -256,9 +260,10 @@ class Cohort:
             digest.update(hashlib.sha256(f.read_bytes()).digest())
         fingerprint = digest.hexdigest()[:16]
         try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps({"stamp": stamp.hexdigest(), "fingerprint": fingerprint}))
         except OSError:
-            pass  # read-only dataset folder: recompute next time
+            pass  # no writable cache: recompute next time
         return fingerprint
 
     def _subset(

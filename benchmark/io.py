@@ -1,8 +1,9 @@
 """Reading image and mask files into arrays (8-bit grey images, boolean masks).
 
-Readers are chosen by file suffix from a table, so new formats are one function each.
-A reader returns either a plain array (one frame: ``(H, W)`` or ``(H, W, C)``) or a
-:class:`RawImage` that also carries frames and a calibration (DICOM, NIfTI, cine TIFF).
+Readers are chosen by file suffix from the registry in :mod:`benchmark.ingest.readers`
+(one file per format: pixels, header spacing, identifying fields).  A reader returns a
+:class:`RawImage` carrying frames and a calibration (DICOM, NIfTI, cine TIFF).
+Every failure is a one-line :class:`benchmark.errors.InputError` with a code and a fix.
 
 :func:`load_image` is the full path used by cohorts and ``validate``: frame selection,
 grey conversion (RGB screen grabs, 16-bit), an optional crop box and the pixel spacing
@@ -11,36 +12,20 @@ found in the file.  Identifying DICOM attributes are never read into the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from benchmark.errors import InputError
+from benchmark.ingest.readers import file_suffix, reader_for, supported_suffixes
+from benchmark.ingest.readers.base import RawImage
+
 #: A crop box in pixels: ``(x0, y0, x1, y1)``, x1/y1 exclusive (like Pillow's ``crop``).
 CropBox = tuple[int, int, int, int]
 
-
-class InputError(ValueError):
-    """Bad input: the message is one line naming the file or manifest row."""
-
-
-@dataclass
-class RawImage:
-    """What a reader found in a file, before frame selection and grey conversion."""
-
-    frames: np.ndarray  # (F, H, W) or (F, H, W, C)
-    spacing_mm: float | None = None
-    spacing_source: str = ""
-    #: (row, column) spacing when the file gives both and they differ
-    spacing_rc_mm: tuple[float, float] | None = None
-    #: the file is RGB/YBR (Photometric Interpretation or channels)
-    colour: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def n_frames(self) -> int:
-        return int(self.frames.shape[0])
+__all__ = ["CropBox", "InputError", "LoadedImage", "RawImage", "file_suffix", "load_image",
+           "read_mask", "read_raw", "supported_suffixes"]
 
 
 @dataclass
@@ -57,72 +42,6 @@ class LoadedImage:
     spacing_rc_mm: tuple[float, float] | None = None
 
 
-ImageReader = Callable[[Path], "np.ndarray | RawImage"]
-_READERS: dict[str, ImageReader] = {}
-
-
-def register_reader(*suffixes: str) -> Callable[[ImageReader], ImageReader]:
-    def decorator(fn: ImageReader) -> ImageReader:
-        for suffix in suffixes:
-            _READERS[suffix.lower()] = fn
-        return fn
-
-    return decorator
-
-
-def file_suffix(path: Path) -> str:
-    """``.nii.gz`` counts as one suffix."""
-    name = path.name.lower()
-    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
-
-
-def supported_suffixes() -> list[str]:
-    return sorted(_READERS)
-
-
-@register_reader(".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
-def _read_pillow(path: Path) -> RawImage:
-    from PIL import Image, ImageSequence
-
-    with Image.open(path) as im:
-        frames = [np.asarray(frame.copy()) for frame in ImageSequence.Iterator(im)]
-        colour = im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr")
-        if im.mode == "P":  # palette images: expand so "grey" is judged on real colours
-            frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
-    return RawImage(np.stack(frames), colour=colour)
-
-
-@register_reader(".dcm", ".dicom")
-def _read_dicom(path: Path) -> RawImage:
-    from benchmark.ingest.dicom import read_dicom
-
-    return read_dicom(path)
-
-
-@register_reader(".nii", ".nii.gz")
-def _read_nifti(path: Path) -> RawImage:
-    import nibabel as nib
-
-    img = nib.load(str(path))
-    data = np.asanyarray(img.dataobj)
-    if data.ndim < 2:
-        raise InputError(f"{path}: NIfTI with {data.ndim} dimension(s), expected an image")
-    # NIfTI stores (x, y[, z[, t]]); images are (row=y, column=x): transpose each slice
-    data = data.reshape(data.shape[0], data.shape[1], -1)
-    frames = np.moveaxis(data, 2, 0).transpose(0, 2, 1)
-    zooms = img.header.get_zooms()[:2]
-    unit = img.header.get_xyzt_units()[0]
-    to_mm = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}.get(unit)
-    raw = RawImage(np.ascontiguousarray(frames))
-    if to_mm is not None and all(z > 0 for z in zooms):
-        row_mm, col_mm = float(zooms[1]) * to_mm, float(zooms[0]) * to_mm
-        raw.spacing_mm = (row_mm + col_mm) / 2
-        raw.spacing_source = "NIfTI header (pixdim)"
-        if not np.isclose(row_mm, col_mm, rtol=0.02):
-            raw.spacing_rc_mm = (row_mm, col_mm)
-    return raw
-
-
 def _as_raw(found: np.ndarray | RawImage) -> RawImage:
     if isinstance(found, RawImage):
         return found
@@ -133,21 +52,61 @@ def _as_raw(found: np.ndarray | RawImage) -> RawImage:
 
 def read_raw(path: Path) -> RawImage:
     """Read a file with the reader for its suffix; any failure is a one-line InputError."""
-    reader = _READERS.get(file_suffix(path))
-    if reader is None:
-        raise InputError(
-            f"{path}: unsupported file type {file_suffix(path)!r} "
-            f"(supported: {' '.join(supported_suffixes())})"
-        )
+    reader = reader_for(path)
     if not path.is_file():
-        raise InputError(f"{path}: file not found")
+        raise InputError(f"{path}: file not found", "file-missing")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (0 bytes)", "unreadable",
+                         "copy the file again from its source (the copy was cut off)")
     try:
-        return _as_raw(reader(path))
+        return _as_raw(reader.read(path))
     except InputError:
         raise
     except Exception as exc:
+        what = _what_it_is(path)
+        if what:
+            raise InputError(f"{path}: {what}, not an image, although named "
+                             f"{file_suffix(path)}", "unreadable",
+                             "give the image file itself (export it from the scanner or "
+                             "viewer)") from None
         first = str(exc).splitlines()[0] if str(exc) else ""
-        raise InputError(f"{path}: unreadable or corrupt ({type(exc).__name__}: {first})") from None
+        raise InputError(f"{path}: unreadable or corrupt ({type(exc).__name__}: {first})",
+                         "unreadable") from None
+
+
+#: leading bytes of documents that get saved under an image's name
+_NOT_IMAGES = ((b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP/Office document"),
+               (b"<!DOCTYPE html", "an HTML page"), (b"<html", "an HTML page"))
+
+
+def _what_it_is(path: Path) -> str:
+    """Name a non-image file by its first bytes (for the error message); "" if unknown."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    for magic, name in _NOT_IMAGES:
+        if head.lstrip().lower().startswith(magic.lower()):
+            return name
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return "a text file" if text and all(c.isprintable() or c in "\r\n\t" for c in text) \
+        else ""
+
+
+def header_spacing(path: Path) -> tuple[float | None, str]:
+    """Spacing from a file header without decoding pixels (DICOM, NIfTI); else None.
+
+    Unreadable headers give None: the file's own error is reported when it is read.
+    """
+    try:
+        reader = reader_for(path)
+        if not reader.has_header_spacing or not path.is_file():
+            return None, ""
+        found = reader.header_spacing(path)
+    except Exception:
+        return None, ""
+    return (None, "") if found is None else found
 
 
 def select_frame(raw: RawImage, frame: int | None, source: str) -> np.ndarray:
@@ -155,12 +114,13 @@ def select_frame(raw: RawImage, frame: int | None, source: str) -> np.ndarray:
     if frame is None:
         if raw.n_frames > 1:
             raise InputError(
-                f"{source}: {raw.n_frames} frames (cine loop) and no frame index; "
-                "set the manifest column 'frame' (0-based)"
+                f"{source}: {raw.n_frames} frames (cine loop) and no frame index",
+                "multi-frame",
             )
         return raw.frames[0]
     if not 0 <= frame < raw.n_frames:
-        raise InputError(f"{source}: frame {frame} out of range (file has {raw.n_frames})")
+        raise InputError(f"{source}: frame {frame} out of range (file has {raw.n_frames})",
+                         "frame-range")
     return raw.frames[frame]
 
 
@@ -178,13 +138,14 @@ def to_grey_uint8(array: np.ndarray, source: str = "image") -> np.ndarray:
     if array.ndim == 3 and array.shape[-1] in (3, 4):
         array = array[..., :3].astype(np.float32).mean(axis=-1)
     if array.ndim != 2:
-        raise InputError(f"{source}: expected a 2-D image, got shape {array.shape}")
+        raise InputError(f"{source}: expected a 2-D image, got shape {array.shape}",
+                         "unreadable")
     if array.dtype == np.uint8:
         return array
     if array.dtype == np.bool_:
         return array.astype(np.uint8) * 255
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise InputError(f"{source}: image contains NaN or infinite values")
+        raise InputError(f"{source}: image contains NaN or infinite values", "unreadable")
     lo, hi = float(np.min(array)), float(np.max(array))
     scaled = (array.astype(np.float64) - lo) / (hi - lo or 1.0) * 255.0
     return np.round(scaled).astype(np.uint8)
@@ -196,7 +157,8 @@ def check_crop(crop: CropBox, shape: tuple[int, int], source: str) -> CropBox:
     if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
         raise InputError(
             f"{source}: crop box (x0={x0}, y0={y0}, x1={x1}, y1={y1}) is not inside the "
-            f"{width}x{height} image; need 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height"
+            f"{width}x{height} image; need 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height",
+            "crop",
         )
     return x0, y0, x1, y1
 
@@ -253,6 +215,7 @@ def read_mask(
     if shape is not None and mask.shape != tuple(shape):
         raise InputError(
             f"{path}: mask size {mask.shape[1]}x{mask.shape[0]} differs from image size "
-            f"{shape[1]}x{shape[0]} (width x height); export the mask from the same image"
+            f"{shape[1]}x{shape[0]} (width x height); export the mask from the same image",
+            "mask-size",
         )
     return mask

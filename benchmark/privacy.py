@@ -1,7 +1,7 @@
 """Keeping protected health information (PHI) out of every output.
 
 The benchmark reads from a DICOM file only its pixels and calibration
-(:mod:`benchmark.ingest.dicom`), so identifying attributes never enter a table, a log or
+(:mod:`benchmark.ingest.readers.dicom`), so identifying attributes never enter a table, a log or
 a result.  This module lists those attributes — the DICOM PS3.15 Annex E "Basic
 Application Level Confidentiality Profile" (Table E.1-1) — and offers the checks used by
 ``validate`` and the tests:
@@ -108,23 +108,18 @@ DIRECT_IDENTIFIERS = ("PatientName", "PatientID", "OtherPatientIDs", "OtherPatie
 
 def identifying_values(path: Path, keywords: Iterable[str] = BASIC_PROFILE_KEYWORDS
                        ) -> dict[str, str]:
-    """``{keyword: value}`` of the non-empty text-like identifying attributes of a DICOM file.
+    """``{keyword: value}`` of the non-empty identifying fields of an image file.
 
-    For checks (is this value somewhere it must not be?) — never print the values.
-    Sequences are skipped; their leaf values are covered by their own keywords.
+    For checks (is this value somewhere it must not be?) — never print the values.  Asked
+    of the file's reader (:mod:`benchmark.ingest.readers`); formats that carry no patient
+    fields give ``{}``.
     """
-    import pydicom
+    from benchmark.ingest.readers import reader_for
 
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
-    found: dict[str, str] = {}
-    for keyword in keywords:
-        element = ds.get(keyword)
-        if element is None or element == "" or isinstance(element, pydicom.Sequence):
-            continue
-        text = str(element).strip()
-        if text:
-            found[keyword] = text
-    return found
+    reader = reader_for(Path(path))
+    if not reader.has_identifying_fields:
+        return {}
+    return reader.identifying_fields(Path(path), keywords)
 
 
 def find_values(folder: Path, values: Iterable[str]) -> list[tuple[Path, str]]:

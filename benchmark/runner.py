@@ -44,6 +44,9 @@ class RunConfig:
     n_jobs: int = 1
     device: str = "auto"
     resume: bool = True
+    #: leave out rows/patients with validation errors (listed in run.json and
+    #: skipped_inputs.csv) instead of refusing the run
+    skip_invalid: bool = False
     backend_options: dict[str, Any] = field(default_factory=dict)
     #: per-cell wall-clock limit in seconds; set → each cell runs in a killable child
     timeout: float | None = None
@@ -135,18 +138,54 @@ def run(config: RunConfig) -> RunResult:
         raise ValueError(f"fallback must be one of {', '.join(FALLBACK_MODES)}, "
                          f"got {config.fallback!r}")
     root = resolve_dataset(config.dataset, **config.dataset_options)
-    cohort = Cohort.load(root)
-    # errors (a bad row or file) block the run with one line; warnings go into run.json
-    warnings_ = check_dataset(root)
+    root, cohort, warnings_, skipped = _load_checked(config, root, check_dataset)
     run_dir = run_folder(config, cohort)
     run_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(run_dir):  # refuses a folder another live run is writing
-        return _run_locked(config, root, cohort, run_dir, warnings_)
+        write_skipped(skipped, run_dir)
+        return _run_locked(config, root, cohort, run_dir, warnings_,
+                           skipped.astype(object).where(skipped.notna(), None).to_dict("records"))
+
+
+def _load_checked(config: RunConfig, root: Path, check_dataset):
+    """The dataset's valid part (all of it without --skip-invalid), said on the terminal.
+
+    Errors (a bad row or file) block the run with one line; warnings go into run.json.
+    """
+    from benchmark.errors import InputError
+    from benchmark.ingest.skip import SKIPPED_COLUMNS, skipped_lines, valid_subset
+    from benchmark.sources import cache_root
+
+    skipped = pd.DataFrame(columns=SKIPPED_COLUMNS)
+    if config.skip_invalid:  # every left-out row is listed: terminal, run.json, a CSV
+        tqdm.write(f"dataset: {root}: leaving out rows with errors (--skip-invalid) ...")
+        root, skipped = valid_subset(root, cache_root())
+        for line in skipped_lines(skipped):
+            tqdm.write(line)
+    tqdm.write(f"dataset: {root}: validating (cached per file state) ...")
+    try:
+        cohort = Cohort.load(root)
+        warnings_ = check_dataset(root)
+    except InputError as exc:
+        if config.skip_invalid:
+            raise
+        raise InputError(f"{exc}; --skip-invalid runs the other rows", exc.code,
+                         exc.fix) from None
+    tqdm.write(f"dataset: {len(cohort.patients)} patient(s), {len(cohort.images)} image(s), "
+               f"{len(warnings_)} warning(s)"
+               + (f", {len(skipped)} row(s) left out (--skip-invalid)" if len(skipped) else ""))
+    return root, cohort, warnings_, skipped
+
+
+def write_skipped(skipped: pd.DataFrame, run_dir: Path) -> None:
+    from benchmark.ingest.skip import SKIPPED_FILE
+
+    write_csv(skipped, run_dir / SKIPPED_FILE)
 
 
 def _run_locked(
     config: RunConfig, root: Path, cohort: Cohort, run_dir: Path,
-    validation_warnings: Sequence[dict] = (),
+    validation_warnings: Sequence[dict] = (), skipped: Sequence[dict] = (),
 ) -> RunResult:
     store = RunStore(run_dir).prepare()
     store.clean_staging()
@@ -162,6 +201,7 @@ def _run_locked(
             "machine": provenance.machine(),
             "unavailable": unavailable,
             "validation_warnings": list(validation_warnings),
+            "skipped_inputs": list(skipped),
         }, indent=2, sort_keys=True, default=str))
         pending = schedule(
             [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
@@ -172,6 +212,7 @@ def _run_locked(
         limits = Limits(config.timeout, config.memory_limit_mb)
         if config.backend == "joblib" and len(pending) <= 1:
             config = replace(config, backend="sequential")  # no workers for a single cell
+        tqdm.write(f"starting {config.backend} backend for {len(pending)} cell(s) ...")
         backend = create_backend(config.backend, n_jobs=config.n_jobs, limits=limits,
                                  **config.backend_options)
         with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar:

@@ -52,6 +52,14 @@ def _paper(patients: pd.DataFrame, fraction: float, seed: int) -> list[Split]:
 def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
     from sklearn.model_selection import StratifiedKFold  # ~2 s to import: only when used
 
+    from benchmark.errors import InputError
+
+    if k < 2:
+        raise InputError(f"kfold:{k}: K must be at least 2", "split", "use kfold:5")
+    if k > len(patients):  # said in patients, before scikit-learn says "samples"
+        raise InputError(f"kfold:{k} needs at least {k} patients; this cohort has "
+                         f"{len(patients)}", "split",
+                         f"use kfold:{max(2, len(patients))} or add patients")
     # stratify on GA quantile bins so every fold spans the GA range
     n_bins = max(2, min(10, len(patients) // (2 * k)))
     strata = pd.qcut(patients["ga_weeks"].rank(method="first"), n_bins, labels=False)

@@ -114,6 +114,7 @@ def test_multi_frame_dicom_frame_selection(tmp_path):
 
 
 def _dicom_cohort(root: Path, n: int = 8, *, region: bool = True) -> Path:
+    """0.3 mm/pixel: the 128-pixel images are 38 mm across, a plausible thorax view."""
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
     mask = np.zeros((96, 128), np.uint8)
@@ -123,7 +124,7 @@ def _dicom_cohort(root: Path, n: int = 8, *, region: bool = True) -> Path:
     patients, images = [], []
     for i in range(n):
         pid = f"P{i:03d}"
-        write_dicom(root / "images" / f"{pid}.dcm", _speckle(i), region_cm=0.01 if region
+        write_dicom(root / "images" / f"{pid}.dcm", _speckle(i), region_cm=0.03 if region
                     else None)
         patients.append({"patient_id": pid, "ga_weeks": round(float(rng.uniform(24, 39)), 1),
                          "enrolment_order": i + 1})
@@ -136,9 +137,9 @@ def _dicom_cohort(root: Path, n: int = 8, *, region: bool = True) -> Path:
 
 def test_cohort_spacing_from_dicom(tmp_path):
     cohort = Cohort.load(_dicom_cohort(tmp_path / "c", 2))
-    assert cohort.images["pixel_spacing_mm"].tolist() == pytest.approx([0.1, 0.1])
+    assert cohort.images["pixel_spacing_mm"].tolist() == pytest.approx([0.3, 0.3])
     record = cohort.load_image("P000_0")
-    assert record.spacing_mm == pytest.approx(0.1) and record.mask.sum() == 40 * 40
+    assert record.spacing_mm == pytest.approx(0.3) and record.mask.sum() == 40 * 40
 
 
 def test_dicom_without_calibration_is_an_error(tmp_path):
@@ -189,7 +190,7 @@ def test_no_identifying_value_reaches_the_run_folder(tmp_path, monkeypatch, caps
     predictions = pd.read_csv(run_dir / "predictions.csv", dtype=str)
     assert set(predictions["patient_id"]) <= {f"P{i:03d}" for i in range(8)}  # manifest ids
     new = pd.read_csv(run_dir / "new_predictions.csv")
-    assert new["pixel_spacing_mm"].tolist() == pytest.approx([0.1])
+    assert new["pixel_spacing_mm"].tolist() == pytest.approx([0.3])
     assert find_values(run_dir, values.values()) == []
     leaked = [v for v in values.values() if v in printed.out + printed.err]
     assert leaked == []

@@ -105,3 +105,74 @@ def test_segmenting_method_uses_its_own_lung_map_without_a_mask(tmp_path, capsys
     assert "own segmentation (unet-transfer" in out and "used its own lung map" in out
     lung_map = np.asarray(Image.open(maps / "P000_0_lung_map.png"))
     assert lung_map.shape == (96, 96) and (maps / "P000_0_overlay.png").is_file()
+
+
+def _scan(path: Path, seed: int = 0, size: int = 160) -> Path:
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(path)
+    return path
+
+
+def _predict(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "benchmark", "predict", *args],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("empty.png", b""),
+    ("report.png", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n"),
+    ("notes.png", b"GA 31 weeks, lungs look fine\n"),
+])
+def test_bad_files_fail_like_validate(trained, tmp_path, name, content):
+    good = _scan(tmp_path / "good.png")
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    out_csv = tmp_path / "pred.csv"
+    out = _predict("--model", str(trained), "--spacing", "0.25", str(good), str(bad),
+                   "--out", str(out_csv))
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[0].startswith("ERROR   input 2: ") and name in lines[0]
+    assert lines[-1].startswith("error: 1 input problem(s), nothing predicted")
+    assert not out_csv.exists()
+
+
+def test_readme_example_spacing_before_images(trained, tmp_path):
+    """`--spacing 0.15 scan1.png scan2.png` (README) once made --spacing swallow the images."""
+    scans = [_scan(tmp_path / f"scan{i}.png", i) for i in (1, 2)]
+    out = _predict("--model", str(trained), "--method", "dummy-mean", "--spacing", "0.15",
+                   *map(str, scans))
+    assert out.returncode == 0, out.stderr
+    assert "scan1" in out.stdout and "scan2" in out.stdout
+
+
+def test_frames_per_image(trained, tmp_path):
+    pytest.importorskip("pydicom")
+    from test_dicom import write_dicom
+
+    cine = np.stack([np.full((120, 160), 30 * (k + 1), np.uint8) for k in range(3)])
+    loop = write_dicom(tmp_path / "loop.dcm", cine, region_cm=0.025)
+    still = _scan(tmp_path / "still.png")
+    out = _predict("--model", str(trained), str(loop), "--spacing", "0.25")
+    assert out.returncode != 0
+    assert "input 1: loop.dcm: 3 frames (cine loop) and no frame index" in out.stderr
+    assert "Fix: name the frame after the file: IMAGE:N (0-based)" in out.stderr
+    out = _predict("--model", str(trained), f"{loop}:2", str(still), "--spacing", "0.25")
+    assert out.returncode == 0, out.stderr
+    out = _predict("--model", str(trained), str(loop), str(still), "--frame", "1",
+                   "--spacing", "0.25")  # --frame: multi-frame files only, not still.png
+    assert out.returncode == 0, out.stderr
+    out = _predict("--model", str(trained), f"{loop}:7", "--spacing", "0.25")
+    assert out.returncode != 0 and "frame 7 out of range (file has 3)" in out.stderr
+
+
+def test_kfold_run_chooses_the_named_method(tabular_cohort, tmp_path, capsys):
+    result = runner.run(runner.RunConfig(
+        dataset=str(tabular_cohort), methods=["dummy-mean", "biometry-hadlock"],
+        split="kfold:3", runs_dir=str(tmp_path / "runs")))
+    saved = resolve_model(result.run_dir, "dummy-mean")
+    assert (saved.seed, saved.fold) == (0, 0) and "3 saved models of dummy-mean" in saved.note
+    image = str(tabular_cohort / "images" / "P000_0.png")
+    assert cli.main(["predict", "--model", str(result.run_dir), "--method", "dummy-mean",
+                     "--spacing", "0.2", image]) == 0
+    assert "using seed 0 fold 0" in capsys.readouterr().out

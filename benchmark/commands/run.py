@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-seed", type=int,
                         help="synthetic cohort: generator seed (vary it for the null check)")
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
+    parser.add_argument("--skip-invalid", action="store_true",
+                        help="leave out rows and patients with validation errors and run the "
+                        "rest; every one is listed (terminal, run.json, skipped_inputs.csv)")
 
 
 def add_grid_arguments(
@@ -96,11 +99,22 @@ def main(args: argparse.Namespace) -> int:
     from benchmark import runner
     from benchmark.report_hook import build_report
 
-    result = runner.run(config_from_args(args))
+    config = config_from_args(args)
+    config.skip_invalid = args.skip_invalid
+    result = runner.run(config)
     print()
     print(build_report(result.run_dir))
     print(f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
           f"{result.n_cached} reused)")
+    skipped = result.run_dir / "skipped_inputs.csv"
+    if skipped.is_file() and skipped.stat().st_size:
+        import pandas as pd
+
+        table = pd.read_csv(skipped)
+        if len(table):
+            print(f"{table['image_id'].nunique()} image(s) of {table['patient_id'].nunique()} "
+                  f"patient(s) left out by --skip-invalid: listed in {skipped} and run.json "
+                  "(skipped_inputs)")
     if result.n_failed:
         print(f"{result.n_failed} cell(s) failed; reasons in {result.run_dir}/cells.csv, "
               f"tracebacks in {result.run_dir}/log.txt", file=sys.stderr)

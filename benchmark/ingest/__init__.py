@@ -1,6 +1,6 @@
-"""Bring-your-own cohort: manifests, annotation formats and per-image loading."""
+"""Bring-your-own cohort: manifests, annotation formats, per-image loading, file readers.
 
-from benchmark.ingest.manifest import Manifest, read_manifest
-from benchmark.ingest.records import ImageSpec, RowData, load_row, safe_path
-
-__all__ = ["ImageSpec", "Manifest", "RowData", "load_row", "read_manifest", "safe_path"]
+Submodules are imported where used (``benchmark.ingest.manifest`` etc.): this package
+imports nothing eagerly, so ``benchmark.io`` can use ``benchmark.ingest.readers`` without an
+import cycle.
+"""

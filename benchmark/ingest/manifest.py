@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.io import InputError
+from benchmark.errors import InputError
 
 #: Columns that describe one image (everything else in a single manifest is per patient).
 IMAGE_COLUMNS = (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.io import InputError
+from benchmark.errors import InputError
 
 Polygon = np.ndarray  # (N, 2) x, y in pixels
 
@@ -30,12 +30,21 @@ def _wanted(label: str | None) -> callable:
     return lambda name: str(name).strip().lower() in names
 
 
-def rasterise(polygons: Iterable[Polygon], shape: tuple[int, int]) -> np.ndarray:
+def rasterise(polygons: Iterable[Polygon], shape: tuple[int, int],
+              source: Path | str = "annotation") -> np.ndarray:
+    """Fill the polygons; one lying entirely outside the image is an error, never dropped."""
     from skimage.draw import polygon as fill_polygon
 
     mask = np.zeros(shape, dtype=bool)
-    for points in polygons:
+    height, width = shape
+    for number, points in enumerate(polygons, start=1):
         points = np.asarray(points, dtype=float).reshape(-1, 2)
+        if len(points) and (points[:, 0].max() < 0 or points[:, 0].min() >= width
+                            or points[:, 1].max() < 0 or points[:, 1].min() >= height):
+            raise InputError(
+                f"{source}: lung polygon {number} lies entirely outside the {width}x{height} "
+                f"image (x {points[:, 0].min():g}..{points[:, 0].max():g}, "
+                f"y {points[:, 1].min():g}..{points[:, 1].max():g})", "annotation-outside")
         if len(points) >= 3:
             rr, cc = fill_polygon(points[:, 1], points[:, 0], shape)
             mask[rr, cc] = True
@@ -46,7 +55,7 @@ def _check_size(path: Path, width, height, shape: tuple[int, int], what: str) ->
     if width and height and (int(height), int(width)) != tuple(shape):
         raise InputError(
             f"{path}: {what} is {int(width)}x{int(height)} but the image is "
-            f"{shape[1]}x{shape[0]} (width x height); annotate the same image"
+            f"{shape[1]}x{shape[0]} (width x height); annotate the same image", "mask-size",
         )
 
 
@@ -76,14 +85,15 @@ def _labelme(path: Path, data: dict, shape: tuple[int, int], label: str | None) 
     if not polygons and not mask.any():
         labels = sorted({str(s.get("label")) for s in shapes})
         raise InputError(f"{path}: no lung polygon (labels found: {labels or 'none'}); "
-                         "set lung_mask_label to the label used for the lungs")
-    return mask | rasterise(polygons, shape)
+                         "set lung_mask_label to the label used for the lungs", "annotation")
+    return mask | rasterise(polygons, shape, path)
 
 
 def _rle_decode(rle: dict, path: Path) -> np.ndarray:
     counts = rle.get("counts")
     if not isinstance(counts, list):
-        raise InputError(f"{path}: compressed COCO RLE is not supported; export polygons")
+        raise InputError(f"{path}: compressed COCO RLE is not supported; export polygons",
+                         "annotation")
     height, width = rle["size"]
     flat = np.zeros(height * width, bool)
     pos = 0
@@ -101,7 +111,7 @@ def _coco(path: Path, data: dict, shape: tuple[int, int], label: str | None,
     if not matches and len(images) == 1:
         matches = images
     if not matches:
-        raise InputError(f"{path}: no COCO image with file_name {image_name!r}")
+        raise InputError(f"{path}: no COCO image with file_name {image_name!r}", "annotation")
     image = matches[0]
     _check_size(path, image.get("width"), image.get("height"), shape, "COCO image")
     keep = _wanted(label)
@@ -117,13 +127,15 @@ def _coco(path: Path, data: dict, shape: tuple[int, int], label: str | None,
         if isinstance(seg, dict):
             rle = _rle_decode(seg, path)
             if rle.shape != tuple(shape):
-                raise InputError(f"{path}: RLE size {rle.shape} differs from image {shape}")
+                raise InputError(f"{path}: RLE size {rle.shape} differs from image {shape}",
+                                 "mask-size")
             mask |= rle
         else:
-            mask |= rasterise([np.asarray(p, float).reshape(-1, 2) for p in seg or []], shape)
+            mask |= rasterise([np.asarray(p, float).reshape(-1, 2) for p in seg or []], shape,
+                              path)
     if not found:
         raise InputError(f"{path}: no lung annotation for {image_name!r} "
-                         f"(categories: {sorted(map(str, categories.values()))})")
+                         f"(categories: {sorted(map(str, categories.values()))})", "annotation")
     return mask
 
 
@@ -134,13 +146,13 @@ def _cvat(path: Path, shape: tuple[int, int], label: str | None, image_name: str
     try:
         tree = ET.parse(path)
     except ET.ParseError as exc:
-        raise InputError(f"{path}: not valid XML ({exc})") from None
+        raise InputError(f"{path}: not valid XML ({exc})", "annotation") from None
     images = tree.getroot().findall(".//image")
     matches = [im for im in images if Path(im.get("name", "")).name == image_name]
     if not matches and len(images) == 1:
         matches = images
     if not matches:
-        raise InputError(f"{path}: no CVAT <image> named {image_name!r}")
+        raise InputError(f"{path}: no CVAT <image> named {image_name!r}", "annotation")
     image = matches[0]
     _check_size(path, image.get("width"), image.get("height"), shape, "CVAT image")
     keep = _wanted(label)
@@ -156,21 +168,22 @@ def _cvat(path: Path, shape: tuple[int, int], label: str | None, image_name: str
             x1, y1 = float(element.get("xbr")), float(element.get("ybr"))
             polygons.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
     if not polygons:
-        raise InputError(f"{path}: no lung polygon for {image_name!r} in the CVAT file")
-    return rasterise(polygons, shape)
+        raise InputError(f"{path}: no lung polygon for {image_name!r} in the CVAT file",
+                         "annotation")
+    return rasterise(polygons, shape, path)
 
 
 def read_polygon_mask(path: Path, shape: tuple[int, int], label: str | None = None,
                       image_name: str = "") -> np.ndarray:
     """Rasterise the lung shapes of an annotation file for an image of ``shape``."""
     if not path.is_file():
-        raise InputError(f"{path}: file not found")
+        raise InputError(f"{path}: file not found", "file-missing")
     if path.suffix.lower() == ".xml":
         return _cvat(path, shape, label, image_name)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON ({type(exc).__name__})") from None
+        raise InputError(f"{path}: not valid JSON ({type(exc).__name__})", "annotation") from None
     try:
         if isinstance(data, dict) and "shapes" in data:
             return _labelme(path, data, shape, label)
@@ -179,5 +192,7 @@ def read_polygon_mask(path: Path, shape: tuple[int, int], label: str | None = No
     except InputError:
         raise
     except (TypeError, ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"{path}: malformed annotation ({type(exc).__name__}: {exc})") from None
-    raise InputError(f"{path}: JSON is neither LabelMe (shapes) nor COCO (images+annotations)")
+        raise InputError(f"{path}: malformed annotation ({type(exc).__name__}: {exc})",
+                         "annotation") from None
+    raise InputError(f"{path}: JSON is neither LabelMe (shapes) nor COCO (images+annotations)",
+                     "annotation")

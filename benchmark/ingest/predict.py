@@ -14,10 +14,7 @@ a cell folder, or the cell's ``model/`` folder (or a file inside it).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.io import InputError, file_suffix
+from benchmark.errors import InputError
+from benchmark.ingest.predict_inputs import view_from_dataset, view_from_files
+
+__all__ = ["SavedModel", "load_method", "predict_images", "resolve_model",
+           "view_from_dataset", "view_from_files", "with_own_lung_maps", "write_lung_maps"]
 
 
 @dataclass
@@ -34,6 +35,11 @@ class SavedModel:
     label: str
     params: dict[str, Any]
     model_dir: Path
+    split: str = ""
+    seed: int = 0
+    fold: int = 0
+    #: said on the terminal when the choice among a label's cells was made for the user
+    note: str = ""
 
 
 def _cell(cell_dir: Path) -> SavedModel:
@@ -42,7 +48,8 @@ def _cell(cell_dir: Path) -> SavedModel:
     if isinstance(params, str):
         params = json.loads(params or "{}")
     return SavedModel(meta["method"], meta.get("label") or meta["method"], params,
-                      cell_dir / "model")
+                      cell_dir / "model", str(meta.get("split") or ""),
+                      int(meta.get("seed") or 0), int(meta.get("fold") or 0))
 
 
 def resolve_model(path: Path, method: str | None = None) -> SavedModel:
@@ -65,7 +72,18 @@ def resolve_model(path: Path, method: str | None = None) -> SavedModel:
         raise InputError(f"{path}: not a run, cell or model folder (no cells/*/cell.json)")
     saved = [c for c in cells if c.model_dir.is_dir()]
     if method:
-        saved = [c for c in saved if method in (c.label, c.method)]
+        exact = [c for c in saved if c.label == method]  # a label beats a method name
+        saved = exact or [c for c in saved if method in (c.label, c.method)]
+    if len({c.label for c in saved}) == 1 and len(saved) > 1:
+        # one method, several folds/seeds (k-fold or --seeds): each is a model trained on
+        # part of the cohort; take the first and say which (a cell folder picks another)
+        saved.sort(key=lambda c: (c.seed, c.fold))
+        first = saved[0]
+        first.note = (f"{len(saved)} saved models of {first.label} ({first.split}, one per "
+                      f"seed/fold): using seed {first.seed} fold {first.fold} "
+                      f"({first.model_dir.parent.name}); give --model a cell folder for "
+                      "another")
+        return first
     if len(saved) != 1:
         labels = sorted({c.label for c in (saved or [c for c in cells if c.model_dir.is_dir()])})
         what = "several saved models" if len(saved) > 1 else "no saved model" + (
@@ -98,104 +116,6 @@ def load_method(saved: SavedModel, device: str = "auto"):
     method.device = device
     method.random_state = 0
     return method
-
-
-def _files_key(paths: list[Path], extra: str) -> str:
-    digest = hashlib.sha256(extra.encode())
-    for path in paths:
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
-
-
-def _per_image(values: list | None, n: int, name: str) -> list:
-    if not values:
-        return [None] * n
-    if len(values) == 1:
-        return list(values) * n
-    if len(values) != n:
-        raise InputError(f"--{name}: give one value, or one per image ({n})")
-    return list(values)
-
-
-def view_from_files(images: list[Path], masks: list[Path] | None = None,
-                    spacing: list[float] | None = None, frame: int | None = None):
-    """A prediction view over loose image files (each image its own patient)."""
-    from benchmark.cohort import Cohort
-    from benchmark.ingest.records import header_spacing
-
-    images = [Path(p).resolve() for p in images]
-    masks = [Path(p).resolve() for p in masks] if masks else None
-    for path in images + (masks or []):
-        if not path.is_file():
-            raise InputError(f"{path}: file not found")
-    mask_list = _per_image(masks, len(images), "mask") if masks else [None] * len(images)
-    if masks and len(masks) != len(images):
-        raise InputError(f"--mask: give one mask per image ({len(images)})")
-    spacings = _per_image(spacing, len(images), "spacing")
-    files = images + [m for m in mask_list if m is not None]
-    root = Path(os.path.commonpath([str(p.parent) for p in files]))
-    rows = []
-    for path, mask, mm in zip(images, mask_list, spacings, strict=True):
-        source = "--spacing"
-        if mm is None:
-            mm, source = header_spacing(path)
-        if mm is None or not math.isfinite(mm) or mm <= 0:
-            raise InputError(f"{path}: missing spacing: the file carries none; give --spacing "
-                             "MM_PER_PIXEL")
-        image_id = path.name[: -len(file_suffix(path))] if file_suffix(path) else path.name
-        rows.append({"image_id": image_id, "patient_id": image_id,
-                     "image_path": path.relative_to(root).as_posix(),
-                     "pixel_spacing_mm": float(mm), "spacing_source": source,
-                     "frame": frame,
-                     "lung_mask_path": mask.relative_to(root).as_posix() if mask else None})
-    table = pd.DataFrame(rows)
-    if table["image_id"].duplicated().any():
-        dup = table.loc[table["image_id"].duplicated(), "image_id"].iloc[0]
-        raise InputError(f"two input images are both named {dup!r}; rename one")
-    images_table = table.set_index("image_id")
-    patients = pd.DataFrame(index=pd.Index(images_table["patient_id"], name="patient_id"))
-    cohort = Cohort(root, patients, images_table, {"name": "predict"})
-    key = _files_key(files, json.dumps(rows, default=str))
-    return cohort.prediction_view(key), None
-
-
-#: validation codes that do not matter when predicting (GA is what we estimate)
-_PREDICT_IGNORES = {"ga-missing", "ga-range", "ga-conflict", "column", "enrolment-order",
-                    "patient-no-images"}
-
-
-def view_from_dataset(root: Path):
-    """A prediction view over a dataset folder; GA, if given, is returned for comparison."""
-    from benchmark.cohort import Cohort
-    from benchmark.ingest.manifest import read_manifest
-    from benchmark.ingest.records import header_spacing
-    from benchmark.validate import Report, validate_tables
-
-    manifest = read_manifest(root)
-    report, specs = validate_tables(manifest)
-    blocking = [p for p in report.errors if p.code not in _PREDICT_IGNORES
-                or (p.code == "column" and "ga_weeks" not in p.what)]
-    if blocking:
-        Report(manifest.root, problems=blocking).raise_for_errors()
-    images = manifest.images.copy()
-    if "pixel_spacing_mm" not in images:
-        images["pixel_spacing_mm"] = np.nan
-    images["pixel_spacing_mm"] = pd.to_numeric(images["pixel_spacing_mm"], errors="coerce")
-    images["spacing_source"] = "manifest"
-    for i, spec in specs:
-        if spec.spacing_mm is None:
-            mm, source = header_spacing(spec.image_path)
-            images.loc[images.index[i], ["pixel_spacing_mm", "spacing_source"]] = [mm, source]
-    given = None
-    if "ga_weeks" in manifest.patients:
-        ga = pd.to_numeric(manifest.patients.set_index("patient_id")["ga_weeks"], "coerce")
-        given = images["patient_id"].map(ga)
-        given.index = images["image_id"]
-    images = images.set_index("image_id")
-    patients = manifest.patients.set_index("patient_id")
-    cohort = Cohort(manifest.root, patients, images, dict(manifest.meta))
-    files = sorted({s.image_path for _, s in specs} | {m for _, s in specs for m in s.mask_paths})
-    return cohort.prediction_view(_files_key(files, images.to_json())), given
 
 
 class _OwnLungMaps:

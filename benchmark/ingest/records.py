@@ -15,18 +15,22 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.errors import InputError
 from benchmark.ingest.manifest import CROP_COLUMNS, MASK_COLUMNS
 from benchmark.ingest.polygons import read_polygon_mask
 from benchmark.io import (
     CropBox,
-    InputError,
     LoadedImage,
     apply_crop,
     check_crop,
     file_suffix,
+    header_spacing,
     load_image,
     read_mask,
 )
+
+__all__ = ["ImageSpec", "RowData", "header_spacing", "load_full_mask", "load_row",
+           "safe_path"]
 
 POLYGON_SUFFIXES = (".json", ".xml")
 
@@ -44,11 +48,11 @@ def safe_path(root: Path, rel: Any, where: str, column: str) -> Path:
     text = str(rel).strip().replace("\\", "/")
     if os.path.isabs(text) or text.startswith("~"):
         raise InputError(f"{where}: {column} {text!r} is absolute; give it relative to the "
-                         "dataset folder")
+                         "dataset folder", "path-escape")
     norm = os.path.normpath(text)
     if norm == ".." or norm.startswith("../"):
         raise InputError(f"{where}: {column} {text!r} escapes the dataset folder; move the "
-                         "file inside it")
+                         "file inside it", "path-escape")
     return root / norm
 
 
@@ -68,7 +72,7 @@ class ImageSpec:
     def from_row(cls, root: Path, row: dict[str, Any], where: str,
                  dataset_crop: CropBox | None = None) -> ImageSpec:
         if not _present(row.get("image_path")):
-            raise InputError(f"{where}: image_path is empty")
+            raise InputError(f"{where}: image_path is empty", "row")
         image_path = safe_path(root, row["image_path"], where, "image_path")
         frame = None
         if _present(row.get("frame")):
@@ -77,17 +81,19 @@ class ImageSpec:
             except (TypeError, ValueError):
                 frame = -1.0
             if frame < 0 or frame != int(frame):
-                raise InputError(f"{where}: frame {row['frame']!r} is not a 0-based index")
+                raise InputError(f"{where}: frame {row['frame']!r} is not a 0-based index", "row")
             frame = int(frame)
         crop = dataset_crop
         given = [c for c in CROP_COLUMNS if _present(row.get(c))]
         if given:
             if len(given) != 4:
-                raise InputError(f"{where}: crop box needs all of {', '.join(CROP_COLUMNS)}")
+                raise InputError(f"{where}: crop box needs all of {', '.join(CROP_COLUMNS)}",
+                                 "crop")
             try:
                 crop = tuple(int(float(row[c])) for c in CROP_COLUMNS)
             except (TypeError, ValueError):
-                raise InputError(f"{where}: crop box values must be pixel numbers") from None
+                raise InputError(f"{where}: crop box values must be pixel numbers",
+                                 "crop") from None
         masks = tuple(safe_path(root, row[c], where, c) for c in MASK_COLUMNS
                       if _present(row.get(c)))
         label = str(row["lung_mask_label"]).strip() if _present(row.get("lung_mask_label")) \
@@ -100,9 +106,10 @@ class ImageSpec:
                 spacing = float(row["pixel_spacing_mm"])
             except (TypeError, ValueError):
                 raise InputError(f"{where}: pixel_spacing_mm {row['pixel_spacing_mm']!r} is "
-                                 "not a number") from None
+                                 "not a number", "row") from None
             if not math.isfinite(spacing) or spacing <= 0:
-                raise InputError(f"{where}: pixel_spacing_mm {spacing} must be > 0 (mm/pixel)")
+                raise InputError(f"{where}: pixel_spacing_mm {spacing} must be > 0 (mm/pixel)",
+                                 "row")
         return cls(where, image_path, frame, crop, masks, label, spacing)
 
 
@@ -120,8 +127,9 @@ def load_full_mask(spec: ImageSpec, shape: tuple[int, int]) -> np.ndarray | None
                 try:
                     label = int(spec.mask_label)
                 except ValueError:
-                    raise InputError(f"{spec.where}: lung_mask_label {spec.mask_label!r} must "
-                                     f"be an integer for the label map {path.name}") from None
+                    raise InputError(f"{path}: lung_mask_label {spec.mask_label!r} must be an "
+                                     "integer for this label map",
+                                     "row") from None
             part = read_mask(path, shape, label=label, frame=spec.frame)
         mask |= part
     return mask
@@ -144,7 +152,7 @@ def load_row(spec: ImageSpec) -> RowData:
             else None
         full_mask = load_full_mask(spec, image.full_shape)
     except InputError as exc:
-        raise InputError(f"{spec.where}: {exc}") from None
+        raise exc.prefixed(spec.where) from None
     image.pixels = np.ascontiguousarray(apply_crop(image.pixels, crop))
     mask = None if full_mask is None else np.ascontiguousarray(apply_crop(full_mask, crop))
     if spec.spacing_mm is not None:
@@ -152,27 +160,3 @@ def load_row(spec: ImageSpec) -> RowData:
     else:
         spacing, source = image.spacing_mm, image.spacing_source
     return RowData(image, mask, full_mask, spacing, source)
-
-
-def header_spacing(path: Path) -> tuple[float | None, str]:
-    """Spacing from a file header without decoding pixels (DICOM, NIfTI); else None."""
-    suffix = file_suffix(path)
-    if not path.is_file():
-        return None, ""
-    try:
-        if suffix in (".dcm", ".dicom"):
-            import pydicom
-
-            from benchmark.ingest.dicom import dicom_spacing
-
-            found = dicom_spacing(pydicom.dcmread(path, stop_before_pixels=True))
-            if found:
-                return (found[0] + found[1]) / 2, found[2]
-        elif suffix in (".nii", ".nii.gz"):
-            from benchmark.io import read_raw
-
-            raw = read_raw(path)
-            return raw.spacing_mm, raw.spacing_source
-    except Exception:  # unreadable headers are reported by validate when the file is read
-        return None, ""
-    return None, ""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.io import InputError
+from benchmark.errors import InputError
 
 README = """\
 # My cohort (template written by `python -m benchmark init-dataset`)

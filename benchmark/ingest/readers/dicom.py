@@ -14,11 +14,14 @@ Neither present (or only non-length units) → no spacing; the manifest must giv
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from benchmark.io import InputError, RawImage
+from benchmark.errors import InputError
+from benchmark.ingest.readers import register_reader
+from benchmark.ingest.readers.base import ImageReader, RawImage
 
 #: PhysicalUnitsX/YDirection code for centimetres (DICOM PS3.3 C.8.5.5.1.15)
 UNITS_CM = 3
@@ -62,21 +65,27 @@ def dicom_spacing(ds) -> tuple[float, float, str] | None:
 
 
 def read_dicom(path: Path) -> RawImage:
+    """Pixels, frames and calibration of one DICOM file (nothing identifying is kept)."""
     import pydicom
 
     try:
         ds = pydicom.dcmread(path)
     except Exception as exc:  # pydicom raises several types for non-DICOM bytes
-        raise InputError(f"{path}: not a readable DICOM file ({type(exc).__name__})") from None
+        raise InputError(f"{path}: not a readable DICOM file ({type(exc).__name__})",
+                         "unreadable") from None
     if "PixelData" not in ds:
-        raise InputError(f"{path}: DICOM file has no pixel data (a report or structured doc?)")
+        raise InputError(f"{path}: DICOM file has no pixel data (a report or structured doc?)",
+                         "unreadable", "export the image itself (not the report) or remove "
+                         "the row")
     try:
         pixels = np.asarray(ds.pixel_array)
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise InputError(
             f"{path}: cannot decode DICOM pixels ({type(exc).__name__}: {first}); "
-            "install the decoder for its transfer syntax or export uncompressed"
+            "install the decoder for its transfer syntax or export uncompressed",
+            "unreadable", "install the decoder for its transfer syntax (pylibjpeg, gdcm) or "
+            "export uncompressed",
         ) from None
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
@@ -96,3 +105,35 @@ def read_dicom(path: Path) -> RawImage:
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
         raw.notes.append("burned-in annotation")
     return raw
+
+
+@register_reader
+class DicomReader(ImageReader):
+    suffixes = (".dcm", ".dicom")
+    has_header_spacing = True
+    has_identifying_fields = True
+
+    def read(self, path: Path) -> RawImage:
+        return read_dicom(path)
+
+    def header_spacing(self, path: Path) -> tuple[float, str] | None:
+        import pydicom
+
+        found = dicom_spacing(pydicom.dcmread(path, stop_before_pixels=True))
+        return None if found is None else ((found[0] + found[1]) / 2, found[2])
+
+    def identifying_fields(self, path: Path, keywords: Iterable[str]) -> dict[str, str]:
+        """Non-empty text-like identifying attributes; sequences are skipped (their leaf
+        values are covered by their own keywords)."""
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        found: dict[str, str] = {}
+        for keyword in keywords:
+            element = ds.get(keyword)
+            if element is None or element == "" or isinstance(element, pydicom.Sequence):
+                continue
+            text = str(element).strip()
+            if text:
+                found[keyword] = text
+        return found
