@@ -63,6 +63,22 @@ class _ImageMeanRegressor(BaseMethod):
 
 class _Scratch(_ImageMeanRegressor):
     name = "demo-seg-scratch"
+    control_of = "demo-seg"
+
+
+#: The I2 roles the runner records in cells.csv (contracts branch); written here only when
+#: the runner of this checkout does not record them yet, exactly as it will.
+ROLES = {"biometry-hadlock": "reference", "dummy-mean": "floor"}
+CONTROLS = {"demo-seg-scratch": "demo-seg"}
+
+
+def _ensure_roles(run_dir: Path) -> None:
+    cells = pd.read_csv(run_dir / "cells.csv")
+    if "role" in cells and "control_of" in cells:
+        return
+    cells["role"] = cells["label"].map(ROLES)
+    cells["control_of"] = cells["label"].map(CONTROLS)
+    cells.to_csv(run_dir / "cells.csv", index=False)
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +97,14 @@ def run_dir(tmp_path_factory) -> Path:
         for cls in (_ImageMeanRegressor, _Scratch):
             registry._METHODS.pop(cls.name, None)
     assert result.n_failed == 0
+    _ensure_roles(result.run_dir)
     build(result.run_dir)
     return result.run_dir
 
 
 def test_every_table_in_three_formats_with_level_in_caption(run_dir):
     tables = run_dir / "tables"
-    for name in ("table1", "dsc", "costs", "paper_check", *LEVEL_TABLES):
+    for name in ("table1", "dsc", "costs", *LEVEL_TABLES):
         for suffix in ("md", "csv", "tex"):
             assert (tables / f"{name}.{suffix}").is_file(), f"{name}.{suffix}"
     for name in LEVEL_TABLES:
@@ -195,5 +212,65 @@ def test_terminal_summary_is_short(run_dir, capsys):
     out = capsys.readouterr().out
     table_lines = [line for line in out.splitlines() if line.startswith("| ")]
     assert len(table_lines) == 1 + 5  # header + one line per method
-    assert max(len(line) for line in table_lines) < 130
+    assert max(len(line) for line in table_lines) < 140
+    assert "n measured / n" in table_lines[0] and "±7 d" in table_lines[0]
     assert "report:" in out
+
+
+def test_registered_tables_and_figures_follow_their_order():
+    from benchmark.report import registry as reg
+
+    tables = reg.list_tables()
+    assert tables[:3] == ["table1", "metrics", "table2"] and tables[-1] == "paper_check"
+    assert {"pred_vs_true", "bland_altman"} <= set(reg.list_figures())
+    with pytest.raises(KeyError, match="no table 'nope'"):
+        reg.create_table("nope", None)
+
+
+def test_a_registered_table_reaches_every_output(run_dir, tmp_path):
+    from benchmark.report import registry as reg
+    from benchmark.report.formatting import Table
+
+    @reg.register_table("demo_extra", order=999)
+    def demo_extra(ctx):
+        frame = pd.DataFrame({"methods": [len(ctx.data.labels)]})
+        return Table("demo_extra", "Demo", "A table registered by a test.", frame, frame)
+
+    try:
+        build(run_dir, tmp_path, figures=False)
+    finally:
+        del reg._TABLES["demo_extra"]
+    assert (tmp_path / "tables" / "demo_extra.md").read_text().endswith("| 5 |\n")
+    assert (tmp_path / "tables" / "all.md").read_text().rstrip().endswith("| 5 |")
+    assert "A table registered by a test." in (tmp_path / "report.html").read_text()
+    with pytest.raises(ValueError, match="registered twice"):
+        reg.register_table("metrics", order=1)(lambda ctx: None)
+
+
+def test_roles_come_from_cell_records_not_names(run_dir, tmp_path):
+    moved = tmp_path / "run"
+    shutil.copytree(run_dir, moved)
+    cells = pd.read_csv(moved / "cells.csv").drop(columns=["role", "control_of"])
+    cells.to_csv(moved / "cells.csv", index=False)
+    result = build(moved, figures=False)
+    tables = {p.name for p in (moved / "tables").glob("*.md")}
+    # no declared reference or control: Table 2 and the control table are not guessed
+    assert "table2_patient.md" not in tables and "transfer_patient.md" not in tables
+    assert any("declares the role 'reference'" in s for s in result.skips)
+    build(moved, figures=False, reference="biometry-intergrowth")
+    t2 = pd.read_csv(moved / "tables" / "table2_patient.csv")
+    assert t2[t2["method"] == "biometry-intergrowth"]["t"].isna().all()
+
+
+def test_paper_check_only_for_the_reference_run_or_on_request(run_dir, tmp_path, capsys):
+    assert not (run_dir / "tables" / "paper_check.md").exists()
+    assert "agrees" not in (run_dir / "report.html").read_text()
+    assert cli_main(["report", str(run_dir), "--out", str(tmp_path / "o"), "--no-figures",
+                     "--paper-check"]) == 0
+    assert (tmp_path / "o" / "tables" / "paper_check.md").is_file()
+    from benchmark.report.tables import is_reference_run
+
+    assert is_reference_run({"config": {"dataset": "synthetic", "dataset_options": {},
+                                         "split": "paper", "seeds": [0],
+                                         "group_edges": [30, 36]}})
+    assert not is_reference_run(json.loads((run_dir / "run.json").read_text()))

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.report.data import RunData, load_run
-from benchmark.report.figures import build_figures
 from benchmark.report.formatting import CSV_FLOAT, Table
-from benchmark.report.html import render_html
-from benchmark.report.tables import build_tables
-from benchmark.stats import DEFAULT_REFERENCE
+from benchmark.report.registry import (
+    ReportContext,
+    ReportOptions,
+    build_all_figures,
+    build_all_tables,
+)
 from benchmark.store import atomic_write_text
 
 #: Files an export copies beside the tables, figures and report (no per-cell intermediates).
@@ -47,12 +49,13 @@ def write_tables(tables: list[Table], out: Path, data: RunData | None = None) ->
     if data is not None:
         from benchmark.summary import summary_frame, terminal_summary
 
-        atomic_write_text(folder / "results.md",
-                          terminal_summary(data.predictions, data.cells))
+        frame = None
         if len(data.predictions):
-            atomic_write_text(folder / "results.csv", summary_frame(
-                data.predictions, data.cells).to_csv(index=False, lineterminator="\n",
-                                                     float_format=CSV_FLOAT))
+            frame = summary_frame(data.predictions, data.cells, data.pooled_metrics("patient"))
+            atomic_write_text(folder / "results.csv", frame.to_csv(
+                index=False, lineterminator="\n", float_format=CSV_FLOAT))
+        atomic_write_text(folder / "results.md",
+                          terminal_summary(data.predictions, data.cells, frame))
     for table in tables:
         atomic_write_text(folder / f"{table.name}.csv", table.to_csv())
         atomic_write_text(folder / f"{table.name}.md", table.to_markdown())
@@ -60,22 +63,34 @@ def write_tables(tables: list[Table], out: Path, data: RunData | None = None) ->
     atomic_write_text(folder / "all.md", "\n".join(t.to_markdown() for t in tables))
 
 
+def build_tables(data: RunData, options: ReportOptions | None = None) -> list[Table]:
+    """Every registered table this run's files allow, in registration order."""
+    if not len(data.predictions):
+        return []
+    return build_all_tables(ReportContext(data, options or ReportOptions()))
+
+
 def build(
     source: str | Path, out: str | Path | None = None, level: str = "patient",
-    reference: str = DEFAULT_REFERENCE, figures: bool = True,
-    figure_source: RunData | None = None,
+    reference: str | None = None, figures: bool = True,
+    figure_source: RunData | None = None, options: ReportOptions | None = None,
 ) -> ReportResult:
     """Tables from ``source`` (run or exported folder) into ``out`` (default: ``source``)."""
+    from benchmark.report.html import render_html
+
+    options = options or ReportOptions(level=level, reference=reference)
     data = load_run(source)
     out = Path(out) if out is not None else Path(source)
-    tables = build_tables(data, level, reference) if len(data.predictions) else []
+    tables = build_tables(data, options)
     write_tables(tables, out, data)
     fig_data = figure_source or data
-    made = build_figures(fig_data, out / "figures", level) if figures else []
+    made = []
+    if figures and len(fig_data.predictions):
+        made = build_all_figures(ReportContext(fig_data, options), out / "figures")
     skips = sorted(set(data.skips) | set(fig_data.skips))
     data.skips = skips
-    atomic_write_text(out / "report.html",
-                      render_html(data, tables, made, out / "figures", reference, level))
+    atomic_write_text(out / "report.html", render_html(
+        ReportContext(data, options), tables, made, out / "figures"))
     return ReportResult(out, tables, made, skips)
 
 
@@ -92,7 +107,8 @@ def _portable_run_json(run: dict) -> dict:
 
 
 def export(run_dir: str | Path, out: str | Path, level: str = "patient",
-           reference: str = DEFAULT_REFERENCE, figures: bool = True) -> ReportResult:
+           reference: str | None = None, figures: bool = True,
+           options: ReportOptions | None = None) -> ReportResult:
     """Copy a run's small inputs into ``out`` and rebuild everything there.
 
     Tables are built from the exported copy (so CI can regenerate them bit for bit);
@@ -113,11 +129,10 @@ def export(run_dir: str | Path, out: str | Path, level: str = "patient",
             (out / name).unlink(missing_ok=True)
     atomic_write_text(out / "run.json",
                       json.dumps(_portable_run_json(data.run), indent=2, sort_keys=True) + "\n")
-    return build(out, out, level, reference, figures, figure_source=data)
+    return build(out, out, level, reference, figures, figure_source=data, options=options)
 
 
-def check_results(results: str | Path, level: str = "patient",
-                  reference: str = DEFAULT_REFERENCE) -> list[str]:
+def check_results(results: str | Path, options: ReportOptions | None = None) -> list[str]:
     """Rebuild the tables of an exported folder in a temp dir; list every difference."""
     results = Path(results)
     committed = results / "tables"
@@ -127,7 +142,7 @@ def check_results(results: str | Path, level: str = "patient",
             if (results / name).is_file():
                 shutil.copyfile(results / name, work / name)
         data = load_run(work)
-        write_tables(build_tables(data, level, reference), work, data)
+        write_tables(build_tables(data, options), work, data)
         fresh = work / "tables"
         problems = []
         old = {p.name for p in committed.glob("*")} if committed.is_dir() else set()
