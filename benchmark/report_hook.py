@@ -26,5 +26,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None, level: str 
     text = (result.out / "tables" / "results.md").read_text(encoding="utf-8")
     for skip in result.skips:
         text += f"skipped: {skip}\n"
+    if result.reused:
+        text += "report: inputs unchanged since the last build, outputs kept as they are\n"
     text += f"\ntables: {result.out / 'tables'}  report: {result.html}\n"
     return text

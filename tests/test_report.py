@@ -274,3 +274,19 @@ def test_paper_check_only_for_the_reference_run_or_on_request(run_dir, tmp_path,
                                          "split": "paper", "seeds": [0],
                                          "group_edges": [30, 36]}})
     assert not is_reference_run(json.loads((run_dir / "run.json").read_text()))
+
+
+def test_unchanged_inputs_reuse_the_report_and_any_change_rebuilds(run_dir, tmp_path):
+    moved = tmp_path / "run"
+    shutil.copytree(run_dir, moved)
+    (moved / "report_inputs.json").unlink(missing_ok=True)
+    first = build(moved, figures=False)
+    assert not first.reused and (moved / "report_inputs.json").is_file()
+    again = build(moved, figures=False)
+    assert again.reused and again.skips == first.skips
+    assert not build(moved, figures=False, level="image").reused  # other options
+    build(moved, figures=False)
+    preds = pd.read_csv(moved / "predictions.csv", dtype={"patient_id": str})
+    preds.loc[0, "ga_pred"] += 1.0
+    preds.to_csv(moved / "predictions.csv", index=False)
+    assert not build(moved, figures=False).reused  # other inputs

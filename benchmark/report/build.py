@@ -6,6 +6,8 @@ folder) holds, which is what :func:`check_results` verifies in CI.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import shutil
 import tempfile
@@ -33,6 +35,8 @@ class ReportResult:
     tables: list[Table]
     figures: list[tuple[str, str]]
     skips: list[str]
+    #: True when the outputs were already those of these inputs and nothing was rebuilt
+    reused: bool = False
 
     @property
     def html(self) -> Path:
@@ -58,9 +62,12 @@ def write_tables(tables: list[Table], out: Path, data: RunData | None = None) ->
                           terminal_summary(data.predictions, data.cells, frame))
     for table in tables:
         atomic_write_text(folder / f"{table.name}.csv", table.to_csv())
+        if table.csv_only:
+            continue
         atomic_write_text(folder / f"{table.name}.md", table.to_markdown())
         atomic_write_text(folder / f"{table.name}.tex", table.to_latex())
-    atomic_write_text(folder / "all.md", "\n".join(t.to_markdown() for t in tables))
+    atomic_write_text(folder / "all.md", "\n".join(t.to_markdown() for t in tables
+                                                   if not t.csv_only))
 
 
 def build_tables(data: RunData, options: ReportOptions | None = None) -> list[Table]:
@@ -70,17 +77,75 @@ def build_tables(data: RunData, options: ReportOptions | None = None) -> list[Ta
     return build_all_tables(ReportContext(data, options or ReportOptions()))
 
 
+#: Written beside report.html: what the outputs were built from (see :func:`_fingerprint`).
+FINGERPRINT = "report_inputs.json"
+#: Inputs whose bytes decide a report (a run folder's per-cell files are added below).
+REPORT_INPUTS = (*EXPORTED_INPUTS,)
+
+
+def _code_digest() -> str:
+    """The source of everything that computes or draws a report: a changed statistic or
+    caption invalidates cached outputs."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files = [*sorted((package / "report").rglob("*.py")),
+             *sorted((package / "stats").rglob("*.py")), package / "summary.py"]
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _fingerprint(source: Path, options: ReportOptions, figures: bool,
+                 figure_source: Path | None) -> str:
+    """Hash of the report's inputs: the run's files (bytes), the per-cell files it gathers
+    (name, size, mtime), the options and the code. Equal hash = identical outputs."""
+    digest = hashlib.sha256(_code_digest().encode())
+    digest.update(json.dumps([dataclasses.asdict(options), figures,
+                              str(figure_source)], sort_keys=True).encode())
+    for root in filter(None, (source, figure_source)):
+        for name in REPORT_INPUTS:
+            path = root / name
+            digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+        for path in sorted((root / "cells").glob("*/*")) if (root / "cells").is_dir() else []:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _up_to_date(out: Path, key: str) -> list[str] | None:
+    """The skips of the previous build if ``out`` already holds outputs of ``key``."""
+    stamp = out / FINGERPRINT
+    if not (stamp.is_file() and (out / "report.html").is_file()
+            and (out / "tables").is_dir()):
+        return None
+    try:
+        saved = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return None
+    return list(saved.get("skips", [])) if saved.get("inputs") == key else None
+
+
 def build(
     source: str | Path, out: str | Path | None = None, level: str = "patient",
     reference: str | None = None, figures: bool = True,
     figure_source: RunData | None = None, options: ReportOptions | None = None,
 ) -> ReportResult:
-    """Tables from ``source`` (run or exported folder) into ``out`` (default: ``source``)."""
-    from benchmark.report.html import render_html
+    """Tables from ``source`` (run or exported folder) into ``out`` (default: ``source``).
 
+    When ``out`` already holds the outputs of the same inputs, options and code (a cached
+    re-run), nothing is rebuilt and no statistics library is even imported."""
     options = options or ReportOptions(level=level, reference=reference)
-    data = load_run(source)
     out = Path(out) if out is not None else Path(source)
+    key = _fingerprint(Path(source), options, figures,
+                       figure_source.root if figure_source is not None else None)
+    skips = _up_to_date(out, key)
+    if skips is not None:  # nothing changed since the last build: nothing to redo
+        return ReportResult(out, [], [], skips, reused=True)
+    (out / FINGERPRINT).unlink(missing_ok=True)  # a build cut short is never trusted
+    from benchmark.report.html import render_html  # imports scipy/statsmodels (~3 s)
+
+    data = load_run(source)
     tables = build_tables(data, options)
     write_tables(tables, out, data)
     fig_data = figure_source or data
@@ -91,6 +156,9 @@ def build(
     data.skips = skips
     atomic_write_text(out / "report.html", render_html(
         ReportContext(data, options), tables, made, out / "figures"))
+    if (out / "cells").is_dir():  # a run folder; an exported results/ holds no stamp
+        atomic_write_text(out / FINGERPRINT, json.dumps({"inputs": key, "skips": skips},
+                                                        indent=1) + "\n")
     return ReportResult(out, tables, made, skips)
 
 

@@ -49,6 +49,8 @@ class RunData:
     table1_patients: pd.DataFrame | None = None
     skips: list[str] = field(default_factory=list)  # what could not be built, and why
     _pooled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    #: results shared by several tables/figures of one report (key -> value), computed once
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def pooled_metrics(self, level: str = "patient") -> pd.DataFrame:
         """Seed-pooled agreement per method × group (with bootstrap CIs), computed once."""
@@ -93,9 +95,13 @@ class RunData:
                       if target is not None and control in present and target in present)
 
     @property
+    def group_edges(self) -> tuple[float, ...]:
+        return tuple(float(e) for e in self.run.get("config", {}).get("group_edges",
+                                                                       (30.0, 36.0)))
+
+    @property
     def group_labels(self) -> list[str]:
-        edges = tuple(self.run.get("config", {}).get("group_edges", (30.0, 36.0)))
-        return AgeGroups(edges).labels
+        return AgeGroups(self.group_edges).labels
 
     @property
     def dataset_root(self) -> Path | None:

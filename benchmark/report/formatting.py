@@ -45,6 +45,9 @@ class Table:
     caption: str
     data: pd.DataFrame  # numeric, machine-readable
     display: pd.DataFrame  # formatted strings
+    #: a long per-row file (e.g. one interval per prediction): CSV only, not in all.md,
+    #: the .tex or the HTML report.
+    csv_only: bool = False
 
     def to_csv(self) -> str:
         return self.data.to_csv(index=False, lineterminator="\n", float_format=CSV_FLOAT)

@@ -129,7 +129,7 @@ def render_html(ctx: ReportContext, tables: list[Table], figures: list[tuple[str
     parts.append(f"<p>All tables are at <b>{escape(level)} level</b> unless the caption "
                  "says otherwise.</p>")
     parts.append("<h2>Tables</h2>")
-    for table in tables:
+    for table in (t for t in tables if not t.csv_only):
         parts.append(f"<div class='scroll'>{table.to_html()}</div>")
     parts.append("<h2>Figures</h2>")
     for name, caption in figures:
