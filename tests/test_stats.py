@@ -292,3 +292,58 @@ def test_table1_rows_and_missing_columns_are_reported():
     assert any("apgar" in note for note in notes)
     counts = table[table["variable"] == "n patients"]
     assert counts["train"].astype(int).sum() == 20 and counts["test"].astype(int).sum() == 20
+
+
+# --- conformal intervals, days and thresholds ------------------------------------------------
+def test_days_and_within_thresholds_by_hand():
+    true = np.array([30.0, 30.0, 30.0, 30.0])
+    pred = np.array([30.5, 31.0, 32.0, 27.0])  # |err| = 3.5, 7, 14, 21 days
+    a = stats.agreement(true, pred, np.arange(4), bootstrap=False)
+    assert a["mae_days"] == pytest.approx((3.5 + 7 + 14 + 21) / 4)
+    assert a["within_7d"] == 0.5 and a["within_14d"] == 0.75  # the limits are inclusive
+
+
+def test_binomial_band_by_hand():
+    from benchmark.stats.intervals import binomial_band
+
+    # Bin(10, 0.9): P(X <= 7) = 0.070 > 0.025 >= P(X <= 6) = 0.013; P(X <= 9) = 0.65 < 0.975
+    assert binomial_band(10, 0.9) == (0.7, 1.0)
+
+
+def test_conformal_half_width_is_the_other_folds_order_statistic():
+    from benchmark.stats.intervals import conformal_intervals, coverage_table
+
+    n = 20
+    pooled = pd.DataFrame({"label": "m", "patient_id": [f"P{i:02d}" for i in range(n)],
+                           "ga_true": 30.0 + np.arange(1, n + 1) * 0.1, "ga_pred": 30.0,
+                           "group": ">30–36"})
+    out = conformal_intervals(pooled, (30.0, 36.0), level=0.9, folds=2)
+    # 10 calibration residuals, level 0.9: rank ceil(11 * 0.9) = 10 = the largest of them
+    for fold in (0, 1):
+        other = out[out["fold"] != fold]
+        half = (other["ga_true"] - other["ga_pred"]).abs().max()
+        mine = out[out["fold"] == fold]
+        assert np.allclose(mine["upper"] - mine["ga_pred"], half)
+        assert np.allclose(mine["ga_pred"] - mine["lower"], half)
+    cov = coverage_table(out, 0.9).set_index("grouping").loc["all"]
+    inside = ((out["ga_true"] >= out["lower"]) & (out["ga_true"] <= out["upper"])).sum()
+    assert cov["covered"] == inside and cov["n"] == n
+    assert cov["mean_width"] == pytest.approx((out["upper"] - out["lower"]).mean())
+
+
+def test_conformal_coverage_is_near_nominal_on_exchangeable_data():
+    from benchmark.stats.intervals import conformal_intervals, coverage_table
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for rep in range(20):
+        true = rng.uniform(24, 40, 150)
+        rows.append(pd.DataFrame({"label": f"m{rep:02d}",
+                                  "patient_id": [f"P{i:03d}" for i in range(150)],
+                                  "ga_true": true, "ga_pred": true + rng.normal(0, 1.5, 150),
+                                  "group": "all"}))
+    out = conformal_intervals(pd.concat(rows), (30.0, 36.0), level=0.9)
+    cov = coverage_table(out, 0.9)
+    pooled = cov[cov["grouping"] == "all"]
+    assert 0.88 < pooled["covered"].sum() / pooled["n"].sum() < 0.93
+    assert pooled["inside_band"].mean() >= 0.85  # ~95 % of 20 methods inside their band
