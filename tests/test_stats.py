@@ -347,3 +347,50 @@ def test_conformal_coverage_is_near_nominal_on_exchangeable_data():
     pooled = cov[cov["grouping"] == "all"]
     assert 0.88 < pooled["covered"].sum() / pooled["n"].sum() < 0.93
     assert pooled["inside_band"].mean() >= 0.85  # ~95 % of 20 methods inside their band
+
+
+# --- maturity classes and maturity beyond GA ------------------------------------------------
+def test_maturity_classes_kappa_auc_and_confusion_by_hand():
+    from benchmark.stats.maturity import maturity_classes
+
+    true = [25.0, 28.0, 33.0, 35.0, 37.0, 39.0]
+    pred = [26.0, 31.0, 32.0, 35.5, 35.0, 40.0]  # classes: A A B B C C vs A B B B B C
+    pooled = pd.DataFrame({"label": "m", "patient_id": list("abcdef"), "ga_true": true,
+                           "ga_pred": pred, "group": "x"})
+    t = maturity_classes(pooled, (30.0, 36.0), preterm_weeks=34.0).set_index("task")
+    g = t.loc["GA groups"]
+    assert g["accuracy"] == pytest.approx(4 / 6)
+    # κ = (po − pe)/(1 − pe): po = 4/6; pe = (2·1 + 2·4 + 2·1)/36 = 12/36
+    assert g["kappa"] == pytest.approx((4 / 6 - 12 / 36) / (1 - 12 / 36))
+    assert g["n 24–30 as >30–36"] == 1 and g["n >36 as >30–36"] == 1
+    # class 24–30 scored by −estimate: both of its patients rank above the other four
+    assert g["auc 24–30"] == 1.0
+    # >36 scored by +estimate: positives 35.0, 40.0 vs 26, 31, 32, 35.5 → 3 + 4 of 8 pairs
+    assert g["auc >36"] == pytest.approx(7 / 8)
+    p = t.loc["preterm lung (< 34 wk)"]
+    # immature (true < 34): a b c; called (< 34): a b c → perfect
+    assert p["accuracy"] == 1.0 and p["kappa"] == 1.0 and p["auc preterm"] == 1.0
+    assert p["sensitivity"] == 1.0 and p["specificity"] == 1.0
+
+
+def test_maturity_beyond_ga_recovers_the_deviation():
+    from benchmark.stats.maturity import maturity_beyond_ga, maturity_deviation
+
+    rng = np.random.default_rng(0)
+    ga = rng.uniform(24, 40, 300)
+    delta = rng.normal(0, 1.2, 300)
+    ids = [f"P{i:03d}" for i in range(300)]
+    patients = pd.DataFrame({"patient_id": ids, "ga_weeks": ga,
+                             "truth_maturity": (ga + delta - 24) / 16})
+    dev = maturity_deviation(patients)
+    assert np.corrcoef(dev.to_numpy(), delta)[0, 1] > 0.999
+    pooled = pd.concat([
+        pd.DataFrame({"label": "reads-maturity", "patient_id": ids, "ga_true": ga,
+                      "ga_pred": ga + delta}),
+        pd.DataFrame({"label": "size-only", "patient_id": ids, "ga_true": ga,
+                      "ga_pred": ga + rng.normal(0, 1, 300)}),
+    ])
+    out = maturity_beyond_ga(pooled, dev).set_index("method")
+    assert out.loc["reads-maturity", "r"] > 0.99
+    assert out.loc["size-only", "r_lo"] < 0 < out.loc["size-only", "r_hi"]
+    assert maturity_deviation(patients.drop(columns="truth_maturity")).empty

@@ -20,7 +20,10 @@ from benchmark.splits import AgeGroups
 
 ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
 TABLE1_COLUMNS = ("patient_id", "side", "group", "ga_weeks", "maternal_age", "parity",
-                  "delivery_ga_weeks", "apgar")
+                  "delivery_ga_weeks", "apgar",
+                  # for the clinical tables: simulated maturity (synthetic cohorts only),
+                  # the optional outcome and the site; they reach the statistics, no method
+                  "truth_maturity", "outcome", "site")
 
 
 class NotARunError(FileNotFoundError):
