@@ -5,16 +5,34 @@ A method follows scikit-learn's estimator contract: ``__init__`` stores paramete
 :class:`~benchmark.cohort.TrainView` (GA visible); ``predict`` a
 :class:`~benchmark.cohort.TestView` (GA not reachable) and returns GA in weeks per image.
 
-Optional hooks a method may define:
+Capabilities and roles are **declared** as class attributes and read by the engine (never
+probed with ``getattr`` or recognised by a method's name):
 
-- ``skip(cohort) -> (bool, reason)``: decline a dataset it cannot run on.
-- ``segment(record) -> ndarray``: a lung probability map for one image (scored by DSC).
+- ``saves``: ``save``/``load`` are implemented (``benchmark predict`` can reuse the model);
+- ``segments``: ``segment`` returns a lung probability map (scored by DSC);
+- ``reads_truth``: the method may see simulation truth (``truth_*`` columns);
+- ``role``: ``"ceiling"`` (an oracle: the best any method can do), ``"floor"`` (a no-skill
+  baseline a method must beat), ``"reference"`` (the comparison method of Table 2) or None;
+- ``control_of``: the name of the method this one is the control of (``unet-scratch`` is the
+  no-transfer control of ``unet-transfer``); the cell record then names the controlled
+  cell's label with the same parameters.
+
+Hooks a method may override:
+
+- ``skip(dataset) -> (bool, reason)``: decline a dataset it cannot run on; ``dataset`` is a
+  :class:`~benchmark.cohort.DatasetInfo` (column names and counts, no GA).
+- ``segment(record) -> ndarray``: when ``segments``: a lung probability map for one image.
+- ``prediction_provenance(test) -> Series``: after ``predict``, per test image
+  ``"measured"`` or ``"fallback:<how>"`` (e.g. ``fallback:train-mean``) when the method
+  predicted an image by a documented fallback rather than by measuring it; default: all
+  measured.  The engine writes it into every prediction row and, with ``--fallback
+  exclude``, leaves fallback rows out of the predictions (listed in ``excluded.csv``).
 - ``training_curves_``: a DataFrame (stage, epoch, train_loss, val_loss) after ``fit``.
 - ``cost_``: a dict of extra cost figures (patches/s, FLOP/s, ...) after ``fit``.
 - ``artifacts_``: a dict ``{file name: DataFrame}`` saved beside the predictions
   (feature importances, ...).
-- ``save(self, path)`` / ``load(cls, path[, device])``: persist a fitted model for
-  ``benchmark predict``.  ``save`` writes into the folder ``path`` (created by the
+- ``save(self, path)`` / ``load(cls, path[, device])``: when ``saves``: persist a fitted
+  model for ``benchmark predict``.  ``save`` writes into the folder ``path`` (created by the
   runner as ``cells/<id>/model/``); the classmethod ``load`` returns a fitted instance
   with its parameters.  No pickle: JSON, CSV, or torch state dicts read with
   ``torch.load(weights_only=True)``, so a model folder from elsewhere is safe to load.
@@ -22,12 +40,20 @@ Optional hooks a method may define:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
-    from benchmark.cohort import Cohort, TestView, TrainView
+    from benchmark.cohort import DatasetInfo, ImageRecord, TestView, TrainView
+
+#: the roles a method may declare (``role`` class attribute)
+ROLES = ("ceiling", "floor", "reference")
+#: provenance of a prediction measured from the image / data (see ``prediction_provenance``)
+MEASURED = "measured"
+FALLBACK_PREFIX = "fallback:"
 
 
 class BaseMethod:
@@ -50,6 +76,14 @@ class BaseMethod:
     uses_gpu: ClassVar[bool | None] = None
     #: Only oracle methods see simulation truth (``truth_*`` columns); everyone else doesn't.
     reads_truth: ClassVar[bool] = False
+    #: ``save``/``load`` persist a fitted model (no pickle) for ``benchmark predict``.
+    saves: ClassVar[bool] = False
+    #: ``segment`` gives a lung probability map per image (the engine scores its DSC).
+    segments: ClassVar[bool] = False
+    #: ``"ceiling"``, ``"floor"``, ``"reference"`` or None (see :data:`ROLES`).
+    role: ClassVar[str | None] = None
+    #: name of the method this one is the control of, e.g. ``"unet-transfer"``.
+    control_of: ClassVar[str | None] = None
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.parameters)
@@ -65,7 +99,7 @@ class BaseMethod:
         self.device = "auto"
 
     # -- hooks ---------------------------------------------------------------------------
-    def skip(self, cohort: Cohort) -> tuple[bool, str | None]:
+    def skip(self, dataset: DatasetInfo) -> tuple[bool, str | None]:
         """Return ``(True, reason)`` to decline a dataset; default runs everywhere."""
         return False, None
 
@@ -75,6 +109,25 @@ class BaseMethod:
     def predict(self, test: TestView) -> pd.Series:
         """GA in weeks, indexed by ``image_id``, one value per test image."""
         raise NotImplementedError
+
+    def prediction_provenance(self, test: TestView) -> pd.Series:
+        """After ``predict``: ``"measured"`` or ``"fallback:<how>"`` per test image."""
+        import pandas as pd
+
+        return pd.Series(MEASURED, index=test.images.index, dtype=object)
+
+    def segment(self, record: ImageRecord) -> np.ndarray:
+        """Lung probability map (the image's shape, values in [0, 1]); needs ``segments``."""
+        raise NotImplementedError(f"{self.name} does not segment (segments = False)")
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model into the folder ``path``; needs ``saves``."""
+        raise NotImplementedError(f"{self.name} does not save models (saves = False)")
+
+    @classmethod
+    def load(cls, path: str | Path) -> BaseMethod:
+        """A fitted instance from :meth:`save`'s folder; needs ``saves``."""
+        raise NotImplementedError(f"{cls.name} does not save models (saves = False)")
 
     def predict_patients(self, test: TestView, image_pred: pd.Series) -> pd.Series:
         """Patient-level GA; default: the mean of the patient's image predictions."""

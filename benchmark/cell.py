@@ -23,15 +23,19 @@ import numpy as np
 import pandas as pd
 
 from benchmark import provenance
-from benchmark.base import BaseMethod
+from benchmark.base import FALLBACK_PREFIX, MEASURED, BaseMethod
 from benchmark.cohort import Cohort, TestView
 from benchmark.io import InputError
-from benchmark.registry import create_method
+from benchmark.registry import create_method, get_method_class
 from benchmark.splits import AgeGroups, Split, check_disjoint
 from benchmark.store import RunStore, run_log, write_csv
 
 log = logging.getLogger("benchmark")
 _COHORTS: dict[str, Cohort] = {}
+#: what to do with images a method predicted by a documented fallback (``--fallback``):
+#: ``predict`` keeps them (marked in ``provenance``), ``exclude`` leaves them out of the
+#: predictions and lists them in the cell's ``excluded.csv``
+FALLBACK_MODES = ("predict", "exclude")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class CellSpec:
     label: str = ""
     device: str = "auto"
     group_edges: tuple[float, ...] = (30.0, 36.0)
+    fallback: str = "predict"
+    #: digest of the method's source files (registry.method_source_digest): a finished
+    #: cell is never reused after the method's code changed
+    method_digest: str = ""
 
     @property
     def cell_id(self) -> str:
@@ -54,6 +62,8 @@ class CellSpec:
             "split": [self.split.scheme, self.split.seed, self.split.fold, ids.hexdigest()],
             "method": self.method,
             "params": self.params,
+            "method_digest": self.method_digest,
+            "fallback": self.fallback,
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
@@ -70,6 +80,20 @@ class CellSpec:
             "seed": self.split.seed,
             "fold": self.split.fold,
         }
+
+
+def declared_roles(method: str, label: str = "") -> dict[str, str | None]:
+    """``role`` of a cell's method and ``control_of``: the label of the controlled cell with
+    the same parameters (``unet-scratch[lr=0.001]`` → ``unet-transfer[lr=0.001]``)."""
+    try:
+        cls = get_method_class(method)
+    except LookupError:
+        return {"role": None, "control_of": None}
+    label = label or method
+    control = None
+    if cls.control_of:
+        control = cls.control_of + (label[len(method):] if label.startswith(method) else "")
+    return {"role": cls.role, "control_of": control}
 
 
 def cohort_for(root: str) -> Cohort:
@@ -104,8 +128,34 @@ def check_predictions(pred: Any, test: TestView) -> pd.Series:
     return values
 
 
+def check_provenance(prov: Any, index: pd.Index) -> pd.Series:
+    """One ``measured`` / ``fallback:<how>`` string per test image."""
+    if not isinstance(prov, pd.Series):
+        raise TypeError(f"prediction_provenance returned {type(prov).__name__}, expected a "
+                        "pandas Series")
+    prov = prov.copy()
+    prov.index = prov.index.astype(str)
+    prov = prov.reindex(index)
+    bad = prov[~prov.map(lambda v: v == MEASURED or (
+        isinstance(v, str) and v.startswith(FALLBACK_PREFIX) and len(v) > len(FALLBACK_PREFIX)))]
+    if len(bad):
+        raise ValueError(f"prediction_provenance: {len(bad)} image(s) without 'measured' or "
+                         f"'fallback:<how>' (e.g. {bad.index[0]}: {bad.iloc[0]!r})")
+    return prov.astype(object)
+
+
+def patient_provenance(image_prov: pd.Series, patient_of: pd.Series) -> pd.Series:
+    """A patient is ``measured`` when all its images are; otherwise it carries the first
+    fallback among its images (its GA mixes in a fallback)."""
+    fallback = image_prov[image_prov != MEASURED]
+    by_patient = fallback.groupby(patient_of.loc[fallback.index]).first()
+    patients = pd.Index(patient_of.unique())
+    return by_patient.reindex(patients).fillna(MEASURED).astype(object)
+
+
 def _prediction_rows(
-    spec: CellSpec, cohort: Cohort, image_pred: pd.Series, patient_pred: pd.Series
+    spec: CellSpec, cohort: Cohort, image_pred: pd.Series, patient_pred: pd.Series,
+    image_prov: pd.Series, patient_prov: pd.Series,
 ) -> pd.DataFrame:
     groups = AgeGroups(spec.group_edges)
     images = cohort.images.loc[image_pred.index]
@@ -115,6 +165,7 @@ def _prediction_rows(
         "patient_id": images["patient_id"].to_numpy(),
         "ga_true": images["ga_weeks"].to_numpy(),
         "ga_pred": image_pred.to_numpy(),
+        "provenance": image_prov.reindex(image_pred.index).to_numpy(),
     })
     pat_true = cohort.patients.loc[patient_pred.index, "ga_weeks"]
     pat = pd.DataFrame({
@@ -123,6 +174,7 @@ def _prediction_rows(
         "patient_id": patient_pred.index,
         "ga_true": pat_true.to_numpy(),
         "ga_pred": patient_pred.to_numpy(),
+        "provenance": patient_prov.reindex(patient_pred.index).to_numpy(),
     })
     rows = pd.concat([img, pat], ignore_index=True)
     # group by the patient's GA so an image and its patient always share a group
@@ -171,9 +223,40 @@ def run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
         return _run_cell(spec, run_dir)
 
 
+def _predict(
+    method: BaseMethod, test: TestView, fallback: str
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.DataFrame]:
+    """Image and patient predictions with their provenance, and the rows excluded."""
+    if fallback not in FALLBACK_MODES:
+        raise ValueError(f"fallback must be one of {FALLBACK_MODES}, got {fallback!r}")
+    image_pred = check_predictions(method.predict(test), test)
+    image_prov = check_provenance(method.prediction_provenance(test), image_pred.index)
+    patient_of = test.images["patient_id"].copy()
+    patient_of.index = patient_of.index.astype(str)
+    excluded = pd.DataFrame(columns=["level", "image_id", "patient_id", "provenance"])
+    if fallback == "exclude":
+        drop = image_prov[image_prov != MEASURED]
+        excluded = pd.DataFrame({"level": "image", "image_id": drop.index,
+                                 "patient_id": patient_of.loc[drop.index].to_numpy(),
+                                 "provenance": drop.to_numpy()})
+        image_pred, image_prov = image_pred.drop(drop.index), image_prov.drop(drop.index)
+    patient_pred = method.predict_patients(test, image_pred)
+    if fallback == "exclude":  # a patient with no measured image has no measured GA
+        gone = patient_pred.index[~np.isfinite(patient_pred.to_numpy(dtype=float))]
+        first = excluded.groupby("patient_id")["provenance"].first()
+        excluded = pd.concat([excluded, pd.DataFrame({
+            "level": "patient", "image_id": "", "patient_id": gone,
+            "provenance": first.reindex(gone).fillna("fallback:no-measured-image").to_numpy(),
+        })], ignore_index=True)
+        patient_pred = patient_pred.drop(gone)
+    patient_prov = patient_provenance(image_prov, patient_of.loc[image_prov.index])
+    return image_pred, patient_pred, image_prov, patient_prov, excluded
+
+
 def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
     store = RunStore(run_dir)
-    record: dict[str, Any] = {**spec.describe(), "status": "running"}
+    record: dict[str, Any] = {**spec.describe(), **declared_roles(spec.method, spec.label),
+                              "status": "running"}
     record.update(versions=provenance.versions(), git_commit=provenance.git_commit())
     staging = None
     try:
@@ -182,12 +265,12 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
         method = create_method(spec.method, **spec.params)
         method.random_state = spec.split.seed
         method.device = spec.device
-        skip, reason = method.skip(cohort)
+        skip, reason = method.skip(cohort.describe())
         if skip:
             record.update(status="skipped", error=reason or "declined this dataset")
             store.record_failure(spec.cell_id, record)
             return record
-        truth = bool(getattr(method, "reads_truth", False))
+        truth = method.reads_truth
         train = cohort.train_view(spec.split.train_ids, include_truth=truth)
         test = cohort.test_view(spec.split.test_ids, include_truth=truth)
         _seed_everything(spec.split.seed)
@@ -197,15 +280,15 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             t0 = time.perf_counter()
             method.fit(train)
             t1 = time.perf_counter()
-            image_pred = check_predictions(method.predict(test), test)
-            patient_pred = method.predict_patients(test, image_pred)
+            image_pred, patient_pred, image_prov, patient_prov, excluded = _predict(
+                method, test, spec.fallback)
             t2 = time.perf_counter()
-            dsc = (
-                _segmentation_rows(method, test, staging)
-                if callable(getattr(method, "segment", None)) else None
-            )
-        write_csv(_prediction_rows(spec, cohort, image_pred, patient_pred),
-                  staging / "predictions.csv")
+            dsc = _segmentation_rows(method, test, staging) if method.segments else None
+        write_csv(_prediction_rows(spec, cohort, image_pred, patient_pred, image_prov,
+                                   patient_prov), staging / "predictions.csv")
+        if len(excluded):
+            write_csv(excluded.assign(cell_id=spec.cell_id, label=spec.label or spec.method),
+                      staging / "excluded.csv")
         if dsc is not None:
             write_csv(dsc, staging / "dsc.csv")
         curves = getattr(method, "training_curves_", None)
@@ -213,7 +296,7 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             write_csv(curves.assign(label=spec.label or spec.method), staging / "curves.csv")
         for name, frame in (getattr(method, "artifacts_", None) or {}).items():
             write_csv(frame, staging / name)
-        if callable(getattr(method, "save", None)):
+        if method.saves:
             method.save(staging / "model")
         record.update(
             status="done",
@@ -222,6 +305,10 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             peak_rss_mb=memory.peak_mb,
             n_train_patients=len(train.patients),
             n_test_patients=len(test.patients),
+            n_images=len(test.images),
+            n_measured=int((image_prov == MEASURED).sum()),
+            n_excluded=int((excluded["level"] == "image").sum()),
+            fallback=spec.fallback,
             cost=getattr(method, "cost_", {}) or {},
         )
         store.commit(spec.cell_id, staging, record)

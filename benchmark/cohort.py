@@ -27,6 +27,27 @@ OUTCOME_COLUMNS = ("delivery_ga_weeks", "apgar")
 #: Simulation truth (e.g. ``truth_maturity``) is hidden unless a method sets ``reads_truth``.
 TRUTH_PREFIX = "truth_"
 BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")
+#: What the image loader reads (everything it needs to decode an image and its lung mask):
+#: it holds only these columns, so no view reaches GA or truth through it.
+LOADER_COLUMNS = (
+    "patient_id", "image_path", "pixel_spacing_mm", "frame",
+    "crop_x0", "crop_y0", "crop_x1", "crop_y1",
+    "lung_mask_path", "left_lung_mask_path", "right_lung_mask_path", "lung_mask_label",
+)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What ``skip()`` may know about a dataset: its name, column names and counts — no GA,
+    no values of any column."""
+
+    name: str
+    patient_columns: tuple[str, ...]
+    image_columns: tuple[str, ...]
+    n_patients: int
+    n_images: int
+    #: images with a traced lung mask (any of the mask columns)
+    n_traced_images: int
 
 
 @dataclass(frozen=True)
@@ -68,7 +89,7 @@ class _ImageLoader:
     def __init__(self, root: Path, images: pd.DataFrame,
                  dataset_crop: tuple[int, int, int, int] | None = None) -> None:
         self._root = root
-        self._rows = images.copy()
+        self._rows = images[[c for c in LOADER_COLUMNS if c in images.columns]].copy()
         self._crop = dataset_crop
         self._cache: LRUCache = LRUCache(_cache_bytes(), getsizeof=_record_nbytes)
         # GPU cells run in threads of one process and share this loader; cachetools is not
@@ -192,6 +213,20 @@ class Cohort:
     @property
     def name(self) -> str:
         return str(self.meta["name"])
+
+    def describe(self) -> DatasetInfo:
+        """The GA-free description a method's ``skip()`` gets."""
+        masks = [c for c in ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
+                 if c in self.images.columns]
+        traced = self.images[masks].map(
+            lambda v: isinstance(v, str) and v.strip() != "").any(axis=1) if masks else []
+        hidden = (*GA_COLUMNS, *OUTCOME_COLUMNS)
+        return DatasetInfo(
+            self.name,
+            tuple(str(c) for c in self.patients.columns if c not in hidden),
+            tuple(str(c) for c in self.images.columns if c not in hidden),
+            len(self.patients), len(self.images), int(sum(traced)),
+        )
 
     def fingerprint(self) -> str:
         """Content hash of the manifests and every referenced file (cached by mtime)."""

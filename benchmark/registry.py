@@ -15,7 +15,9 @@ as *unavailable* with a one-line reason; it never stops discovery.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -24,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmark.base import BaseMethod
+from benchmark.base import ROLES, BaseMethod
 from benchmark.plugins import REPO_ROOT, load_plugin_folder
 
 ENTRY_POINT_GROUP = "fetal_lung_bench.methods"
@@ -54,10 +56,29 @@ class MethodInfo:
     source: str = ""
 
 
-def register_method(cls: type[BaseMethod]) -> type[BaseMethod]:
-    """Class decorator: make ``cls`` available as ``cls.name``."""
+def check_declarations(cls: type[BaseMethod]) -> type[BaseMethod]:
+    """Refuse a class whose declared capabilities/roles do not match what it implements."""
+    where = f"{cls.__qualname__} ({cls.name or 'no name'})"
     if not cls.name:
         raise ValueError(f"{cls.__qualname__} has no `name`")
+    if cls.role is not None and cls.role not in ROLES:
+        raise ValueError(f"{where}: role {cls.role!r} is not one of {ROLES} or None")
+    if cls.control_of is not None and (not isinstance(cls.control_of, str)
+                                       or cls.control_of == cls.name):
+        raise ValueError(f"{where}: control_of must name another method, got {cls.control_of!r}")
+    if not isinstance(inspect.getattr_static(cls, "load"), classmethod):
+        raise ValueError(f"{where}: load must be a classmethod returning a fitted instance")
+    if cls.saves and (cls.save is BaseMethod.save
+                      or cls.load.__func__ is BaseMethod.load.__func__):
+        raise ValueError(f"{where}: declares saves = True but does not implement save and load")
+    if cls.segments and cls.segment is BaseMethod.segment:
+        raise ValueError(f"{where}: declares segments = True but does not implement segment")
+    return cls
+
+
+def register_method(cls: type[BaseMethod]) -> type[BaseMethod]:
+    """Class decorator: make ``cls`` available as ``cls.name``."""
+    check_declarations(cls)
     _METHODS[cls.name] = cls
     return cls
 
@@ -108,7 +129,7 @@ def _lookup(name: str) -> type[BaseMethod]:
         return _METHODS[name]
     for prefix, family in _FAMILIES.items():
         if name.startswith(prefix) and len(name) > len(prefix):
-            cls = family.factory(name)
+            cls = check_declarations(family.factory(name))
             _METHODS[name] = cls
             return cls
     if name in _BROKEN:
@@ -174,6 +195,26 @@ def _is_available(name: str) -> bool:
 def get_method_class(name: str) -> type[BaseMethod]:
     discover()
     return _lookup(name)
+
+
+def method_source_digest(name: str) -> str:
+    """Digest of the source files that define a method (its class and every base class
+    outside the standard library), so a finished cell is never reused after the method's
+    code changed."""
+    cls = get_method_class(name)
+    digest = hashlib.sha256()
+    files = []
+    for klass in cls.__mro__:
+        module = sys.modules.get(klass.__module__)
+        path = getattr(module, "__file__", None)
+        if path and path not in files and klass is not object:
+            files.append(path)
+    for path in files:
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:  # e.g. a zipped install: fall back to the class source
+            digest.update(inspect.getsource(cls).encode())
+    return digest.hexdigest()[:12]
 
 
 def create_method(name: str, **params: Any) -> BaseMethod:

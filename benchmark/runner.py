@@ -17,11 +17,11 @@ from tqdm.auto import tqdm
 
 from benchmark import provenance
 from benchmark.backends import create_backend
-from benchmark.cell import CellSpec
+from benchmark.cell import FALLBACK_MODES, CellSpec, declared_roles
 from benchmark.cohort import Cohort
 from benchmark.gridspec import expand
 from benchmark.isolation import Limits
-from benchmark.registry import get_method_class, method_info
+from benchmark.registry import get_method_class, method_info, method_source_digest
 from benchmark.sources import resolve_dataset
 from benchmark.splits import make_splits
 from benchmark.store import RunLock, RunStore, atomic_write_text, run_log, write_csv
@@ -48,6 +48,9 @@ class RunConfig:
     timeout: float | None = None
     #: per-cell address-space allowance in MiB above the child's start size (RLIMIT_AS)
     memory_limit_mb: float | None = None
+    #: images a method predicts by a documented fallback: "predict" keeps them (marked in
+    #: the ``provenance`` column), "exclude" leaves them out (listed in excluded.csv)
+    fallback: str = "predict"
 
 
 @dataclass
@@ -92,16 +95,17 @@ def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[Cel
             info = method_info(name)
         except LookupError as exc:
             unavailable.append({"method": name, "label": label, "status": "unavailable",
-                                "error": str(exc)})
+                                "error": str(exc), **declared_roles(name, label)})
             continue
         if not info.available:
             unavailable.append({"method": name, "label": label, "status": "unavailable",
-                                "error": info.reason})
+                                "error": info.reason, **declared_roles(name, label)})
             continue
+        digest = method_source_digest(name)
         for split in splits:
             specs.append(CellSpec(
                 str(root), cohort.name, fingerprint, split, name, params, label,
-                config.device, tuple(config.group_edges),
+                config.device, tuple(config.group_edges), config.fallback, digest,
             ))
     return specs, unavailable
 
@@ -126,6 +130,9 @@ def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:
 def run(config: RunConfig) -> RunResult:
     from benchmark.validate import check_dataset
 
+    if config.fallback not in FALLBACK_MODES:
+        raise ValueError(f"fallback must be one of {', '.join(FALLBACK_MODES)}, "
+                         f"got {config.fallback!r}")
     root = resolve_dataset(config.dataset, **config.dataset_options)
     cohort = Cohort.load(root)
     # errors (a bad row or file) block the run with one line; warnings go into run.json
@@ -178,8 +185,12 @@ def _run_locked(
 def _one_line(record: dict[str, Any]) -> str:
     label = record.get("label", record.get("method"))
     if record["status"] == "done":
+        measured = f"measured {record['n_measured']}/{record['n_images']}"
+        if record.get("n_excluded"):
+            measured += f" ({record['n_excluded']} excluded)"
         return (f"  ✓ {label:<34} fit {record['fit_seconds']:7.1f}s  "
-                f"predict {record['predict_seconds']:6.1f}s  peak {record['peak_rss_mb']:.0f} MB")
+                f"predict {record['predict_seconds']:6.1f}s  peak {record['peak_rss_mb']:.0f} MB"
+                f"  {measured}")
     return f"  ✗ {label:<34} {record['status']}: {record.get('error', '')}"
 
 
@@ -201,4 +212,9 @@ def collect(run_dir: Path, cell_ids: Sequence[str], unavailable: Sequence[dict])
             ["label", "seed", "fold", "level", "patient_id", "image_id"], kind="stable"
         )
     write_csv(predictions, run_dir / "predictions.csv")
+    excluded = store.read_cell_tables("excluded.csv")
+    if len(excluded):  # images/patients left out by --fallback exclude, listed, never dropped
+        write_csv(excluded[excluded["cell_id"].isin(wanted)], run_dir / "excluded.csv")
+    else:
+        (run_dir / "excluded.csv").unlink(missing_ok=True)
     return cells

@@ -60,8 +60,8 @@ class _Biometric(BaseMethod):
 
     needs: tuple[str, ...] = BIOMETRY_COLUMNS
 
-    def skip(self, cohort) -> tuple[bool, str | None]:
-        missing = [c for c in self._needed() if c not in cohort.patients.columns]
+    def skip(self, dataset) -> tuple[bool, str | None]:
+        missing = [c for c in self._needed() if c not in dataset.patient_columns]
         if missing:
             return True, f"the dataset has no {', '.join(missing)} column(s)"
         return False, None
@@ -88,6 +88,7 @@ class HadlockBiometry(_Biometric):
     name = "biometry-hadlock"
     summary = "Hadlock 1984 multi-parameter biometry (the paper's traditional method)"
     parameters = {"combination": ["BPD+HC+AC+FL"]}
+    role = "reference"  # the traditional method the paper compares against (Table 2)
 
     def _needed(self) -> tuple[str, ...]:
         return tuple(f"{m.lower()}_mm" for m in self.combination.split("+"))

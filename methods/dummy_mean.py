@@ -14,6 +14,8 @@ from benchmark import BaseMethod, register_method
 class DummyMean(BaseMethod):
     name = "dummy-mean"
     summary = "training mean GA for every image (the no-skill floor)"
+    role = "floor"
+    saves = True
 
     def fit(self, train) -> DummyMean:
         self.mean_ = float(train.patients["ga_weeks"].mean())

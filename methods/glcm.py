@@ -13,7 +13,7 @@ from benchmark.features.method import TextureMethod, register_regressor_family
 
 
 class _Glcm(TextureMethod):
-    requirements = ("mahotas", "sklearn", "scipy")
+    requirements = ("mahotas", "sklearn", "scipy", "skops")
     parameters = {
         "levels": [32],
         "distance_mm": [1.0],

@@ -19,13 +19,14 @@ TRUTH = "truth_maturity"
 @register_method
 class Oracle(BaseMethod):
     name = "oracle"
-    summary = "reads the simulated lung maturity (synthetic cohorts only): the floor"
+    summary = "reads the simulated lung maturity (synthetic cohorts only): the ceiling"
     parameters: dict = {}
     requirements = ("sklearn",)
     reads_truth = True
+    role = "ceiling"
 
-    def skip(self, cohort) -> tuple[bool, str | None]:
-        if TRUTH not in cohort.patients.columns:
+    def skip(self, dataset) -> tuple[bool, str | None]:
+        if TRUTH not in dataset.patient_columns:
             return True, "needs simulated truth (truth_maturity), only in synthetic cohorts"
         return False, None
 

@@ -11,7 +11,7 @@ from benchmark.features.method import TextureMethod, register_regressor_family
 
 
 class _Radiomics(TextureMethod):
-    requirements = ("radiomics", "SimpleITK", "sklearn")
+    requirements = ("radiomics", "SimpleITK", "sklearn", "skops")
     parameters = {
         # None = the value in radiomics_params.yaml (bin width 10 on the normalised scale,
         # resampling to 0.5 mm)

@@ -64,9 +64,10 @@ def _make(name: str) -> type[TwoStageNet]:
         "transfer": not scratch,
         "summary": f"timm {arch}, {variant}",
         "__module__": __name__,
+        "saves": True,
+        "segments": not scratch,  # a scratch net has no lung head: no lung maps, no DSC
+        "control_of": f"timm-{arch}" if scratch else None,
     }
-    if scratch:
-        attrs["segment"] = None  # no lung head: no lung maps, no DSC
     return type(f"Timm_{arch}{'_scratch' if scratch else ''}", (_TimmNet,), attrs)
 
 

@@ -41,6 +41,8 @@ class UNetTransfer(_UNet):
     name = "unet-transfer"
     summary = "the paper's 39-layer residual U-Net, stage 1 lung/non-lung → stage 2 GA"
     transfer = True
+    saves = True
+    segments = True
 
 
 @register_method
@@ -48,4 +50,6 @@ class UNetScratch(_UNet):
     name = "unet-scratch"
     summary = "the same U-Net trained on stage 2 only (the paper's no-transfer control)"
     transfer = False
-    segment = None  # no lung head: no lung maps, no DSC
+    saves = True
+    segments = False  # no lung head: no lung maps, no DSC
+    control_of = "unet-transfer"

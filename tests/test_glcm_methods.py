@@ -72,8 +72,22 @@ def test_save_and_load_round_trip(cohort_root, isolated_cache, tmp_path):
     _, train, test = _views(cohort_root)
     method = create_method("glcm-rf", inner_folds=2).fit(train)
     method.save(tmp_path / "model")
-    loaded = create_method("glcm-rf").load(tmp_path / "model")
+    loaded = type(method).load(tmp_path / "model")  # a classmethod, as BaseMethod promises
     pd.testing.assert_series_equal(method.predict(test), loaded.predict(test))
+    assert not list((tmp_path / "model").glob("*.joblib")) and not list(
+        (tmp_path / "model").glob("*.pkl"))  # nothing pickled
+
+
+def test_load_refuses_untrusted_types(cohort_root, isolated_cache, tmp_path):
+    import skops.io
+
+    _, train, _ = _views(cohort_root)
+    method = create_method("glcm-ridge", inner_folds=2).fit(train)
+    method.save(tmp_path / "model")
+    # a file holding a type outside the allow-list (here an arbitrary Python class)
+    skops.io.dump({"model": pd.Timestamp("2020-01-01")}, tmp_path / "model" / "model.skops")
+    with pytest.raises(ValueError, match="untrusted"):
+        type(method).load(tmp_path / "model")
 
 
 def test_a_run_stores_predictions_importances_and_costs(isolated_cache, tmp_path):

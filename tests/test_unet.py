@@ -86,7 +86,7 @@ def test_stage2_starts_from_stage1_weights(views, transfer):
     # the control starts stage 2 from the same seeded initialisation stage 1 started from
     assert scratch.stage_start_digest_["stage2"] == starts["stage1"]
     assert set(scratch.training_curves_["stage"]) == {"stage2"}
-    assert not callable(getattr(scratch, "segment", None))  # no lung head, no DSC
+    assert not scratch.segments and scratch.control_of == "unet-transfer"  # no lung head
 
 
 def test_same_seed_same_predictions(views, transfer):

@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "seed must give a different cohort")
     add_grid_arguments(parser, methods_default=None, methods_help=(
         "image methods to check, names or globs (default: every available image method; "
-        "the oracle is added as the cohort's control)"))
+        "methods declaring the ceiling role, e.g. the oracle, are added as the cohort's "
+        "controls)"))
     parser.add_argument("--dataset-seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4],
                         metavar="SEED", help="one independent null cohort per generator seed "
                         "(default: 0 1 2 3 4)")
@@ -33,7 +34,9 @@ def select_methods(selections: list[str] | None) -> tuple[list[str], list[str], 
 
     Only methods that read pixels can leak GA here; tabular methods read columns that
     carry GA in a null cohort by design. A selection keeps its ``[params]`` text, so the
-    runner expands exactly what the user asked for.
+    runner expands exactly what the user asked for. Controls are the methods that read
+    simulation truth (``reads_truth``) or declare the ``ceiling`` role; by default every
+    available one is run beside the image methods.
     """
     from benchmark.gridspec import split_selection
     from benchmark.registry import get_method_class, list_methods
@@ -56,11 +59,14 @@ def select_methods(selections: list[str] | None) -> tuple[list[str], list[str], 
                 continue
             if explicit or name in available:
                 run.append(name + suffix)
-            if cls.reads_truth:
+            if cls.reads_truth or cls.role == "ceiling":
                 controls.append(name)
-    if not explicit and "oracle" in available and "oracle" not in controls:
-        run.append("oracle")
-        controls.append("oracle")
+    if not explicit:
+        for name in sorted(available):
+            cls = get_method_class(name)
+            if cls.role == "ceiling" and name not in controls:
+                run.append(name)
+                controls.append(name)
     return list(dict.fromkeys(run)), refused, controls
 
 

@@ -53,6 +53,11 @@ def add_grid_arguments(
                         help="per-cell memory allowance (address space above the cell "
                         "process's start size); exceeding it fails that cell")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--fallback", default="predict", choices=["predict", "exclude"],
+                        help="images a method cannot measure (no usable lung): 'predict' "
+                        "them by the method's documented fallback, marked in the "
+                        "provenance column (default), or 'exclude' them, listed in "
+                        "excluded.csv")
     parser.add_argument("--no-resume", dest="resume", action="store_false",
                         help="recompute cells even if finished")
 
@@ -83,7 +88,7 @@ def config_from_args(args: argparse.Namespace):
         run_dir=getattr(args, "run_dir", None), backend=args.backend or default_backend,
         n_jobs=args.n_jobs, device=args.device, resume=args.resume,
         backend_options=backend_options, timeout=args.timeout,
-        memory_limit_mb=args.memory_limit_mb,
+        memory_limit_mb=args.memory_limit_mb, fallback=args.fallback,
     )
 
 

@@ -10,13 +10,15 @@ never a silent drop and never a crashed cell.  Patient GA = mean of its images (
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
-from benchmark.base import BaseMethod
+from benchmark.base import MEASURED, BaseMethod
 from benchmark.features.extract import FeatureTable, extract_view
 
 log = logging.getLogger("benchmark.features")
@@ -31,13 +33,13 @@ class TextureMethod(BaseMethod):
     regressor: ClassVar[str] = "ridge"
     uses_images = True
     relative_cost = 10.0
+    saves = True
 
     def _extractor(self):
         raise NotImplementedError
 
-    def skip(self, cohort) -> tuple[bool, str | None]:
-        masks = cohort.images.get("lung_mask_path")
-        if masks is None or not masks.notna().any():
+    def skip(self, dataset) -> tuple[bool, str | None]:
+        if not dataset.n_traced_images:
             return True, "the dataset has no traced lung masks (lung_mask_path)"
         return False, None
 
@@ -120,25 +122,67 @@ class TextureMethod(BaseMethod):
         X = X.fillna(self.fill_)
         pred = self.model_.predict(X.to_numpy())
         self._publish()
+        self.provenance_ = pd.Series(
+            np.where(missing.to_numpy(), "fallback:train-median-features", MEASURED),
+            index=test.images.index, dtype=object)
         return pd.Series(pred, index=test.images.index, dtype=float)
+
+    def prediction_provenance(self, test) -> pd.Series:
+        """``measured``, or ``fallback:train-median-features`` for an image without features."""
+        return self.provenance_.reindex(test.images.index)
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        import joblib
+        """``model.json`` (parameters, feature columns, median fill vector, chosen
+        hyper-parameters) and ``model.skops`` (the fitted scikit-learn pipeline in skops'
+        format, which is read without unpickling)."""
+        import skops.io
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"params": self.get_params(), "columns": self.columns_,
-                     "fill": self.fill_, "model": self.model_}, path / "model.joblib")
+        skops.io.dump(self.model_.best_estimator_, path / "model.skops")
+        state = {"method": self.name, "params": self.get_params(), "columns": self.columns_,
+                 "fill": [float(self.fill_[c]) for c in self.columns_],
+                 "best_params": self.model_.best_params_,
+                 "random_state": int(self.random_state)}
+        (path / "model.json").write_text(json.dumps(state, indent=1, default=str))
 
-    def load(self, path: str | Path) -> TextureMethod:
-        import joblib
+    @classmethod
+    def load(cls, path: str | Path) -> TextureMethod:
+        """A fitted method from :meth:`save`'s folder; refuses any object type outside
+        :data:`TRUSTED_TYPES` (skops' trusted-types check), so a model file from elsewhere
+        cannot run code."""
+        import skops.io
 
-        state: dict[str, Any] = joblib.load(Path(path) / "model.joblib")
-        self.set_params(**state["params"])
-        self.columns_, self.fill_, self.model_ = state["columns"], state["fill"], state["model"]
-        self.artifacts_, self.cost_ = {}, {}
-        return self
+        from benchmark.features.models import GroupedCVRegressor
+
+        path = Path(path)
+        state: dict[str, Any] = json.loads((path / "model.json").read_text())
+        if state["method"] != cls.name:
+            raise ValueError(f"{path}: saved by {state['method']!r}, not {cls.name!r}")
+        untrusted = skops.io.get_untrusted_types(file=path / "model.skops")
+        refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+        if refused:
+            raise ValueError(f"{path / 'model.skops'}: refusing untrusted type(s) "
+                             f"{', '.join(refused)}")
+        method = cls(**state["params"])
+        method.random_state = int(state.get("random_state", 0))
+        method.columns_ = list(state["columns"])
+        method.fill_ = pd.Series(state["fill"], index=method.columns_, dtype=float)
+        model = GroupedCVRegressor(regressor=cls.regressor, n_splits=method.inner_folds,
+                                   random_state=method.random_state)
+        model.best_estimator_ = skops.io.load(path / "model.skops", trusted=untrusted)
+        model.best_params_ = state["best_params"]
+        model.cv_results_ = None
+        model.n_features_in_ = len(method.columns_)
+        method.model_ = model
+        method.artifacts_, method.cost_ = {}, {}
+        return method
+
+
+#: the only types a saved texture model may hold beyond skops' defaults (decision trees of
+#: the random forest and gradient boosting)
+TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
 
 
 #: the regressors every texture family offers, with their one-line description

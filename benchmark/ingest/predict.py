@@ -79,9 +79,9 @@ def load_method(saved: SavedModel, device: str = "auto"):
     from benchmark.registry import create_method
 
     cls = type(create_method(saved.method, **saved.params))
-    load = getattr(cls, "load", None)
-    if not callable(load):
-        raise InputError(f"method {saved.method!r} cannot be reloaded (it defines no load hook)")
+    if not cls.saves:
+        raise InputError(f"method {saved.method!r} cannot be reloaded (it does not save models)")
+    load = cls.load
     import inspect
 
     kwargs = {}
@@ -231,7 +231,7 @@ def with_own_lung_maps(method, view):
     """The view, with untraced images given the method's own lung map (if it can segment)."""
     from benchmark.cohort import TestView
 
-    if not callable(getattr(method, "segment", None)):
+    if not method.segments:
         return view, None
     loader = _OwnLungMaps(method, view.load_image)
     own = TestView(view.patients, view.images, loader)
@@ -283,7 +283,7 @@ def write_lung_maps(method, view, out_dir: Path) -> list[Path]:
     for record in view.iter_images():
         if record.mask is not None:
             prob, source = record.mask.astype(np.float32), "traced mask"
-        elif callable(getattr(method, "segment", None)):
+        elif method.segments:
             prob, source = np.asarray(method.segment(record), np.float32), "own lung map"
         else:
             continue

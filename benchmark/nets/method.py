@@ -337,12 +337,25 @@ class TwoStageNet(BaseMethod):
         report["patches"] = report["patches"].fillna(0).astype(int)
         report["source"] = report["image_id"].map(fallbacks).fillna("training_mean")
         self.artifacts_ = {"patch_fallbacks.csv": report[report["source"] != "lung"]}
+        self.image_sources_ = report.set_index("image_id")["source"]
         image = pd.concat([image, pd.Series(self.ga_mean_, index=missing)])
         return image.reindex(test.images.index).astype(float)
 
+    #: provenance of each image's prediction by where its patches came from
+    PROVENANCE: ClassVar[dict[str, str]] = {
+        "lung": "measured", "best_coverage": "fallback:best-coverage-patches",
+        "training_mean": "fallback:train-mean"}
+
+    def prediction_provenance(self, test) -> pd.Series:
+        """``measured`` (whole lung patches), else the fallback used (see the module doc)."""
+        return self.image_sources_.reindex(test.images.index).map(self.PROVENANCE)
+
     def predict_patients(self, test, image_pred: pd.Series) -> pd.Series:
-        """Patient GA = mean over all of the patient's lung patches (the paper's rule)."""
+        """Patient GA = mean over all of the patient's lung patches (the paper's rule);
+        only the patches of the images in ``image_pred`` (the engine may exclude some)."""
         per_patch = getattr(self, "patch_predictions_", None)
+        if per_patch is not None:
+            per_patch = per_patch[per_patch["image_id"].isin(image_pred.index)]
         if per_patch is None or per_patch.empty:
             return super().predict_patients(test, image_pred)
         patient = per_patch.groupby("patient_id")["ga_pred"].mean()
