@@ -19,6 +19,7 @@ from PIL import Image
 
 from . import _synth_anatomy as anat
 from . import _synth_cohort as cohort
+from . import _synth_outcome as outcome
 from . import _synth_scanner as scanner
 
 #: Bump whenever output bytes change: it is part of the cache key.
@@ -178,6 +179,7 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     from tqdm.auto import tqdm
 
     table = cohort.make_cohort(patients, seed, null)
+    table["outcome"] = outcome.respiratory_morbidity(table, seed)  # I5: docs in that file
     (root / "images").mkdir()
     (root / "masks").mkdir()
     n_jobs = default_jobs() if n_jobs is None else n_jobs

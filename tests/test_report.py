@@ -31,6 +31,7 @@ class _ImageMeanRegressor(BaseMethod):
 
     name = "demo-seg"
     epochs = 4
+    segments = True
 
     def _feature(self, view) -> pd.Series:
         return pd.Series({r.image_id: float(r.pixels[r.mask].mean()) / 255 if r.mask is not None

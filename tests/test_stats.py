@@ -394,3 +394,45 @@ def test_maturity_beyond_ga_recovers_the_deviation():
     assert out.loc["reads-maturity", "r"] > 0.99
     assert out.loc["size-only", "r_lo"] < 0 < out.loc["size-only", "r_hi"]
     assert maturity_deviation(patients.drop(columns="truth_maturity")).empty
+
+
+# --- outcome AUC and DeLong ------------------------------------------------------------------
+def test_delong_auc_and_variance_by_hand():
+    from benchmark.stats.outcome import delong
+
+    y = np.array([1, 1, 0, 0, 0])
+    score = np.array([0.9, 0.4, 0.5, 0.2, 0.1])
+    auc, cov = delong(score, y)
+    # positives 0.9 (beats 3 of 3), 0.4 (beats 2 of 3): V10 = [1, 2/3]; AUC = 5/6
+    # negatives 0.5 (beaten by 1 of 2), 0.2, 0.1 (by 2 of 2): V01 = [1/2, 1, 1]
+    assert auc[0] == pytest.approx(5 / 6)
+    var = np.var([1, 2 / 3], ddof=1) / 2 + np.var([0.5, 1, 1], ddof=1) / 3
+    assert cov[0, 0] == pytest.approx(var)
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    yy = rng.integers(0, 2, 80)
+    s = yy + rng.normal(0, 1, 80)
+    assert delong(s, yy)[0][0] == pytest.approx(roc_auc_score(yy, s))
+
+
+def test_outcome_auc_pairs_method_with_ga_alone():
+    from benchmark.stats.outcome import outcome_auc
+
+    rng = np.random.default_rng(5)
+    n = 400
+    ga = rng.uniform(24, 40, n)
+    delta = rng.normal(0, 1.5, n)
+    event = (rng.uniform(size=n) < 1 / (1 + np.exp(2 * delta))).astype(int)  # immature → event
+    ids = pd.Index([f"P{i:03d}" for i in range(n)])
+    pooled = pd.concat([
+        pd.DataFrame({"label": "sees-maturity", "patient_id": ids, "ga_true": ga,
+                      "ga_pred": ga + delta}),
+        pd.DataFrame({"label": "ga-copy", "patient_id": ids, "ga_true": ga, "ga_pred": ga}),
+    ])
+    out = outcome_auc(pooled, pd.Series(event, index=ids)).set_index("method")
+    assert out.loc["sees-maturity", "diff_lo"] > 0 and out.loc["sees-maturity", "p"] < 0.05
+    assert out.loc["ga-copy", "diff"] == 0 and np.isnan(out.loc["ga-copy", "p"])
+    assert out.loc["ga-copy", "events"] == event.sum()
+    none = outcome_auc(pooled, pd.Series(0, index=ids))
+    assert none["auc"].isna().all() and (none["events"] == 0).all()
