@@ -81,3 +81,18 @@ def test_cli_sites_reaches_the_dataset_options() -> None:
     run.add_arguments(parser)
     config = run.config_from_args(parser.parse_args(["--sites", "3", "--n-jobs", "1"]))
     assert config.dataset_options["sites"] == 3
+
+
+def test_multi_site_cohort_loads_and_validates(tmp_path, monkeypatch) -> None:
+    """The real pipeline reads the site column: the cohort loads, validates without
+    errors, and every patient keeps its site."""
+    from benchmark.cohort import Cohort
+    from benchmark.validate import validate_dataset
+
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path))
+    path = resolve_dataset("synthetic", sites=4, patients=12, images_per_patient=1, size=96,
+                           progress=False)
+    cohort = Cohort.load(path)
+    assert cohort.patients["site"].nunique() > 1
+    report = validate_dataset(path)
+    assert not report.errors, report.errors
