@@ -27,7 +27,7 @@ from ._synth_sites import site_presets
 DEFAULT_ROUTES = SCENARIOS["synthetic"]
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
 #: Lung echogenicity relative to myocardium at maturity 0 and 1, dB (an assumption).
@@ -90,25 +90,36 @@ PLACENTA_MM = (20.0, 40.0)
 FRAME_ROTATION_SD_DEG = 10.0
 
 
-def frame(row: pd.Series, image_index: int, seed: int, size: int,
-          keep_labels: bool = False, routes: Routes = DEFAULT_ROUTES
-          ) -> tuple[scanner.Frame, float]:
-    """One image of one patient; returns the frame and the image's (microstructure)
-    maturity.  Which latents of ``row`` carry GA was decided by the cohort; ``routes``
-    only sets the texture routes' strengths."""
+def frame_anatomy(row: pd.Series, image_index: int, seed: int
+                  ) -> tuple[anat.Anatomy, scanner.Acquisition, float, np.random.Generator,
+                             np.random.Generator]:
+    """The anatomy, settings and fluid gap (mm) of one frame (what ``frame`` renders;
+    also what the anatomy check measures), and the two generators in their states after."""
     patient_rng = np.random.default_rng([seed, 1000, int(row["enrolment_order"])])
     rng = np.random.default_rng([seed, 2000, int(row["enrolment_order"]), image_index])
     a = anat.draw_anatomy(patient_rng, float(row["_image_ga"]), float(row["_size_z"]))
     acq = scanner.draw_acquisition(patient_rng, site_preset(str(row["site"])))
     wall_gap = patient_rng.uniform(*FLUID_GAP_MM)
     # per frame: pose, ribs in the section, valve phase, gain, zoom, maturity jitter
+    section = anat.draw_anatomy(rng, float(row["_image_ga"]), 0.0)  # ribs in this section
     a = dataclasses.replace(
         a,
         rotation=a.rotation + np.deg2rad(rng.normal(0, FRAME_ROTATION_SD_DEG)),
-        rib_angles=anat.draw_anatomy(rng, float(row["_image_ga"]), 0.0).rib_angles,
+        rib_angles=section.rib_angles,
+        rib_arcs=section.rib_arcs,
         valves_open=bool(rng.integers(2)),
     )
     acq = dataclasses.replace(acq, gain_db=acq.gain_db + rng.normal(0, 1.0))
+    return a, acq, wall_gap, patient_rng, rng
+
+
+def frame(row: pd.Series, image_index: int, seed: int, size: int,
+          keep_labels: bool = False, routes: Routes = DEFAULT_ROUTES
+          ) -> tuple[scanner.Frame, float]:
+    """One image of one patient; returns the frame and the image's (microstructure)
+    maturity.  Which latents of ``row`` carry GA was decided by the cohort; ``routes``
+    only sets the texture routes' strengths."""
+    a, acq, wall_gap, patient_rng, rng = frame_anatomy(row, image_index, seed)
     jitter = rng.normal(0, cohort.MATURITY_IMAGE_SD_WEEKS / cohort.MATURITY_SPAN)
     maturity = float(row["_texture_maturity"]) + jitter
     echo_maturity = float(row["_echo_maturity"]) + jitter
@@ -141,8 +152,9 @@ def frame(row: pd.Series, image_index: int, seed: int, size: int,
 
 
 def _zoom_radius(row: pd.Series, ga: str = "_zoom_ga", size_z: str = "_zoom_size_z") -> float:
-    """Thorax radius (mm, before ellipticity) at a row's latents: the zoom route's thorax
-    over the drawn thorax rescales the framing when the two routes are decoupled."""
+    """Abdominal circumference (mm; the thorax radius is proportional to it) at a row's
+    latents: the zoom route's over the drawn one rescales the framing when the two
+    routes are decoupled."""
     mu, sd = cohort.intergrowth_mean_sd("ac", np.array([float(row[ga])]))
     return float(mu[0] + float(row[size_z]) * sd[0])
 

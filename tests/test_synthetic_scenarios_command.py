@@ -21,7 +21,7 @@ def test_scenarios_command_writes_the_summary_contract(tmp_path, monkeypatch) ->
     assert list(dict.fromkeys(table["scenario"])) == scenarios
     # the oracle (declares reads_truth) is added and gives every row its scenario's ceiling
     assert set(table["method"]) == {"dummy-mean", "biometry-hadlock", "oracle"}
-    for scenario, rows in table.groupby("scenario"):
+    for _, rows in table.groupby("scenario"):
         oracle = rows.loc[rows["method"] == "oracle", "r"].item()
         assert (rows["oracle_r"] == oracle).all()
         assert rows["n"].nunique() == 1 and 0 < rows["n"].iloc[0] < 24  # the test patients
