@@ -4,7 +4,7 @@ Model (every number an assumption from the literature, none tuned to a method):
 
 - The lung's maturity at delivery, in weeks-equivalent, is the GA at delivery plus the
   fetus's biological maturity deviation δ (the same δ that drives the lung texture:
-  ``truth_maturity`` = (image GA + δ − 24) / 16, docs/synthetic.md).
+  ``truth_maturity`` = (GA + δ − 24) / 16, docs/synthetic.md).
 - The risk of NRM (respiratory distress syndrome or transient tachypnoea of the newborn)
   falls steeply with maturity at birth: among term and near-term births its odds roughly
   halve with each additional week of gestation (Hibbard et al. 2010, Consortium on Safe
@@ -35,9 +35,13 @@ ODDS_RATIO_PER_WEEK = 0.5
 
 
 def maturity_at_delivery(patients: pd.DataFrame) -> np.ndarray:
-    """GA at delivery + δ, with δ recovered from the simulated maturity of the image GA."""
+    """GA at delivery + δ, δ = the simulated lung maturity minus the true GA (weeks).
+
+    In the default scenario that is the fetus's biological deviation; in scenarios whose
+    texture does not follow GA (synthetic-null) it is whatever the texture shows beyond
+    GA, so the outcome there carries no clinical meaning (documented in docs/report.md)."""
     delta = (patients["truth_maturity"].to_numpy(float) * cohort.MATURITY_SPAN
-             + cohort.MATURITY_GA0 - patients["_image_ga"].to_numpy(float))
+             + cohort.MATURITY_GA0 - patients["ga_weeks"].to_numpy(float))
     return patients["delivery_ga_weeks"].to_numpy(float) + delta
 
 

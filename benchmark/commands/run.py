@@ -35,6 +35,8 @@ def add_grid_arguments(
                         metavar="EDGE", help="GA group edges in weeks (right-closed)")
     parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
+    parser.add_argument("--sites", type=int, help="synthetic cohort: mix K scanner/site "
+                        "presets (1 = one generic site, the default; 2-4 named presets)")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
     parser.add_argument("--n-jobs", type=int, default=default_n_jobs(),
                         help="local worker processes, or --cluster local workers "
@@ -70,6 +72,8 @@ def config_from_args(args: argparse.Namespace):
         options["patients"] = args.patients
     if args.images_per_patient:
         options["images_per_patient"] = args.images_per_patient
+    if getattr(args, "sites", None):
+        options["sites"] = args.sites
     if getattr(args, "dataset_seed", None) is not None:
         options["seed"] = args.dataset_seed
     backend_options = {}
