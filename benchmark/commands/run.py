@@ -29,7 +29,8 @@ def add_grid_arguments(
     """Options shared by every verb that runs a grid (``run``, ``null-check``)."""
     parser.add_argument("--methods", nargs="+", default=methods_default, help=methods_help)
     parser.add_argument("--split", default="paper",
-                        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K")
+                        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K | "
+                        "site (leave one site out) | site:NAME")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="repeat with seeds")
     parser.add_argument("--groups", nargs="+", type=float, default=[30.0, 36.0],
                         metavar="EDGE", help="GA group edges in weeks (right-closed)")
