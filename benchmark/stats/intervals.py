@@ -23,6 +23,7 @@ the fold's residuals; such patients are counted in ``n_pooled_category``.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,8 @@ def conformal_intervals(pooled: pd.DataFrame, edges: tuple[float, ...],
     from crepes import ConformalRegressor  # only when a report asks for intervals
 
     groups = AgeGroups(tuple(edges))
-    min_cal = math.ceil(1 / (1 - level)) - 1  # fewer residuals: an infinite interval
+    # fewer residuals than this: the conformal quantile is infinite (rank ⌈(n+1)·level⌉ > n)
+    min_cal = math.ceil(level / (1 - level) - 1e-9)
     frames = []
     for label, sub in pooled.groupby("label", sort=True):
         sub = sub.sort_values("patient_id", kind="stable").reset_index(drop=True)
@@ -69,11 +71,17 @@ def conformal_intervals(pooled: pd.DataFrame, edges: tuple[float, ...],
             pooled_cr = ConformalRegressor().fit(residuals)
             mondrian_ok = {c for c in np.unique(category[out])
                            if (category[cal] == c).sum() >= min_cal}
-            mondrian = ConformalRegressor().fit(residuals, bins=category[cal])
+            with warnings.catch_warnings():
+                # crepes warns about categories too small for the level; those use the
+                # pooled residuals instead (counted in pooled_category), never its ±inf
+                warnings.filterwarnings("ignore", message="the no. of calibration examples")
+                mondrian = ConformalRegressor().fit(residuals, bins=category[cal])
             for c in np.unique(category[out]):
                 rows = out & (category == c)
                 cr, bins = (mondrian, category[rows]) if c in mondrian_ok else (pooled_cr, None)
-                bounds = cr.predict_int(pred[rows], bins=bins, confidence=level)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="the no. of calibration")
+                    bounds = cr.predict_int(pred[rows], bins=bins, confidence=level)
                 lower[rows], upper[rows] = bounds[:, 0], bounds[:, 1]
                 borrowed[rows] = c not in mondrian_ok
         frames.append(pd.DataFrame({
