@@ -15,7 +15,7 @@ import pandas as pd
 from benchmark.stats import pooled_metrics
 
 CAPTION = ("Patient-level GA estimates (mean of each patient's image predictions, averaged "
-           "over seeds); absolute error in weeks (days), overall and per GA group; ±7 d / "
+           "over seeds); absolute error in weeks (days), overall and per GA group: wk (d); ±7 d / "
            "±14 d = % of patients whose estimate is within 7 / 14 days of the true GA; "
            "n measured / n = patients whose every prediction was measured, not a fallback; "
            "r = Pearson with Fisher-z 95 % CI; best first.")
@@ -53,16 +53,16 @@ def _pct(value: float) -> str:
 def summary_markdown(frame: pd.DataFrame) -> str:
     groups = [c[len("mae_days "):] for c in frame.columns if c.startswith("mae_days ")]
     lines = [CAPTION, "",
-             "| method | n measured / n | MAE ± SD (wk) | MAE (d) | ±7 d % | ±14 d % | "
-             + " | ".join(f"{g} wk (d)" for g in groups) + " | r [95 % CI] | fit s |",
-             "|---|---:|---|---:|---:|---:|" + "---:|" * len(groups) + "---|---:|"]
+             "| method | group | n measured / n | MAE ± SD (wk) | MAE (d) | ±7 d % | ±14 d % | "
+             + " | ".join(groups) + " | r [95 % CI] | fit s |",
+             "|---|---|---:|---|---:|---:|---:|" + "---:|" * len(groups) + "---|---:|"]
     for row in frame.to_dict("records"):
         r = "—" if np.isnan(row["r"]) else f"{row['r']:.3f} [{row['r_lo']:.3f}, {row['r_hi']:.3f}]"
         per_group = " | ".join(
             "—" if np.isnan(row[f"mae {g}"])
             else f"{row[f'mae {g}']:.2f} ({row[f'mae_days {g}']:.1f})" for g in groups)
         fit = "—" if np.isnan(row["fit_seconds"]) else f"{row['fit_seconds']:.1f}"
-        lines.append(f"| {row['method']} | {row['n_measured']} / {row['n']} | "
+        lines.append(f"| {row['method']} | all | {row['n_measured']} / {row['n']} | "
                      f"{row['mae']:.2f} ± {row['mae_sd']:.2f} | {row['mae_days']:.1f} | "
                      f"{_pct(row['within_7d'])} | {_pct(row['within_14d'])} | {per_group} | "
                      f"{r} | {fit} |")

@@ -287,7 +287,50 @@ def test_unchanged_inputs_reuse_the_report_and_any_change_rebuilds(run_dir, tmp_
     assert again.reused and again.skips == first.skips
     assert not build(moved, figures=False, level="image").reused  # other options
     build(moved, figures=False)
+    (moved / "tables" / "results.md").unlink()
+    assert not build(moved, figures=False).reused  # an output went missing
+    assert (moved / "tables" / "results.md").is_file()
     preds = pd.read_csv(moved / "predictions.csv", dtype={"patient_id": str})
     preds.loc[0, "ga_pred"] += 1.0
     preds.to_csv(moved / "predictions.csv", index=False)
     assert not build(moved, figures=False).reused  # other inputs
+
+
+def test_clinical_tables_from_the_run(run_dir):
+    tables = run_dir / "tables"
+    for name in ("clinical_days_patient", "intervals_patient", "maturity_classes"):
+        assert (tables / f"{name}.md").is_file(), name
+    bounds = pd.read_csv(tables / "prediction_intervals_patient.csv",
+                         dtype={"patient_id": str})
+    preds = pd.read_csv(run_dir / "predictions.csv", dtype={"patient_id": str})
+    pat = preds[preds["level"] == "patient"]
+    assert len(bounds) == len(pat)  # one interval per method × test patient (one seed)
+    cov = pd.read_csv(tables / "intervals_patient.csv")
+    for label, sub in bounds.groupby("method"):
+        row = cov[(cov["method"] == label) & (cov["grouping"] == "all")].iloc[0]
+        inside = sub.dropna(subset=["lower"])
+        covered = ((inside["ga_true"] >= inside["lower"])
+                   & (inside["ga_true"] <= inside["upper"])).sum()
+        assert row["covered"] == covered and row["n"] == len(inside)
+    days = pd.read_csv(tables / "clinical_days_patient.csv")
+    metrics = pd.read_csv(tables / "metrics_patient.csv")
+    merged = days.merge(metrics, on=["method", "group"], suffixes=("", "_m"))
+    assert np.allclose(merged["mae_days"], 7 * merged["mae_m"])
+    assert (days["n_measured"] <= days["n_rows"]).all()
+    # no simulated truth in this cohort: the estimand is skipped, and said so
+    assert not (tables / "maturity_beyond_ga.md").exists()
+    assert "only a simulator can score it" in (run_dir / "report.html").read_text()
+
+
+def test_sites_table_appears_for_a_multi_site_cohort(run_dir, tmp_path):
+    out = tmp_path / "results"
+    assert cli_main(["report", str(run_dir), "--out", str(out), "--no-figures"]) == 0
+    patients = pd.read_csv(out / "table1_patients.csv", dtype={"patient_id": str})
+    patients["site"] = np.where(np.arange(len(patients)) % 2, "north", "south")
+    patients.to_csv(out / "table1_patients.csv", index=False)
+    build(out, figures=False)
+    sites = pd.read_csv(out / "tables" / "sites_patient.csv")
+    test_ids = patients[patients["side"] == "test"]
+    for (_label, site), row in sites.set_index(["method", "site"]).iterrows():
+        assert row["n"] == (test_ids["site"] == site).sum()
+    assert "not a site split" in (out / "tables" / "sites_patient.md").read_text()

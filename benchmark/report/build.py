@@ -113,17 +113,25 @@ def _fingerprint(source: Path, options: ReportOptions, figures: bool,
     return digest.hexdigest()
 
 
+def _outputs(out: Path) -> dict[str, int]:
+    """Every output file of a build (tables, figures, report) with its size."""
+    files = [out / "report.html", *(out / "tables").glob("*"), *(out / "figures").glob("*")]
+    return {p.relative_to(out).as_posix(): p.stat().st_size for p in files if p.is_file()}
+
+
 def _up_to_date(out: Path, key: str) -> list[str] | None:
-    """The skips of the previous build if ``out`` already holds outputs of ``key``."""
+    """The skips of the previous build if ``out`` still holds exactly the outputs it wrote
+    for ``key`` (same names and sizes: a deleted or truncated file forces a rebuild)."""
     stamp = out / FINGERPRINT
-    if not (stamp.is_file() and (out / "report.html").is_file()
-            and (out / "tables").is_dir()):
+    if not stamp.is_file():
         return None
     try:
         saved = json.loads(stamp.read_text())
     except (OSError, ValueError):
         return None
-    return list(saved.get("skips", [])) if saved.get("inputs") == key else None
+    if saved.get("inputs") != key or saved.get("outputs") != _outputs(out):
+        return None
+    return list(saved.get("skips", []))
 
 
 def build(
@@ -157,8 +165,8 @@ def build(
     atomic_write_text(out / "report.html", render_html(
         ReportContext(data, options), tables, made, out / "figures"))
     if (out / "cells").is_dir():  # a run folder; an exported results/ holds no stamp
-        atomic_write_text(out / FINGERPRINT, json.dumps({"inputs": key, "skips": skips},
-                                                        indent=1) + "\n")
+        atomic_write_text(out / FINGERPRINT, json.dumps(
+            {"inputs": key, "skips": skips, "outputs": _outputs(out)}, indent=1) + "\n")
     return ReportResult(out, tables, made, skips)
 
 
