@@ -436,3 +436,7 @@ def test_outcome_auc_pairs_method_with_ga_alone():
     assert out.loc["ga-copy", "events"] == event.sum()
     none = outcome_auc(pooled, pd.Series(0, index=ids))
     assert none["auc"].isna().all() and (none["events"] == 0).all()
+    few = pd.Series(0, index=ids)
+    few.iloc[:4] = 1  # 4 events: AUCs shown, no DeLong CI or p
+    rare = outcome_auc(pooled, few)
+    assert rare["auc"].notna().all() and rare["auc_lo"].isna().all() and rare["p"].isna().all()

@@ -15,6 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+#: DeLong's intervals rest on a normal approximation of the placement means; with a
+#: handful of events it under-states the uncertainty (a CI of zero width when one score
+#: is constant).  Below this many events (or non-events) the AUCs are shown without CI or
+#: p, and the table says why.  A conservative, documented choice, not a tuned one.
+MIN_EVENTS_FOR_CI = 10
+
 
 def _placements(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per positive: share of negatives it outranks (ties ½); per negative: share of
@@ -56,6 +62,10 @@ def outcome_auc(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
         scores = np.vstack([-sub["ga_pred"].to_numpy(float)[ok],
                             -sub["ga_true"].to_numpy(float)[ok]])
         auc, cov = delong(scores, y)
+        if min(y.sum(), len(y) - y.sum()) < MIN_EVENTS_FOR_CI:
+            row.update(auc=auc[0], ga_auc=auc[1], diff=auc[0] - auc[1])
+            rows.append(row)  # CIs and p left empty: too few events for DeLong
+            continue
         diff, var_diff = auc[0] - auc[1], cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
         lo, hi = auc_ci(auc[0], cov[0, 0])
         blo, bhi = auc_ci(auc[1], cov[1, 1])
