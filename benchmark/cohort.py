@@ -23,7 +23,7 @@ from benchmark.io import InputError
 
 GA_COLUMNS = ("ga_weeks",)
 #: Outcomes after the scan: delivery GA is always ≥ the scan GA, so it leaks GA near term.
-OUTCOME_COLUMNS = ("delivery_ga_weeks", "apgar")
+OUTCOME_COLUMNS = ("delivery_ga_weeks", "apgar", "outcome")
 #: Simulation truth (e.g. ``truth_maturity``) is hidden unless a method sets ``reads_truth``.
 TRUTH_PREFIX = "truth_"
 BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")

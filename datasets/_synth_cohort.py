@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._synth_routes import Routes
+from ._synth_sites import site_presets
+
 #: Paper's group sizes (24–30, >30–36, >36 wk) and the GA range drawn uniformly in each.
 GROUP_SIZES = (90, 123, 103)
 GROUP_RANGES = ((24.0, 30.0), (30.0, 36.0), (36.0, 40.5))  # 40.5: "to birth", term scans
@@ -108,16 +111,25 @@ def _interleave(rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(pos, kind="stable"), kind="stable") + 1
 
 
-def make_cohort(patients: int, seed: int, null: bool) -> pd.DataFrame:
+def make_cohort(patients: int, seed: int, null: bool = False,
+                routes: Routes | None = None, sites: int = 1) -> pd.DataFrame:
     """One row per patient, in enrolment order.
 
-    Columns: the public ones of ``docs/data-format.md`` plus private ``_``-prefixed latents
-    that drive the images (``_image_ga``, ``_size_z``) and ``truth_maturity``.
+    Columns: the public ones of ``docs/data-format.md``, ``truth_maturity`` (the maturity
+    the lung texture shows) and private ``_``-prefixed latents that drive the images:
+    ``_image_ga`` / ``_size_z`` (anatomy size), ``_zoom_ga`` / ``_zoom_size_z`` (framing,
+    hence pixel spacing), ``_texture_maturity`` and ``_echo_maturity``.
 
-    In the null variant the image-side latents (the GA the anatomy and lung texture are
-    drawn at, and the size factor) come from an independent draw of the same design, so
-    nothing in the pixels, masks or spacing depends on the patient's GA.
+    Each route of ``routes`` (default: all on; ``null=True``: all off) takes its latent
+    either from the patient (GA, size factor, maturity) or from an independent draw of the
+    same design, so a route that is off shares nothing with ``ga_weeks``.
+
+    ``site`` names the scanner preset of the patient's centre (``_synth_sites``): every
+    patient ``generic`` for ``sites=1``, else one of the first ``sites`` presets drawn with
+    equal probability, independently of GA (a site shift must not be a GA shift).
     """
+    if routes is None:
+        routes = Routes(0.0, 0.0, False, False) if null else Routes()
     counts = group_counts(patients)
     groups, ga = _group_ga(_rng(seed, 1), counts)
     n = len(ga)
@@ -139,15 +151,21 @@ def make_cohort(patients: int, seed: int, null: bool) -> pd.DataFrame:
         mu, sd = intergrowth_mean_sd(measure, ga)
         bio[f"{measure}_mm"] = np.round(mu + z * sd, 1)
 
-    if null:
-        # same design, independent draw: the image-side "GA" shares nothing with ga_weeks
-        _, image_ga = _group_ga(_rng(seed, 101), counts)
-        image_ga = _rng(seed, 102).permutation(image_ga)
-        image_size_z = _rng(seed, 103).normal(size=n)
-    else:
-        image_ga, image_size_z = ga, size_z
+    # same design, independent draw: an "image GA" that shares nothing with ga_weeks
+    _, free_ga = _group_ga(_rng(seed, 101), counts)
+    free_ga = _rng(seed, 102).permutation(free_ga)
+    free_size_z = _rng(seed, 103).normal(size=n)
     delta = _rng(seed, 5).normal(0.0, MATURITY_BIO_SD_WEEKS, n)
-    maturity = (image_ga + delta - MATURITY_GA0) / MATURITY_SPAN
+    maturity = (ga + delta - MATURITY_GA0) / MATURITY_SPAN
+    free_maturity = (free_ga + delta - MATURITY_GA0) / MATURITY_SPAN
+
+    def pick(on: bool | float, own: np.ndarray, free: np.ndarray) -> np.ndarray:
+        return own if on else free
+
+    texture_maturity = pick(routes.microstructure, maturity, free_maturity)
+
+    presets = site_presets(sites)
+    site = np.array([p.name for p in presets])[_rng(seed, 8).integers(len(presets), size=n)]
 
     order = _interleave(_rng(seed, 6), groups)
     df = pd.DataFrame({
@@ -158,9 +176,14 @@ def make_cohort(patients: int, seed: int, null: bool) -> pd.DataFrame:
         "parity": parity,
         "delivery_ga_weeks": delivery,
         "apgar": apgar,
-        "truth_maturity": np.round(maturity, 5),
-        "_image_ga": image_ga,
-        "_size_z": image_size_z,
+        "site": site,
+        "truth_maturity": np.round(texture_maturity, 5),
+        "_image_ga": pick(routes.size, ga, free_ga),
+        "_size_z": pick(routes.size, size_z, free_size_z),
+        "_zoom_ga": pick(routes.zoom, ga, free_ga),
+        "_zoom_size_z": pick(routes.zoom, size_z, free_size_z),
+        "_texture_maturity": texture_maturity,
+        "_echo_maturity": pick(routes.echogenicity, maturity, free_maturity),
     })
     df = df.sort_values("enrolment_order", kind="stable").reset_index(drop=True)
     df.insert(0, "patient_id", [f"S{i:04d}" for i in df["enrolment_order"]])

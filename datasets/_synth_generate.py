@@ -19,10 +19,16 @@ from PIL import Image
 
 from . import _synth_anatomy as anat
 from . import _synth_cohort as cohort
+from . import _synth_outcome as outcome
 from . import _synth_scanner as scanner
+from ._synth_routes import SCENARIOS, Routes
+from ._synth_sites import by_name as site_preset
+from ._synth_sites import site_presets
+
+DEFAULT_ROUTES = SCENARIOS["synthetic"]
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "7"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
 #: Lung echogenicity relative to myocardium at maturity 0 and 1, dB (an assumption).
@@ -41,16 +47,35 @@ LUNG_CORR_MM = (1.6, 0.8)
 LUNG_MOD_SD = 0.35
 
 
-def lung_texture(maturity: float) -> scanner.LungTexture:
-    m = float(np.clip(maturity, -0.5, 1.5))  # keep the mapping physical in the tails
+#: Maturity range the mappings are evaluated on: at literature strength the ±2.5 SD tails
+#: of the cohort stay inside −0.5…1.5; a strengthened route (a positive control) may
+#: extrapolate further, up to −1…2.
+MATURITY_CLIP = (-1.0, 2.0)
 
-    def lerp(pair: tuple[float, float]) -> float:
-        return pair[0] + (pair[1] - pair[0]) * m
+
+def _effective(maturity: float, strength: float) -> float:
+    """Maturity seen by a route of the given strength: its span around mid-gestation
+    (m = 0.5) is multiplied by ``strength``; strength 0 is handled by the cohort (the route
+    then reads a GA-independent maturity at strength 1)."""
+    gain = strength if strength > 0 else 1.0
+    return float(np.clip(0.5 + gain * (maturity - 0.5), *MATURITY_CLIP))
+
+
+def lung_texture(maturity: float, echo_maturity: float | None = None,
+                 routes: Routes = DEFAULT_ROUTES) -> scanner.LungTexture:
+    """Lung texture for a microstructure maturity and an echogenicity maturity (the same
+    one unless a route is cut)."""
+    m = _effective(maturity, routes.microstructure)
+    e = _effective(maturity if echo_maturity is None else echo_maturity,
+                   routes.echogenicity)
+
+    def lerp(pair: tuple[float, float], t: float) -> float:
+        return pair[0] + (pair[1] - pair[0]) * t
 
     return scanner.LungTexture(
-        echo_db=lerp(LUNG_ECHO_DB),
-        density_per_mm2=float(np.exp(lerp(tuple(np.log(LUNG_DENSITY))))),
-        corr_mm=max(lerp(LUNG_CORR_MM), 0.3),
+        echo_db=lerp(LUNG_ECHO_DB, e),
+        density_per_mm2=float(np.exp(lerp(tuple(np.log(LUNG_DENSITY)), m))),
+        corr_mm=max(lerp(LUNG_CORR_MM, m), 0.3),
         mod_sd=LUNG_MOD_SD,
     )
 
@@ -66,27 +91,44 @@ PLACENTA_MM = (20.0, 40.0)
 FRAME_ROTATION_SD_DEG = 10.0
 
 
-def frame(row: pd.Series, image_index: int, seed: int, size: int,
-          keep_labels: bool = False) -> tuple[scanner.Frame, float]:
-    """One image of one patient; returns the frame and the image's maturity."""
+def frame_anatomy(row: pd.Series, image_index: int, seed: int
+                  ) -> tuple[anat.Anatomy, scanner.Acquisition, float, np.random.Generator,
+                             np.random.Generator]:
+    """The anatomy, settings and fluid gap (mm) of one frame (what ``frame`` renders;
+    also what the anatomy check measures), and the two generators in their states after."""
     patient_rng = np.random.default_rng([seed, 1000, int(row["enrolment_order"])])
     rng = np.random.default_rng([seed, 2000, int(row["enrolment_order"]), image_index])
     a = anat.draw_anatomy(patient_rng, float(row["_image_ga"]), float(row["_size_z"]))
-    acq = scanner.draw_acquisition(patient_rng)
+    acq = scanner.draw_acquisition(patient_rng, site_preset(str(row["site"])))
     wall_gap = patient_rng.uniform(*FLUID_GAP_MM)
     # per frame: pose, ribs in the section, valve phase, gain, zoom, maturity jitter
+    section = anat.draw_anatomy(rng, float(row["_image_ga"]), 0.0)  # ribs in this section
     a = dataclasses.replace(
         a,
         rotation=a.rotation + np.deg2rad(rng.normal(0, FRAME_ROTATION_SD_DEG)),
-        rib_angles=anat.draw_anatomy(rng, float(row["_image_ga"]), 0.0).rib_angles,
+        rib_angles=section.rib_angles,
+        rib_arcs=section.rib_arcs,
         valves_open=bool(rng.integers(2)),
     )
     acq = dataclasses.replace(acq, gain_db=acq.gain_db + rng.normal(0, 1.0))
-    maturity = float(row["truth_maturity"]) + rng.normal(
-        0, cohort.MATURITY_IMAGE_SD_WEEKS / cohort.MATURITY_SPAN)
+    return a, acq, wall_gap, patient_rng, rng
+
+
+def frame(row: pd.Series, image_index: int, seed: int, size: int,
+          keep_labels: bool = False, routes: Routes = DEFAULT_ROUTES
+          ) -> tuple[scanner.Frame, float]:
+    """One image of one patient; returns the frame and the image's (microstructure)
+    maturity.  Which latents of ``row`` carry GA was decided by the cohort; ``routes``
+    only sets the texture routes' strengths."""
+    a, acq, wall_gap, patient_rng, rng = frame_anatomy(row, image_index, seed)
+    jitter = rng.normal(0, cohort.MATURITY_IMAGE_SD_WEEKS / cohort.MATURITY_SPAN)
+    maturity = float(row["_texture_maturity"]) + jitter
+    echo_maturity = float(row["_echo_maturity"]) + jitter
 
     outer = a.radius * np.sqrt(a.ellipticity)
-    width = 2 * outer / rng.uniform(*ZOOM_FILL)
+    # the sonographer frames the thorax the zoom route sees (the same one unless cut)
+    framed = outer * _zoom_radius(row) / _zoom_radius(row, "_image_ga", "_size_z")
+    width = 2 * framed / rng.uniform(*ZOOM_FILL)
     spacing = round(width / size, 6)
     width = spacing * size
     zc = acq.wall_mm + wall_gap + outer
@@ -104,10 +146,18 @@ def frame(row: pd.Series, image_index: int, seed: int, size: int,
             lab[(lab == anat.FLUID) & (y < acq.wall_mm + placenta)] = anat.SOFT
         return lab
 
-    fr = scanner.render(label_fn, lung_texture(maturity), acq, x0=x0, y0=y0, size=size,
-                        spacing=spacing, focus_mm=zc + rng.normal(0, 5.0), rng=rng,
-                        keep_labels=keep_labels)
+    fr = scanner.render(label_fn, lung_texture(maturity, echo_maturity, routes), acq, x0=x0,
+                        y0=y0, size=size, spacing=spacing, focus_mm=zc + rng.normal(0, 5.0),
+                        rng=rng, keep_labels=keep_labels)
     return fr, maturity
+
+
+def _zoom_radius(row: pd.Series, ga: str = "_zoom_ga", size_z: str = "_zoom_size_z") -> float:
+    """Abdominal circumference (mm; the thorax radius is proportional to it) at a row's
+    latents: the zoom route's over the drawn one rescales the framing when the two
+    routes are decoupled."""
+    mu, sd = cohort.intergrowth_mean_sd("ac", np.array([float(row[ga])]))
+    return float(mu[0] + float(row[size_z]) * sd[0])
 
 
 def _write_png(path: Path, array: np.ndarray) -> None:
@@ -141,10 +191,10 @@ NULL_NOTE = (
 
 
 def _render_patient(root: Path, row: pd.Series, images_per_patient: int, seed: int,
-                    size: int) -> list[dict]:
+                    size: int, routes: Routes) -> list[dict]:
     out = []
     for j in range(images_per_patient):
-        fr, maturity = frame(row, j, seed, size)
+        fr, maturity = frame(row, j, seed, size, routes=routes)
         image_id = f"{row['patient_id']}_{j + 1:02d}"
         _write_png(root / "images" / f"{image_id}.png", fr.image)
         _write_png(root / "masks" / f"{image_id}.png", fr.mask.astype(np.uint8) * 255)
@@ -168,8 +218,8 @@ def default_jobs() -> int:
 
 
 def write_dataset(root: Path, name: str, patients: int, images_per_patient: int, seed: int,
-                  size: int, null: bool, progress: bool = True, n_jobs: int | None = None
-                  ) -> None:
+                  size: int, routes: Routes, sites: int = 1, progress: bool = True,
+                  n_jobs: int | None = None) -> None:
     """Write the whole folder into ``root`` (which must exist and be empty).
 
     Every frame has its own seeded generator, so the output is the same for any
@@ -177,7 +227,8 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     """
     from tqdm.auto import tqdm
 
-    table = cohort.make_cohort(patients, seed, null)
+    table = cohort.make_cohort(patients, seed, routes=routes, sites=sites)
+    table["outcome"] = outcome.respiratory_morbidity(table, seed)  # I5: docs in that file
     (root / "images").mkdir()
     (root / "masks").mkdir()
     n_jobs = default_jobs() if n_jobs is None else n_jobs
@@ -187,7 +238,7 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     if (len(table) * images_per_patient < MIN_PARALLEL_IMAGES
             or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon):
         n_jobs = 1
-    args = [(root, row, images_per_patient, seed, size) for _, row in table.iterrows()]
+    args = [(root, row, images_per_patient, seed, size, routes) for _, row in table.iterrows()]
     rows = []
     with contextlib.ExitStack() as stack:
         bar = stack.enter_context(tqdm(total=len(table) * images_per_patient, unit="img",
@@ -210,31 +261,36 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
         "license": "CC0-1.0 (generated data)",
         "generator_version": GENERATOR_VERSION,
         "options": {"patients": patients, "images_per_patient": images_per_patient,
-                    "seed": seed, "size": size},
+                    "seed": seed, "size": size, "sites": sites},
+        "routes": routes.as_dict(),
         "truth_columns": ["truth_maturity"],
     }
-    if null:
+    if not routes.any:
         meta["null_guarantee"] = NULL_NOTE
     (root / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
-def generate(cache_dir: Path, name: str, *, null: bool, patients: int, images_per_patient: int,
-             seed: int, size: int, progress: bool = True, n_jobs: int | None = None) -> Path:
-    """Generate into ``cache_dir/<name>-<key>`` once (atomically); reuse afterwards."""
+def generate(cache_dir: Path, name: str, *, patients: int, images_per_patient: int,
+             seed: int, size: int, routes: Routes | None = None, sites: int = 1,
+             progress: bool = True, n_jobs: int | None = None) -> Path:
+    """Generate into ``cache_dir/<name>-<key>`` once (atomically); reuse afterwards.
+    ``routes`` defaults to the named scenario's."""
+    routes = SCENARIOS[name] if routes is None else routes
     if patients < 1 or images_per_patient < 1:
         raise ValueError("patients and images_per_patient must be ≥ 1")
     if size < 64:
         raise ValueError("size must be ≥ 64 pixels")
+    site_presets(int(sites))  # refuses a bad K before any work
     options = {"patients": int(patients), "images_per_patient": int(images_per_patient),
-               "seed": int(seed), "size": int(size)}
+               "seed": int(seed), "size": int(size), "sites": int(sites)}
     cache_dir = Path(cache_dir)
-    final = cache_dir / f"{name}-{cache_key(name, options)}"
+    final = cache_dir / f"{name}-{cache_key(name, {**options, 'routes': routes.as_dict()})}"
     if (final / "dataset.json").is_file():
         return final
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_dir))
     try:
-        write_dataset(tmp, name, null=null, progress=progress, n_jobs=n_jobs, **options)
+        write_dataset(tmp, name, routes=routes, progress=progress, n_jobs=n_jobs, **options)
         try:
             os.rename(tmp, final)
         except OSError:

@@ -28,6 +28,7 @@ import scipy.fft as sfft
 from scipy import ndimage
 
 from . import _synth_anatomy as an
+from ._synth_sites import GENERIC, SitePreset
 
 #: Speed of sound in soft tissue, mm/µs.
 C_MM_PER_US = 1.54
@@ -82,22 +83,25 @@ class Acquisition:
     clutter_db: float  # side-lobe / reverberation haze relative to the surrounding echo
 
 
-def draw_acquisition(rng: np.random.Generator) -> Acquisition:
-    """Settings within what a sonographer uses for a third-trimester fetal heart."""
+def draw_acquisition(rng: np.random.Generator, site: SitePreset = GENERIC) -> Acquisition:
+    """Settings within what a sonographer uses for a third-trimester fetal heart; a site
+    preset narrows the ranges of frequency, focus, speckle reduction, dynamic range, grey
+    map, gain and TGC habit to one centre's (``_synth_sites``)."""
+    sri_levels, sri_p = site.sri
     return Acquisition(
-        f0_mhz=float(rng.uniform(2.5, 4.0)),  # lower end when penetration is needed
+        f0_mhz=float(rng.uniform(*site.f0_mhz)),  # lower end when penetration is needed
         bandwidth=0.5,  # typical of clinical convex arrays (≈ 50–70 %)
-        fnumber=float(rng.uniform(2.0, 3.0)),  # dynamic receive focusing keeps F# ≈ const
+        fnumber=float(rng.uniform(*site.fnumber)),  # dynamic receive focusing: F# ≈ const
         probe_radius_mm=50.0,  # GE C1-5: ≈ 50 mm radius of curvature
         sector_deg=float(rng.uniform(55.0, 75.0)),  # narrowed for cardiac frame rate
-        gain_db=float(rng.normal(0.0, 3.0)),
-        dynamic_range_db=float(rng.uniform(50.0, 66.0)),
-        tgc_slope=float(rng.normal(0.55, 0.08)),  # sliders set by eye: imperfect
+        gain_db=float(rng.normal(*site.gain_db)),
+        dynamic_range_db=float(rng.uniform(*site.dynamic_range_db)),
+        tgc_slope=float(rng.normal(*site.tgc_slope)),  # sliders set by eye: imperfect
         noise_db=float(rng.uniform(70.0, 85.0)),
         wall_mm=float(rng.uniform(10.0, 35.0)),  # lean to obese maternal abdomen
-        gamma=float(rng.uniform(1.2, 1.6)),  # grey maps darken mid-tones
+        gamma=float(rng.uniform(*site.gamma)),  # grey maps darken mid-tones
         # SRI/CRI were on in 12 of 15 real Voluson frames (realism.md): mostly on
-        sri=float(rng.choice([0.0, 1.0, 2.0], p=[0.2, 0.4, 0.4])),
+        sri=float(rng.choice(np.array(sri_levels), p=np.array(sri_p))),
         # integrated side-lobe energy limits the contrast of anechoic cysts on clinical
         # scanners to about −15…−25 dB; reverberation in the abdominal wall adds haze
         clutter_db=float(rng.uniform(-22.0, -14.0)),

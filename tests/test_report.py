@@ -32,6 +32,7 @@ class _ImageMeanRegressor(BaseMethod):
     name = "demo-seg"
     segments = True  # declared: the engine scores the DSC of `segment`
     epochs = 4
+    segments = True
 
     def _feature(self, view) -> pd.Series:
         return pd.Series({r.image_id: float(r.pixels[r.mask].mean()) / 255 if r.mask is not None
@@ -64,6 +65,22 @@ class _ImageMeanRegressor(BaseMethod):
 
 class _Scratch(_ImageMeanRegressor):
     name = "demo-seg-scratch"
+    control_of = "demo-seg"
+
+
+#: The I2 roles the runner records in cells.csv (contracts branch); written here only when
+#: the runner of this checkout does not record them yet, exactly as it will.
+ROLES = {"biometry-hadlock": "reference", "dummy-mean": "floor"}
+CONTROLS = {"demo-seg-scratch": "demo-seg"}
+
+
+def _ensure_roles(run_dir: Path) -> None:
+    cells = pd.read_csv(run_dir / "cells.csv")
+    if "role" in cells and "control_of" in cells:
+        return
+    cells["role"] = cells["label"].map(ROLES)
+    cells["control_of"] = cells["label"].map(CONTROLS)
+    cells.to_csv(run_dir / "cells.csv", index=False)
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +99,14 @@ def run_dir(tmp_path_factory) -> Path:
         for cls in (_ImageMeanRegressor, _Scratch):
             registry._METHODS.pop(cls.name, None)
     assert result.n_failed == 0
+    _ensure_roles(result.run_dir)
     build(result.run_dir)
     return result.run_dir
 
 
 def test_every_table_in_three_formats_with_level_in_caption(run_dir):
     tables = run_dir / "tables"
-    for name in ("table1", "dsc", "costs", "paper_check", *LEVEL_TABLES):
+    for name in ("table1", "dsc", "costs", *LEVEL_TABLES):
         for suffix in ("md", "csv", "tex"):
             assert (tables / f"{name}.{suffix}").is_file(), f"{name}.{suffix}"
     for name in LEVEL_TABLES:
@@ -196,5 +214,124 @@ def test_terminal_summary_is_short(run_dir, capsys):
     out = capsys.readouterr().out
     table_lines = [line for line in out.splitlines() if line.startswith("| ")]
     assert len(table_lines) == 1 + 5  # header + one line per method
-    assert max(len(line) for line in table_lines) < 130
+    assert max(len(line) for line in table_lines) < 140
+    assert "n measured / n" in table_lines[0] and "±7 d" in table_lines[0]
     assert "report:" in out
+
+
+def test_registered_tables_and_figures_follow_their_order():
+    from benchmark.report import registry as reg
+
+    tables = reg.list_tables()
+    assert tables[:3] == ["table1", "metrics", "table2"] and tables[-1] == "paper_check"
+    assert {"pred_vs_true", "bland_altman"} <= set(reg.list_figures())
+    with pytest.raises(KeyError, match="no table 'nope'"):
+        reg.create_table("nope", None)
+
+
+def test_a_registered_table_reaches_every_output(run_dir, tmp_path):
+    from benchmark.report import registry as reg
+    from benchmark.report.formatting import Table
+
+    @reg.register_table("demo_extra", order=999)
+    def demo_extra(ctx):
+        frame = pd.DataFrame({"methods": [len(ctx.data.labels)]})
+        return Table("demo_extra", "Demo", "A table registered by a test.", frame, frame)
+
+    try:
+        build(run_dir, tmp_path, figures=False)
+    finally:
+        del reg._TABLES["demo_extra"]
+    assert (tmp_path / "tables" / "demo_extra.md").read_text().endswith("| 5 |\n")
+    assert (tmp_path / "tables" / "all.md").read_text().rstrip().endswith("| 5 |")
+    assert "A table registered by a test." in (tmp_path / "report.html").read_text()
+    with pytest.raises(ValueError, match="registered twice"):
+        reg.register_table("metrics", order=1)(lambda ctx: None)
+
+
+def test_roles_come_from_cell_records_not_names(run_dir, tmp_path):
+    moved = tmp_path / "run"
+    shutil.copytree(run_dir, moved)
+    cells = pd.read_csv(moved / "cells.csv").drop(columns=["role", "control_of"])
+    cells.to_csv(moved / "cells.csv", index=False)
+    result = build(moved, figures=False)
+    tables = {p.name for p in (moved / "tables").glob("*.md")}
+    # no declared reference or control: Table 2 and the control table are not guessed
+    assert "table2_patient.md" not in tables and "transfer_patient.md" not in tables
+    assert any("declares the role 'reference'" in s for s in result.skips)
+    build(moved, figures=False, reference="biometry-intergrowth")
+    t2 = pd.read_csv(moved / "tables" / "table2_patient.csv")
+    assert t2[t2["method"] == "biometry-intergrowth"]["t"].isna().all()
+
+
+def test_paper_check_only_for_the_reference_run_or_on_request(run_dir, tmp_path, capsys):
+    assert not (run_dir / "tables" / "paper_check.md").exists()
+    assert "agrees" not in (run_dir / "report.html").read_text()
+    assert cli_main(["report", str(run_dir), "--out", str(tmp_path / "o"), "--no-figures",
+                     "--paper-check"]) == 0
+    assert (tmp_path / "o" / "tables" / "paper_check.md").is_file()
+    from benchmark.report.tables import is_reference_run
+
+    assert is_reference_run({"config": {"dataset": "synthetic", "dataset_options": {},
+                                         "split": "paper", "seeds": [0],
+                                         "group_edges": [30, 36]}})
+    assert not is_reference_run(json.loads((run_dir / "run.json").read_text()))
+
+
+def test_unchanged_inputs_reuse_the_report_and_any_change_rebuilds(run_dir, tmp_path):
+    moved = tmp_path / "run"
+    shutil.copytree(run_dir, moved)
+    (moved / "report_inputs.json").unlink(missing_ok=True)
+    first = build(moved, figures=False)
+    assert not first.reused and (moved / "report_inputs.json").is_file()
+    again = build(moved, figures=False)
+    assert again.reused and again.skips == first.skips
+    assert not build(moved, figures=False, level="image").reused  # other options
+    build(moved, figures=False)
+    (moved / "tables" / "results.md").unlink()
+    assert not build(moved, figures=False).reused  # an output went missing
+    assert (moved / "tables" / "results.md").is_file()
+    preds = pd.read_csv(moved / "predictions.csv", dtype={"patient_id": str})
+    preds.loc[0, "ga_pred"] += 1.0
+    preds.to_csv(moved / "predictions.csv", index=False)
+    assert not build(moved, figures=False).reused  # other inputs
+
+
+def test_clinical_tables_from_the_run(run_dir):
+    tables = run_dir / "tables"
+    for name in ("clinical_days_patient", "intervals_patient", "maturity_classes"):
+        assert (tables / f"{name}.md").is_file(), name
+    bounds = pd.read_csv(tables / "prediction_intervals_patient.csv",
+                         dtype={"patient_id": str})
+    preds = pd.read_csv(run_dir / "predictions.csv", dtype={"patient_id": str})
+    pat = preds[preds["level"] == "patient"]
+    assert len(bounds) == len(pat)  # one interval per method × test patient (one seed)
+    cov = pd.read_csv(tables / "intervals_patient.csv")
+    for label, sub in bounds.groupby("method"):
+        row = cov[(cov["method"] == label) & (cov["grouping"] == "all")].iloc[0]
+        inside = sub.dropna(subset=["lower"])
+        covered = ((inside["ga_true"] >= inside["lower"])
+                   & (inside["ga_true"] <= inside["upper"])).sum()
+        assert row["covered"] == covered and row["n"] == len(inside)
+    days = pd.read_csv(tables / "clinical_days_patient.csv")
+    metrics = pd.read_csv(tables / "metrics_patient.csv")
+    merged = days.merge(metrics, on=["method", "group"], suffixes=("", "_m"))
+    assert np.allclose(merged["mae_days"], 7 * merged["mae_m"])
+    assert (days["n_measured"] <= days["n_rows"]).all()
+    # no simulated truth in this cohort: the estimand is skipped, and said so
+    assert not (tables / "maturity_beyond_ga.md").exists()
+    assert "only a simulator can score it" in (run_dir / "report.html").read_text()
+
+
+def test_sites_table_appears_for_a_multi_site_cohort(run_dir, tmp_path):
+    out = tmp_path / "results"
+    assert cli_main(["report", str(run_dir), "--out", str(out), "--no-figures"]) == 0
+    patients = pd.read_csv(out / "table1_patients.csv", dtype={"patient_id": str})
+    patients["site"] = np.where(np.arange(len(patients)) % 2, "north", "south")
+    patients.to_csv(out / "table1_patients.csv", index=False)
+    build(out, figures=False)
+    sites = pd.read_csv(out / "tables" / "sites_patient.csv")
+    test_ids = patients[patients["side"] == "test"]
+    for (_label, site), row in sites.set_index(["method", "site"]).iterrows():
+        assert row["n"] == (test_ids["site"] == site).sum()
+    assert "not a site split" in (out / "tables" / "sites_patient.md").read_text()

@@ -71,3 +71,29 @@ def test_groups_are_configurable():
 def test_unknown_scheme_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown split"):
         make_splits(_patients(10), "holdout")
+
+
+def test_leave_one_site_out_and_a_named_site():
+    patients = _patients(60).assign(site=["A"] * 20 + ["B"] * 25 + ["C"] * 15)
+    splits = make_splits(patients, "site", seeds=[0])
+    assert [s.fold for s in splits] == [0, 1, 2]
+    for split, site in zip(splits, "ABC"):
+        assert set(patients.loc[list(split.test_ids), "site"]) == {site}
+        assert site not in set(patients.loc[list(split.train_ids), "site"])
+        assert len(split.train_ids) + len(split.test_ids) == 60
+    (only,) = make_splits(patients, "site:B")
+    assert only.scheme == "site:B" and only.fold == 1 and len(only.test_ids) == 25
+
+
+@pytest.mark.parametrize(("patients_site", "scheme", "message"), [
+    (None, "site", "has none"),
+    (["A"] * 60, "site", "at least two sites"),
+    (["A"] * 30 + ["B"] * 30, "site:Z", "no such site; sites: A, B"),
+    (["A"] * 59 + [None], "site", r"1 patient\(s\) without a site"),
+])
+def test_site_split_errors_are_one_line(patients_site, scheme, message):
+    patients = _patients(60)
+    if patients_site is not None:
+        patients = patients.assign(site=patients_site)
+    with pytest.raises(ValueError, match=message):
+        make_splits(patients, scheme)

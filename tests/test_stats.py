@@ -243,9 +243,6 @@ def test_paired_bootstrap_difference_and_pairs():
     assert lo < diff < hi and lo > 0 and p < 0.05
     lo0, hi0, _ = stats.paired_bootstrap_r_diff(x, y, y, np.arange(50))
     assert lo0 == hi0 == 0
-    assert stats.transfer_pairs(["unet-transfer", "unet-scratch", "timm-x", "timm-x-scratch",
-                                 "glcm-ridge"]) == [("timm-x", "timm-x-scratch"),
-                                                    ("unet-transfer", "unet-scratch")]
 
 
 # --- Table 1 -------------------------------------------------------------------------------
@@ -295,3 +292,151 @@ def test_table1_rows_and_missing_columns_are_reported():
     assert any("apgar" in note for note in notes)
     counts = table[table["variable"] == "n patients"]
     assert counts["train"].astype(int).sum() == 20 and counts["test"].astype(int).sum() == 20
+
+
+# --- conformal intervals, days and thresholds ------------------------------------------------
+def test_days_and_within_thresholds_by_hand():
+    true = np.array([30.0, 30.0, 30.0, 30.0])
+    pred = np.array([30.5, 31.0, 32.0, 27.0])  # |err| = 3.5, 7, 14, 21 days
+    a = stats.agreement(true, pred, np.arange(4), bootstrap=False)
+    assert a["mae_days"] == pytest.approx((3.5 + 7 + 14 + 21) / 4)
+    assert a["within_7d"] == 0.5 and a["within_14d"] == 0.75  # the limits are inclusive
+
+
+def test_binomial_band_by_hand():
+    from benchmark.stats.intervals import binomial_band
+
+    # Bin(10, 0.9): P(X <= 7) = 0.070 > 0.025 >= P(X <= 6) = 0.013; P(X <= 9) = 0.65 < 0.975
+    assert binomial_band(10, 0.9) == (0.7, 1.0)
+
+
+def test_conformal_half_width_is_the_other_folds_order_statistic():
+    from benchmark.stats.intervals import conformal_intervals, coverage_table
+
+    n = 20
+    pooled = pd.DataFrame({"label": "m", "patient_id": [f"P{i:02d}" for i in range(n)],
+                           "ga_true": 30.0 + np.arange(1, n + 1) * 0.1, "ga_pred": 30.0,
+                           "group": ">30–36"})
+    out = conformal_intervals(pooled, (30.0, 36.0), level=0.9, folds=2)
+    # 10 calibration residuals, level 0.9: rank ceil(11 * 0.9) = 10 = the largest of them
+    for fold in (0, 1):
+        other = out[out["fold"] != fold]
+        half = (other["ga_true"] - other["ga_pred"]).abs().max()
+        mine = out[out["fold"] == fold]
+        assert np.allclose(mine["upper"] - mine["ga_pred"], half)
+        assert np.allclose(mine["ga_pred"] - mine["lower"], half)
+    cov = coverage_table(out, 0.9).set_index("grouping").loc["all"]
+    inside = ((out["ga_true"] >= out["lower"]) & (out["ga_true"] <= out["upper"])).sum()
+    assert cov["covered"] == inside and cov["n"] == n
+    assert cov["mean_width"] == pytest.approx((out["upper"] - out["lower"]).mean())
+
+
+def test_conformal_coverage_is_near_nominal_on_exchangeable_data():
+    from benchmark.stats.intervals import conformal_intervals, coverage_table
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for rep in range(20):
+        true = rng.uniform(24, 40, 150)
+        rows.append(pd.DataFrame({"label": f"m{rep:02d}",
+                                  "patient_id": [f"P{i:03d}" for i in range(150)],
+                                  "ga_true": true, "ga_pred": true + rng.normal(0, 1.5, 150),
+                                  "group": "all"}))
+    out = conformal_intervals(pd.concat(rows), (30.0, 36.0), level=0.9)
+    cov = coverage_table(out, 0.9)
+    pooled = cov[cov["grouping"] == "all"]
+    assert 0.88 < pooled["covered"].sum() / pooled["n"].sum() < 0.93
+    assert pooled["inside_band"].mean() >= 0.85  # ~95 % of 20 methods inside their band
+
+
+# --- maturity classes and maturity beyond GA ------------------------------------------------
+def test_maturity_classes_kappa_auc_and_confusion_by_hand():
+    from benchmark.stats.maturity import maturity_classes
+
+    true = [25.0, 28.0, 33.0, 35.0, 37.0, 39.0]
+    pred = [26.0, 31.0, 32.0, 35.5, 35.0, 40.0]  # classes: A A B B C C vs A B B B B C
+    pooled = pd.DataFrame({"label": "m", "patient_id": list("abcdef"), "ga_true": true,
+                           "ga_pred": pred, "group": "x"})
+    t = maturity_classes(pooled, (30.0, 36.0), preterm_weeks=34.0).set_index("task")
+    g = t.loc["GA groups"]
+    assert g["accuracy"] == pytest.approx(4 / 6)
+    # κ = (po − pe)/(1 − pe): po = 4/6; pe = (2·1 + 2·4 + 2·1)/36 = 12/36
+    assert g["kappa"] == pytest.approx((4 / 6 - 12 / 36) / (1 - 12 / 36))
+    assert g["n 24–30 as >30–36"] == 1 and g["n >36 as >30–36"] == 1
+    # class 24–30 scored by −estimate: both of its patients rank above the other four
+    assert g["auc 24–30"] == 1.0
+    # >36 scored by +estimate: positives 35.0, 40.0 vs 26, 31, 32, 35.5 → 3 + 4 of 8 pairs
+    assert g["auc >36"] == pytest.approx(7 / 8)
+    p = t.loc["preterm lung (< 34 wk)"]
+    # immature (true < 34): a b c; called (< 34): a b c → perfect
+    assert p["accuracy"] == 1.0 and p["kappa"] == 1.0 and p["auc preterm"] == 1.0
+    assert p["sensitivity"] == 1.0 and p["specificity"] == 1.0
+
+
+def test_maturity_beyond_ga_recovers_the_deviation():
+    from benchmark.stats.maturity import maturity_beyond_ga, maturity_deviation
+
+    rng = np.random.default_rng(0)
+    ga = rng.uniform(24, 40, 300)
+    delta = rng.normal(0, 1.2, 300)
+    ids = [f"P{i:03d}" for i in range(300)]
+    patients = pd.DataFrame({"patient_id": ids, "ga_weeks": ga,
+                             "truth_maturity": (ga + delta - 24) / 16})
+    dev = maturity_deviation(patients)
+    assert np.corrcoef(dev.to_numpy(), delta)[0, 1] > 0.999
+    pooled = pd.concat([
+        pd.DataFrame({"label": "reads-maturity", "patient_id": ids, "ga_true": ga,
+                      "ga_pred": ga + delta}),
+        pd.DataFrame({"label": "size-only", "patient_id": ids, "ga_true": ga,
+                      "ga_pred": ga + rng.normal(0, 1, 300)}),
+    ])
+    out = maturity_beyond_ga(pooled, dev).set_index("method")
+    assert out.loc["reads-maturity", "r"] > 0.99
+    assert out.loc["size-only", "r_lo"] < 0 < out.loc["size-only", "r_hi"]
+    assert maturity_deviation(patients.drop(columns="truth_maturity")).empty
+
+
+# --- outcome AUC and DeLong ------------------------------------------------------------------
+def test_delong_auc_and_variance_by_hand():
+    from benchmark.stats.outcome import delong
+
+    y = np.array([1, 1, 0, 0, 0])
+    score = np.array([0.9, 0.4, 0.5, 0.2, 0.1])
+    auc, cov = delong(score, y)
+    # positives 0.9 (beats 3 of 3), 0.4 (beats 2 of 3): V10 = [1, 2/3]; AUC = 5/6
+    # negatives 0.5 (beaten by 1 of 2), 0.2, 0.1 (by 2 of 2): V01 = [1/2, 1, 1]
+    assert auc[0] == pytest.approx(5 / 6)
+    var = np.var([1, 2 / 3], ddof=1) / 2 + np.var([0.5, 1, 1], ddof=1) / 3
+    assert cov[0, 0] == pytest.approx(var)
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    yy = rng.integers(0, 2, 80)
+    s = yy + rng.normal(0, 1, 80)
+    assert delong(s, yy)[0][0] == pytest.approx(roc_auc_score(yy, s))
+
+
+def test_outcome_auc_pairs_method_with_ga_alone():
+    from benchmark.stats.outcome import outcome_auc
+
+    rng = np.random.default_rng(5)
+    n = 400
+    ga = rng.uniform(24, 40, n)
+    delta = rng.normal(0, 1.5, n)
+    event = (rng.uniform(size=n) < 1 / (1 + np.exp(2 * delta))).astype(int)  # immature → event
+    ids = pd.Index([f"P{i:03d}" for i in range(n)])
+    pooled = pd.concat([
+        pd.DataFrame({"label": "sees-maturity", "patient_id": ids, "ga_true": ga,
+                      "ga_pred": ga + delta}),
+        pd.DataFrame({"label": "ga-copy", "patient_id": ids, "ga_true": ga, "ga_pred": ga}),
+    ])
+    out = outcome_auc(pooled, pd.Series(event, index=ids)).set_index("method")
+    assert out.loc["sees-maturity", "diff_lo"] > 0 and out.loc["sees-maturity", "p"] < 0.05
+    assert out.loc["ga-copy", "diff"] == 0 and np.isnan(out.loc["ga-copy", "p"])
+    assert out.loc["ga-copy", "events"] == event.sum()
+    none = outcome_auc(pooled, pd.Series(0, index=ids))
+    assert none["auc"].isna().all() and (none["events"] == 0).all()
+    few = pd.Series(0, index=ids)
+    few.iloc[:4] = 1  # 4 events: AUCs shown, no DeLong CI or p
+    rare = outcome_auc(pooled, few)
+    assert rare["auc"].notna().all() and rare["auc_lo"].isna().all() and rare["p"].isna().all()

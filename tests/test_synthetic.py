@@ -169,8 +169,8 @@ def test_mask_aligns_with_the_lung_in_the_pixels(monkeypatch) -> None:
     base, _ = gen.frame(row, 0, 0, 256)
     original = gen.lung_texture
 
-    def brighter(m):
-        t = original(m)
+    def brighter(*args, **kw):
+        t = original(*args, **kw)
         t.echo_db += 12.0
         return t
 

@@ -32,12 +32,15 @@ def add_grid_arguments(
     """Options shared by every verb that runs a grid (``run``, ``null-check``)."""
     parser.add_argument("--methods", nargs="+", default=methods_default, help=methods_help)
     parser.add_argument("--split", default="paper",
-                        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K")
+                        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K | "
+                        "site (leave one site out) | site:NAME")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="repeat with seeds")
     parser.add_argument("--groups", nargs="+", type=float, default=[30.0, 36.0],
                         metavar="EDGE", help="GA group edges in weeks (right-closed)")
     parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
+    parser.add_argument("--sites", type=int, help="synthetic cohort: mix K scanner/site "
+                        "presets (1 = one generic site, the default; 2-4 named presets)")
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
     parser.add_argument("--n-jobs", type=int, default=default_n_jobs(),
                         help="local worker processes, or --cluster local workers "
@@ -73,6 +76,8 @@ def config_from_args(args: argparse.Namespace):
         options["patients"] = args.patients
     if args.images_per_patient:
         options["images_per_patient"] = args.images_per_patient
+    if getattr(args, "sites", None):
+        options["sites"] = args.sites
     if getattr(args, "dataset_seed", None) is not None:
         options["seed"] = args.dataset_seed
     backend_options = {}

@@ -20,7 +20,10 @@ from benchmark.splits import AgeGroups
 
 ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
 TABLE1_COLUMNS = ("patient_id", "side", "group", "ga_weeks", "maternal_age", "parity",
-                  "delivery_ga_weeks", "apgar")
+                  "delivery_ga_weeks", "apgar",
+                  # for the clinical tables: simulated maturity (synthetic cohorts only),
+                  # the optional outcome and the site; they reach the statistics, no method
+                  "truth_maturity", "outcome", "site")
 
 
 class NotARunError(FileNotFoundError):
@@ -49,6 +52,8 @@ class RunData:
     table1_patients: pd.DataFrame | None = None
     skips: list[str] = field(default_factory=list)  # what could not be built, and why
     _pooled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    #: results shared by several tables/figures of one report (key -> value), computed once
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def pooled_metrics(self, level: str = "patient") -> pd.DataFrame:
         """Seed-pooled agreement per method × group (with bootstrap CIs), computed once."""
@@ -58,10 +63,48 @@ class RunData:
             self._pooled[level] = pooled_metrics(self.predictions, level)
         return self._pooled[level]
 
+    def _cell_attribute(self, column: str) -> dict[str, str | None]:
+        """label -> a per-cell attribute of I2 (``role``, ``control_of``); a cells table
+        without the column (older runs) gives None for every method."""
+        cells = self.cells
+        if cells.empty or "label" not in cells:
+            return {}
+        if column not in cells:
+            return {str(label): None for label in cells["label"].dropna().unique()}
+        out: dict[str, str | None] = {}
+        for label, value in zip(cells["label"].astype(str), cells[column]):
+            if isinstance(value, str) and value:
+                out[label] = value
+            else:
+                out.setdefault(label, None)
+        return out
+
+    @property
+    def roles(self) -> dict[str, str | None]:
+        """label -> declared role (``ceiling``, ``floor``, ``reference`` or None)."""
+        return self._cell_attribute("role")
+
+    def labels_with_role(self, role: str) -> list[str]:
+        present = set(self.labels)
+        return sorted(label for label, r in self.roles.items() if r == role and label in present)
+
+    @property
+    def control_pairs(self) -> list[tuple[str, str]]:
+        """(method, its control) label pairs, both with predictions: the control's cell
+        declares ``control_of`` = the method's label (e.g. a net trained from scratch)."""
+        present = set(self.labels)
+        return sorted((target, control) for control, target in
+                      self._cell_attribute("control_of").items()
+                      if target is not None and control in present and target in present)
+
+    @property
+    def group_edges(self) -> tuple[float, ...]:
+        return tuple(float(e) for e in self.run.get("config", {}).get("group_edges",
+                                                                       (30.0, 36.0)))
+
     @property
     def group_labels(self) -> list[str]:
-        edges = tuple(self.run.get("config", {}).get("group_edges", (30.0, 36.0)))
-        return AgeGroups(edges).labels
+        return AgeGroups(self.group_edges).labels
 
     @property
     def dataset_root(self) -> Path | None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from benchmark import stats
 from benchmark.report.data import RunData
+from benchmark.report.registry import ReportContext, register_figure
 
 STYLE = {
     "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
@@ -253,26 +254,53 @@ def cost_vs_accuracy(data: RunData, out: Path) -> str | None:
     return _save(fig, out, "fig_cost_vs_accuracy")
 
 
-def build_figures(data: RunData, out: Path, level: str = "patient") -> list[tuple[str, str]]:
-    """Draw every figure the run's files allow; returns (file stem, caption) pairs."""
-    made: list[tuple[str, str]] = []
-    if data.predictions.empty:
-        return made
-    level_text = "patient level" if level == "patient" else "image level"
-    made.append((predicted_vs_true(data, out, level),
-                 f"Estimated vs true GA per method ({level_text}); dashed line = identity."))
-    made.append((bland_altman_fig(data, out, level),
-                 f"Bland–Altman plots ({level_text}): difference vs mean; solid = bias, "
-                 "dashed = 95 % limits of agreement."))
-    made.append((error_boxes(data, out, level),
-                 f"Absolute error per GA group, all methods side by side ({level_text})."))
-    for builder, caption in (
-        (training_curves, "Training loss of both stages (paper Fig 3): stage 1 lung vs "
-                          "non-lung, stage 2 GA regression; first split of each method."),
-        (segmentation_overlays, "Lung maps on test images (paper Fig 1 style)."),
-        (cost_vs_accuracy, "Cost vs accuracy: mean fit seconds per cell vs patient-level MAE."),
-    ):
-        name = builder(data, out)
-        if name:
-            made.append((name, caption))
-    return made
+def _level_text(level: str) -> str:
+    return "patient level" if level == "patient" else "image level"
+
+
+@register_figure("pred_vs_true", order=10)
+def fig_pred_vs_true(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
+    if ctx.data.predictions.empty:
+        return None
+    return (predicted_vs_true(ctx.data, out, ctx.level),
+            f"Estimated vs true GA per method ({_level_text(ctx.level)}); dashed line = "
+            "identity.")
+
+
+@register_figure("bland_altman", order=20)
+def fig_bland_altman(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
+    if ctx.data.predictions.empty:
+        return None
+    return (bland_altman_fig(ctx.data, out, ctx.level),
+            f"Bland–Altman plots ({_level_text(ctx.level)}): difference vs mean; solid = "
+            "bias, dashed = 95 % limits of agreement.")
+
+
+@register_figure("error_boxes", order=30)
+def fig_error_boxes(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
+    if ctx.data.predictions.empty:
+        return None
+    return (error_boxes(ctx.data, out, ctx.level),
+            f"Absolute error per GA group, all methods side by side ({_level_text(ctx.level)}).")
+
+
+@register_figure("training_curves", order=60)
+def fig_training_curves(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
+    name = training_curves(ctx.data, out)
+    return (name, "Training loss of both stages (paper Fig 3): stage 1 lung vs non-lung, "
+                  "stage 2 GA regression; first split of each method.") if name else None
+
+
+@register_figure("segmentation_overlays", order=70)
+def fig_segmentation_overlays(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
+    name = segmentation_overlays(ctx.data, out)
+    return (name, "Lung maps on test images (paper Fig 1 style).") if name else None
+
+
+@register_figure("cost_vs_accuracy", order=80)
+def fig_cost_vs_accuracy(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
+    if ctx.data.predictions.empty:
+        return None
+    name = cost_vs_accuracy(ctx.data, out)
+    return (name, "Cost vs accuracy: mean fit seconds per cell vs patient-level MAE.") \
+        if name else None

@@ -1,8 +1,4 @@
-"""One self-contained HTML report: inline CSS, images as base64, no scripts, works offline.
-
-What the report says first (the key findings) lives here; where everything goes on the
-page (order, contents, folding, figure sizes) lives in :mod:`benchmark.report.layout`.
-"""
+"""One self-contained HTML report: inline CSS, images as base64, no scripts, works offline."""
 
 from __future__ import annotations
 
@@ -11,6 +7,7 @@ from pathlib import Path
 
 from benchmark.report.data import RunData
 from benchmark.report.formatting import Table
+from benchmark.report.registry import ReportContext
 from benchmark.report.tables import provenance_text
 
 GLOSSARY = [
@@ -30,47 +27,57 @@ GLOSSARY = [
 ]
 
 
-def _key_findings(tables: dict[str, Table], reference: str) -> list[str]:
+def _overall_row(overall, label: str) -> dict | None:
+    rows = overall[overall["method"] == label]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None) -> list[str]:
+    """Findings read from the declared roles of the run's cells (I2), never from names."""
     metrics = tables.get("metrics_patient") or tables.get("metrics_image")
     if metrics is None:
         return []
     overall = metrics.data[metrics.data["group"] == "all"].sort_values("mae", kind="stable")
+    ceilings = set(data.labels_with_role("ceiling"))
     lines = []
-    real = overall[overall["method"] != "oracle"]
+    real = overall[~overall["method"].isin(ceilings)]
     if len(real):
         best = real.iloc[0]
         lines.append(f"Most accurate method overall: <b>{escape(best['method'])}</b>, off by "
                      f"{best['mae']:.2f} weeks on average (n = {int(best['n_rows'])}, "
                      f"r = {best['r']:.2f}).")
-    if reference in set(overall["method"]):
-        ref = overall[overall["method"] == reference].iloc[0]
-        lines.append(f"The reference, <b>{escape(reference)}</b> (routine biometry), is off by "
+    ref = _overall_row(overall, reference) if reference else None
+    if ref is not None:
+        lines.append(f"The reference, <b>{escape(str(reference))}</b>, is off by "
                      f"{ref['mae']:.2f} weeks on average.")
-    if "dummy-mean" in set(overall["method"]):
-        dummy = overall[overall["method"] == "dummy-mean"].iloc[0]
-        lines.append(f"Guessing the training patients' average GA for everyone "
-                     f"(<b>dummy-mean</b>) is off by {dummy['mae']:.2f} weeks: a method must "
-                     "beat this to carry any information.")
-    if "oracle" in set(overall["method"]):
-        oracle = overall[overall["method"] == "oracle"].iloc[0]
-        lines.append(f"<b>oracle</b> reads the simulated lung maturity (synthetic data only): "
-                     f"{oracle['mae']:.2f} weeks is about the best a lung-texture method "
-                     "could do here.")
+    for label in data.labels_with_role("floor"):
+        row = _overall_row(overall, label)
+        if row is not None:
+            lines.append(f"The floor control <b>{escape(label)}</b> (no information about the "
+                         f"patient) is off by {row['mae']:.2f} weeks: a method must beat this "
+                         "to carry any information.")
+    for label in sorted(ceilings):
+        row = _overall_row(overall, label)
+        if row is not None:
+            lines.append(f"The ceiling control <b>{escape(label)}</b> reads the simulated lung "
+                         f"maturity (synthetic data only): {row['mae']:.2f} weeks is about the "
+                         "best a lung-texture method could do here.")
     transfer = tables.get("transfer_patient") or tables.get("transfer_image")
     if transfer is not None:
         for row in transfer.data[transfer.data["group"] == "all"].to_dict("records"):
             lines.append(
-                f"<b>{escape(row['method_a'])}</b> (with transfer) r = {row['r_a']:.2f} vs "
-                f"<b>{escape(row['method_b'])}</b> (without) r = {row['r_b']:.2f}; "
+                f"<b>{escape(row['method_a'])}</b> r = {row['r_a']:.2f} vs its control "
+                f"<b>{escape(row['method_b'])}</b> r = {row['r_b']:.2f}; "
                 f"difference 95 % CI {row['diff_lo']:.2f} to {row['diff_hi']:.2f}.")
     return lines
 
 
-def render_html(data: RunData, tables: list[Table], figures: list[tuple[str, str]],
-                fig_dir: Path, reference: str, level: str) -> str:
+def render_html(ctx: ReportContext, tables: list[Table], figures: list[tuple[str, str]],
+                fig_dir: Path) -> str:
     from benchmark.report.layout import render_page
 
+    data, level = ctx.data, ctx.level
     by_name = {t.name: t for t in tables}
-    findings = _key_findings(by_name, reference)
+    findings = _key_findings(by_name, data, ctx.reference)
     return render_page(data, tables, figures, fig_dir, findings, level,
                        provenance_text(data), GLOSSARY)

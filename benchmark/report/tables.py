@@ -10,6 +10,7 @@ import pandas as pd
 from benchmark import stats
 from benchmark.report.data import RunData
 from benchmark.report.formatting import Table, interval, mean_sd, num, pval
+from benchmark.report.registry import ReportContext, register_table
 
 LEVEL_TEXT = {
     "patient": "Patient level (default): one GA estimate per patient, the mean of that "
@@ -34,7 +35,9 @@ def _split_text(data: RunData) -> str:
             "a patient's prediction is averaged over seeds.")
 
 
-def metrics_table(data: RunData, level: str) -> Table:
+@register_table("metrics", order=20)
+def metrics_table(ctx: ReportContext) -> Table:
+    data, level = ctx.data, ctx.level
     pooled = data.pooled_metrics(level)
     pooled = pooled.sort_values(["method", "group"], key=_group_key, kind="stable")
     display = pd.DataFrame({
@@ -59,7 +62,9 @@ def metrics_table(data: RunData, level: str) -> Table:
     )
 
 
-def splits_table(data: RunData, level: str) -> Table:
+@register_table("metrics_across_splits", order=90)
+def splits_table(ctx: ReportContext) -> Table:
+    data, level = ctx.data, ctx.level
     per_split = stats.split_metrics(data.predictions, level, bootstrap=False)
     agg = stats.aggregate_splits(per_split)
     agg = agg.sort_values(["method", "group"], key=_group_key, kind="stable")
@@ -78,9 +83,34 @@ def splits_table(data: RunData, level: str) -> Table:
     )
 
 
-def table2(data: RunData, level: str, reference: str, unpaired: bool = False) -> Table | None:
-    if reference not in data.labels:
-        data.skips.append(f"Table 2: reference method {reference!r} is not in this run")
+def _reference(ctx: ReportContext) -> str | None:
+    """The Table 2 reference, or None with the reason in the report's skips."""
+    reference = ctx.reference
+    if reference is None:
+        note = ("Table 2: no method in this run declares the role 'reference' and no "
+                "--reference was given")
+    elif reference not in ctx.data.labels:
+        note = f"Table 2: reference method {reference!r} is not in this run"
+    else:
+        return reference
+    if note not in ctx.data.skips:
+        ctx.data.skips.append(note)
+    return None
+
+
+@register_table("table2", order=30)
+def table2_paired(ctx: ReportContext) -> Table | None:
+    return table2(ctx, unpaired=False)
+
+
+@register_table("table2_unpaired", order=32)
+def table2_unpaired(ctx: ReportContext) -> Table | None:
+    return table2(ctx, unpaired=True)
+
+
+def table2(ctx: ReportContext, unpaired: bool = False) -> Table | None:
+    data, level, reference = ctx.data, ctx.level, _reference(ctx)
+    if reference is None:
         return None
     t2 = stats.table2(data.predictions, reference, level, unpaired=unpaired)
     t2 = t2.sort_values(["method", "group"], key=_group_key, kind="stable")
@@ -104,9 +134,11 @@ def table2(data: RunData, level: str, reference: str, unpaired: bool = False) ->
     )
 
 
-def table2_paper_layout(data: RunData, level: str, reference: str) -> Table | None:
+@register_table("table2_paper_layout", order=31)
+def table2_paper_layout(ctx: ReportContext) -> Table | None:
     """Table 2 as the paper lays it out: methods × GA groups, |error| ± SD (Holm p)."""
-    if reference not in data.labels:
+    data, level, reference = ctx.data, ctx.level, _reference(ctx)
+    if reference is None:
         return None
     t2 = stats.table2(data.predictions, reference, level)
     groups = [g for g in data.group_labels if g in set(t2["group"])] + ["all"]
@@ -131,7 +163,9 @@ def table2_paper_layout(data: RunData, level: str, reference: str) -> Table | No
     )
 
 
-def correlation_table(data: RunData, level: str) -> Table:
+@register_table("correlation", order=40)
+def correlation_table(ctx: ReportContext) -> Table:
+    data, level = ctx.data, ctx.level
     pooled = data.pooled_metrics(level)
     groups = ["all", *data.group_labels]
     wide = {"method": sorted(pooled["method"].unique())}
@@ -150,16 +184,20 @@ def correlation_table(data: RunData, level: str) -> Table:
     )
 
 
-def transfer_table(data: RunData, level: str) -> Table | None:
-    pairs = stats.transfer_pairs(data.labels)
+@register_table("transfer", order=45)
+def transfer_table(ctx: ReportContext) -> Table | None:
+    """Each method against its declared control (``control_of``: e.g. the net without
+    transfer learning), never recognised by name."""
+    data, level = ctx.data, ctx.level
+    pairs = data.control_pairs
     if not pairs:
         return None
     comp = stats.compare_correlations(data.predictions, pairs, level)
     comp = comp.sort_values(["method_a", "method_b", "group"], kind="stable", key=_group_key)
     display = pd.DataFrame({
-        "with transfer": comp["method_a"], "without": comp["method_b"], "group": comp["group"],
-        "n": comp["n"], "r with": comp["r_a"].map(lambda v: num(v, 3)),
-        "r without": comp["r_b"].map(lambda v: num(v, 3)),
+        "method": comp["method_a"], "its control": comp["method_b"], "group": comp["group"],
+        "n": comp["n"], "r method": comp["r_a"].map(lambda v: num(v, 3)),
+        "r control": comp["r_b"].map(lambda v: num(v, 3)),
         "Williams t": comp["williams_t"].map(lambda v: num(v, 3)),
         "p": comp["p_williams"].map(pval),
         "Δr bootstrap 95 % CI": [f"[{num(lo, 3)}, {num(hi, 3)}]"
@@ -167,8 +205,10 @@ def transfer_table(data: RunData, level: str) -> Table | None:
         "p (bootstrap)": comp["p_boot"].map(pval),
     })
     return Table(
-        f"transfer_{level}", "Transfer vs no transfer: difference in r",
-        f"{LEVEL_TEXT[level]} Both correlations are with the same true GA on the same "
+        f"transfer_{level}", "Method vs its declared control (e.g. transfer vs no transfer): "
+        "difference in r",
+        f"{LEVEL_TEXT[level]} Pairs come from the control's declared control_of. Both "
+        "correlations are with the same true GA on the same "
         "patients, so they are dependent: Williams' t (df = n − 3) uses r between the two "
         "methods' estimates; the paired patient bootstrap (2,000 resamples) gives a CI for "
         "the difference.",
@@ -176,7 +216,9 @@ def transfer_table(data: RunData, level: str) -> Table | None:
     )
 
 
-def dsc_table(data: RunData) -> Table | None:
+@register_table("dsc", order=80)
+def dsc_table(ctx: ReportContext) -> Table | None:
+    data = ctx.data
     if data.dsc.empty:
         return None
     summary = stats.dsc_summary(data.dsc)
@@ -192,7 +234,9 @@ def dsc_table(data: RunData) -> Table | None:
     )
 
 
-def cost_table(data: RunData) -> Table | None:
+@register_table("costs", order=100)
+def cost_table(ctx: ReportContext) -> Table | None:
+    data = ctx.data
     cells = data.cells
     if cells.empty or "status" not in cells:
         return None
@@ -224,7 +268,9 @@ def cost_table(data: RunData) -> Table | None:
     )
 
 
-def failures_table(data: RunData) -> Table | None:
+@register_table("not_run", order=110)
+def failures_table(ctx: ReportContext) -> Table | None:
+    data = ctx.data
     cells = data.cells
     if cells.empty or "status" not in cells:
         return None
@@ -238,7 +284,9 @@ def failures_table(data: RunData) -> Table | None:
                  frame, frame.fillna(""))
 
 
-def table1(data: RunData) -> Table | None:
+@register_table("table1", order=10)
+def table1(ctx: ReportContext) -> Table | None:
+    data = ctx.data
     patients = data.table1_patients
     if patients is None or patients.empty:
         return None
@@ -255,6 +303,25 @@ def table1(data: RunData) -> Table | None:
     if notes:
         caption += " Not tabulated: " + "; ".join(notes) + "."
     return Table("table1", "Table 1 — cohort characteristics", caption, t1, display)
+
+
+def is_reference_run(run: dict) -> bool:
+    """The committed reference configuration: the embedded synthetic cohort with its
+    default options, the paper's split, one seed, the paper's GA groups."""
+    cfg = run.get("config", {})
+    return (cfg.get("dataset") == "synthetic" and not cfg.get("dataset_options")
+            and cfg.get("split") == "paper" and list(cfg.get("seeds", [])) == [0]
+            and [float(e) for e in cfg.get("group_edges", [])] == [30.0, 36.0])
+
+
+@register_table("paper_check", order=120)
+def paper_check(ctx: ReportContext) -> Table | None:
+    """Only in the reference run's report, or on request (``report --paper-check``): it
+    checks the paper, not the user's cohort, and has nothing to say about their data."""
+    wanted = ctx.options.paper_check
+    if wanted is None:
+        wanted = is_reference_run(ctx.data.run)
+    return paper_check_table() if wanted else None
 
 
 def paper_check_table() -> Table:
@@ -306,25 +373,6 @@ def _group_key(col: pd.Series) -> pd.Series:
         except ValueError:
             return 1e9
     return col.map(key)
-
-
-def build_tables(data: RunData, level: str = "patient",
-                 reference: str = stats.DEFAULT_REFERENCE) -> list[Table]:
-    tables = [t for t in (
-        table1(data),
-        metrics_table(data, level),
-        table2(data, level, reference),
-        table2_paper_layout(data, level, reference),
-        table2(data, level, reference, unpaired=True),
-        correlation_table(data, level),
-        transfer_table(data, level),
-        dsc_table(data),
-        splits_table(data, level),
-        cost_table(data),
-        failures_table(data),
-        paper_check_table(),
-    ) if t is not None]
-    return tables
 
 
 def provenance_text(data: RunData) -> dict[str, str]:

@@ -9,11 +9,10 @@
 """
 
 from benchmark.stats.cohort_table import count_test, lsd_anova, table1
-from benchmark.stats.comparisons import DEFAULT_REFERENCE, holm, table2, ttest_from_summary
+from benchmark.stats.comparisons import holm, table2, ttest_from_summary
 from benchmark.stats.correlation import (
     compare_correlations,
     paired_bootstrap_r_diff,
-    transfer_pairs,
     williams_t,
 )
 from benchmark.stats.metrics import (
@@ -29,9 +28,9 @@ from benchmark.stats.metrics import (
 )
 
 __all__ = [
-    "DEFAULT_REFERENCE", "aggregate_splits", "agreement", "bland_altman", "bootstrap_r_ci",
+    "aggregate_splits", "agreement", "bland_altman", "bootstrap_r_ci",
     "compare_correlations", "count_test", "dsc_summary", "holm", "lsd_anova",
     "paired_bootstrap_r_diff", "pearson_fisher_ci", "pooled_metrics",
-    "pooled_patient_predictions", "split_metrics", "table1", "table2", "transfer_pairs",
+    "pooled_patient_predictions", "split_metrics", "table1", "table2",
     "ttest_from_summary", "williams_t",
 ]

@@ -17,8 +17,6 @@ from statsmodels.stats.multitest import multipletests
 
 from benchmark.stats.metrics import pooled_patient_predictions
 
-DEFAULT_REFERENCE = "biometry-hadlock"
-
 
 @dataclass(frozen=True)
 class TTest:
@@ -77,7 +75,7 @@ def _unpaired(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 
 def table2(
-    predictions: pd.DataFrame, reference: str = DEFAULT_REFERENCE, level: str = "patient",
+    predictions: pd.DataFrame, reference: str, level: str = "patient",
     unpaired: bool = False,
 ) -> pd.DataFrame:
     """Absolute error (weeks) per method × group vs ``reference`` on the same patients.

@@ -48,20 +48,6 @@ def paired_bootstrap_r_diff(
     return float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1 - alpha)), float(p)
 
 
-def transfer_pairs(labels: list[str]) -> list[tuple[str, str]]:
-    """(with transfer, without) label pairs: ``X`` or ``X-transfer`` vs ``X-scratch``."""
-    present = set(labels)
-    pairs = []
-    for label in sorted(present):
-        if not label.endswith("-scratch"):
-            continue
-        base = label[: -len("-scratch")]
-        for partner in (f"{base}-transfer", base):
-            if partner in present:
-                pairs.append((partner, label))
-    return pairs
-
-
 def compare_correlations(
     predictions: pd.DataFrame, pairs: list[tuple[str, str]], level: str = "patient"
 ) -> pd.DataFrame:

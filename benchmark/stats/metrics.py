@@ -15,6 +15,9 @@ from scipy import stats
 
 #: Columns that identify one evaluated split of one method.
 SPLIT_KEYS = ("label", "seed", "fold")
+#: Clinical error thresholds in days (GA-dating papers report % of estimates within them).
+DAYS_PER_WEEK = 7.0
+WITHIN_DAYS = (7, 14)
 #: Bootstrap resamples for the patient-bootstrap CI of r (fixed seed: tables are byte-stable).
 N_BOOT = 2000
 BOOT_SEED = 20240607
@@ -133,6 +136,9 @@ def agreement(
     spearman = (stats.spearmanr(true, pred).statistic
                 if len(true) > 2 and np.ptp(pred) > 0 else np.nan)
     ba = bland_altman(true, pred)
+    days = absolute * DAYS_PER_WEEK
+    within = {f"within_{d}d": float(np.mean(days <= d + 1e-9)) if len(days) else np.nan
+              for d in WITHIN_DAYS}  # 1e-9: an error of exactly 1 wk is within 7 days
     return {
         "n_patients": int(pd.Series(patients).nunique()),
         "n_rows": int(len(true)),
@@ -144,6 +150,9 @@ def agreement(
         "r_boot_lo": lo_b, "r_boot_hi": hi_b,
         "spearman": float(spearman),
         "ba_sd": ba.sd, "ba_lower": ba.lower, "ba_upper": ba.upper,
+        "mae_days": float(days.mean()) if len(days) else np.nan,
+        "mae_days_sd": float(days.std(ddof=1)) if len(days) > 1 else np.nan,
+        **within,
     }
 
 
@@ -195,11 +204,20 @@ def pooled_patient_predictions(predictions: pd.DataFrame, level: str = "patient"
     """
     preds = select_level(predictions, level)
     keys = ["label", "patient_id"] + (["image_id"] if level == "image" else [])
+    preds = preds.assign(measured=is_measured(preds))
     pooled = preds.groupby(keys, sort=True).agg(
         ga_true=("ga_true", "first"), ga_pred=("ga_pred", "mean"), group=("group", "first"),
-        n_seeds=("seed", "nunique"),
+        n_seeds=("seed", "nunique"), measured=("measured", "all"),
     )
     return pooled.reset_index()
+
+
+def is_measured(predictions: pd.DataFrame) -> pd.Series:
+    """True where a prediction was measured, not a fallback (I1 ``provenance`` column:
+    ``measured`` or ``fallback:<how>``); a file without the column is all measured."""
+    if "provenance" not in predictions:
+        return pd.Series(True, index=predictions.index)
+    return predictions["provenance"].fillna("measured").astype(str).eq("measured")
 
 
 def pooled_metrics(
@@ -212,7 +230,8 @@ def pooled_metrics(
         for group, sub in _groups(by_method):
             rows.append({"method": label, "group": group,
                          **agreement(sub["ga_true"], sub["ga_pred"], sub["patient_id"],
-                                     bootstrap)})
+                                     bootstrap),
+                         "n_measured": int(sub["measured"].sum())})
     return pd.DataFrame(rows)
 
 
