@@ -1,6 +1,6 @@
 """Realism check: texture statistics of synthetic vs real lung and cardiac-chamber regions.
 
-The statistics follow ``../shared/docs/realism.md`` (mean, SD, SNR, skewness, excess
+The statistics are those measured on the public thorax set (mean, SD, SNR, skewness, excess
 kurtosis, lung/chamber ratio, speckle FWHM from the plane-detrended autocorrelation, GLCM
 at d = 0.5 mm with 32 levels).  Run from the repository root::
 
