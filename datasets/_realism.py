@@ -1,6 +1,6 @@
 """Realism check: texture statistics of synthetic vs real lung and cardiac-chamber regions.
 
-The statistics follow ``../shared/docs/realism.md`` (mean, SD, SNR, skewness, excess
+The statistics are those measured on the public thorax set (mean, SD, SNR, skewness, excess
 kurtosis, lung/chamber ratio, speckle FWHM from the plane-detrended autocorrelation, GLCM
 at d = 0.5 mm with 32 levels).  Run from the repository root::
 
@@ -23,7 +23,10 @@ from PIL import Image
 from scipy import ndimage, stats
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_DIR = REPO.parent / "shared" / "data" / "public-thorax"
+#: the real images live beside the checkout (../shared), or two levels up from a worktree
+REAL_DIR = next((p / "shared" / "data" / "public-thorax" for p in REPO.parents
+                 if (p / "shared" / "data" / "public-thorax").is_dir()),
+                REPO.parent / "shared" / "data" / "public-thorax")
 
 
 def _fwhm(profile: np.ndarray) -> float:
@@ -171,38 +174,58 @@ def summary(real: pd.DataFrame, syn: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+#: Width of every panel of the side-by-side figure, mm: the same mm scale for all frames.
+FIGURE_WINDOW_MM = 110.0
+
+
 def figure(frames: list, path: Path, n_real: int = 3) -> None:
+    """≥ 6 synthetic frames across GA (with their exported lung masks) above real
+    four-chamber views (with their annotated lung ROIs), every panel the same mm window."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
-    picks = [frames[int(i)] for i in np.linspace(0, len(frames) - 1, 5)]
+    picks = [frames[int(i)] for i in np.linspace(0, len(frames) - 1, 6)]
+    rois = pd.read_csv(REAL_DIR / "lung_rois.csv")
     reals = ["Patient00724_Plane6_2_of_2.png", "Patient00953_Plane6_1_of_1.png",
              "Patient01100_Plane6_1_of_1.png"][:n_real]
-    fig, axes = plt.subplots(2, 5, figsize=(15, 6.6))
+    fig, axes = plt.subplots(2, 6, figsize=(18, 6.8))
+    half = FIGURE_WINDOW_MM / 2
+
+    def show(ax, image: np.ndarray, spacing: float) -> tuple[float, float]:
+        h, w = image.shape
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255, extent=(0, w * spacing, h * spacing, 0))
+        cx, cy = w * spacing / 2, h * spacing / 2
+        ax.set_xlim(cx - half, cx + half)
+        ax.set_ylim(cy + half, cy - half)
+        ax.set_facecolor("black")
+        return cx, cy
+
     for ax, (ga, fr) in zip(axes[0], picks, strict=True):
-        ax.imshow(fr.image, cmap="gray", vmin=0, vmax=255)
-        ax.contour(fr.mask, levels=[0.5], colors="yellow", linewidths=0.6)
-        ax.set_title(f"synthetic, GA {ga:.1f} wk\n"
-                     f"{fr.image.shape[0]} px, {fr.spacing_mm:.3f} mm/px")
+        show(ax, fr.image, fr.spacing_mm)
+        h, w = fr.mask.shape
+        ax.contour(fr.mask, levels=[0.5], colors="yellow", linewidths=0.6,
+                   extent=(0, w * fr.spacing_mm, 0, h * fr.spacing_mm), origin="upper")
+        ax.set_title(f"synthetic, GA {ga:.1f} wk\n{fr.spacing_mm:.3f} mm/px")
     for ax, name in zip(axes[1], reals, strict=False):
-        ax.imshow(np.asarray(Image.open(REAL_DIR / name).convert("L")), cmap="gray",
-                  vmin=0, vmax=255)
-        ax.set_title(f"real: {name.split('_')[0]}\n(FETAL_PLANES_DB, CC BY 4.0)")
-    ga, fr = picks[2]
-    zoom = axes[1][3]
-    h = int(8 / fr.spacing_mm)
-    dist = ndimage.distance_transform_edt(fr.mask)
-    cy, cx = np.unravel_index(np.argmax(dist), dist.shape)
-    cy = int(np.clip(cy, h, fr.image.shape[0] - h))
-    cx = int(np.clip(cx, h, fr.image.shape[1] - h))
-    zoom.imshow(fr.image[cy - h:cy + h, cx - h:cx + h], cmap="gray", vmin=0, vmax=255)
-    zoom.set_title(f"synthetic GA {ga:.1f}: 16 mm around the lung")
-    axes[1][4].axis("off")
-    axes[1][4].text(0, 0.5, "top: synthetic frames across GA\n(yellow: exported lung mask)\n"
-                    "bottom: real four-chamber views\nBurgos-Artizzu et al. 2020,\n"
-                    "Zenodo 3904280, via FU-LoRA", fontsize=10)
+        image = np.asarray(Image.open(REAL_DIR / name).convert("L"))
+        mine = rois[rois["image"] == name]
+        spacing = float(mine["spacing_mm"].iloc[0])
+        show(ax, image, spacing)
+        for r in mine[mine["region"] == "lung"].itertuples():
+            ax.add_patch(Rectangle((r.x0 * spacing, r.y0 * spacing), (r.x1 - r.x0) * spacing,
+                                   (r.y1 - r.y0) * spacing, fill=False, color="yellow",
+                                   linewidth=0.8))
+        ax.set_title(f"real: {name.split('_')[0]}, {spacing:.3f} mm/px\n"
+                     "(FETAL_PLANES_DB, CC BY 4.0)")
+    for ax in axes[1][len(reals):]:
+        ax.axis("off")
+    axes[1][-1].text(0, 0.5, f"every panel: {FIGURE_WINDOW_MM:.0f} mm wide\n"
+                     "top: synthetic frames across GA\n(yellow: exported lung mask)\n"
+                     "bottom: real four-chamber views\n(yellow: annotated lung ROIs)\n"
+                     "Burgos-Artizzu et al. 2020,\nZenodo 3904280, via FU-LoRA", fontsize=10)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])

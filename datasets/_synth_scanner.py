@@ -100,7 +100,7 @@ def draw_acquisition(rng: np.random.Generator, site: SitePreset = GENERIC) -> Ac
         noise_db=float(rng.uniform(70.0, 85.0)),
         wall_mm=float(rng.uniform(10.0, 35.0)),  # lean to obese maternal abdomen
         gamma=float(rng.uniform(*site.gamma)),  # grey maps darken mid-tones
-        # SRI/CRI were on in 12 of 15 real Voluson frames (realism.md): mostly on
+        # SRI/CRI were on in 12 of 15 real Voluson frames of the public thorax set
         sri=float(rng.choice(np.array(sri_levels), p=np.array(sri_p))),
         # integrated side-lobe energy limits the contrast of anechoic cysts on clinical
         # scanners to about −15…−25 dB; reverberation in the abdominal wall adds haze

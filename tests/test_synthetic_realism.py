@@ -10,7 +10,9 @@ import pytest
 
 from benchmark.sources import list_datasets
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "public-thorax"
+# beside the checkout (../shared) or, from a worktree, further up
+REAL = next((p / "shared" / "data" / "public-thorax" for p in Path(__file__).resolve().parents
+             if (p / "shared" / "data" / "public-thorax").is_dir()), Path("/nonexistent"))
 
 
 def _realism():
