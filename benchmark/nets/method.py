@@ -51,9 +51,7 @@ the weights, so the light profile would measure nothing.  The ``paper`` profile 
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,54 +59,21 @@ import numpy as np
 import pandas as pd
 
 from benchmark.base import BaseMethod
+from benchmark.nets.profiles import (  # noqa: F401  (re-exported: tests and plugins)
+    GA_MAX,
+    GA_MIN,
+    PROFILES,
+    Profile,
+    ga_to_target,
+    resolve_profile,
+    target_to_ga,
+)
 from benchmark.patches import (
     PatchSpec,
     best_lung_centres,
     build_patch_set,
     extract_patches,
-    field_fraction,
-    sliding_centres,
 )
-
-#: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
-GA_MIN, GA_MAX = 20.0, 44.0
-
-
-@dataclass(frozen=True)
-class Profile:
-    grid: int
-    width: int
-    lr: float
-    batch_size: int
-    lung_per_image: int
-    nonlung_per_image: int
-    test_lung_per_image: int
-    max_epochs_stage1: int
-    max_epochs_stage2: int
-    patience: int
-    val_fraction: float
-    seg_stride_mm: float
-    dropout: float = 0.1
-    size_mm: float = 32.0
-
-
-PROFILES: dict[str, Profile] = {
-    "light": Profile(grid=16, width=8, lr=1e-3, batch_size=16, lung_per_image=6,
-                     nonlung_per_image=6, test_lung_per_image=8, max_epochs_stage1=4,
-                     max_epochs_stage2=6, patience=2, val_fraction=0.2, seg_stride_mm=8.0,
-                     size_mm=8.0),
-    "paper": Profile(grid=64, width=64, lr=1e-5, batch_size=16, lung_per_image=25,
-                     nonlung_per_image=25, test_lung_per_image=25, max_epochs_stage1=200,
-                     max_epochs_stage2=200, patience=10, val_fraction=0.2, seg_stride_mm=2.0),
-}
-
-
-def ga_to_target(ga: np.ndarray) -> np.ndarray:
-    return (np.asarray(ga, dtype=float) - GA_MIN) / (GA_MAX - GA_MIN)
-
-
-def target_to_ga(y: np.ndarray) -> np.ndarray:
-    return GA_MIN + np.asarray(y, dtype=float) * (GA_MAX - GA_MIN)
 
 
 class TwoStageNet(BaseMethod):
@@ -138,25 +103,7 @@ class TwoStageNet(BaseMethod):
 
     # -- configuration ---------------------------------------------------------------------
     def resolved_profile(self) -> Profile:
-        if self.profile not in PROFILES:
-            raise ValueError(f"{self.name}: profile must be one of {list(PROFILES)}, "
-                             f"got {self.profile!r}")
-        prof = PROFILES[self.profile]
-        changes: dict[str, Any] = {}
-        if self.lr is not None:
-            changes["lr"] = float(self.lr)
-        if self.max_epochs is not None:
-            changes["max_epochs_stage1"] = changes["max_epochs_stage2"] = int(self.max_epochs)
-        if self.grid is not None:
-            changes["grid"] = int(self.grid)
-        if self.patch_mm is not None:
-            changes["size_mm"] = float(self.patch_mm)
-        if self.seg_stride_mm is not None:
-            changes["seg_stride_mm"] = float(self.seg_stride_mm)
-        for key in ("width",):  # subclass parameters that override a profile field
-            if getattr(self, key, None) is not None:
-                changes[key] = int(getattr(self, key))
-        return replace(prof, **changes)
+        return resolve_profile(self.profile, self.name, self.get_params())
 
     def patch_spec(self, prof: Profile) -> PatchSpec:
         return PatchSpec(size_mm=prof.size_mm, grid=prof.grid)
@@ -164,6 +111,7 @@ class TwoStageNet(BaseMethod):
     # -- fit ---------------------------------------------------------------------------------
     def fit(self, train) -> TwoStageNet:
         from benchmark.nets import runtime
+        from benchmark.nets.cost import count_flops, training_cost
         from benchmark.nets.training import StageConfig, patient_split, train_stage
 
         prof = self.resolved_profile()
@@ -206,7 +154,7 @@ class TwoStageNet(BaseMethod):
             self.init_state_ = {k: v.detach().clone() for k, v in model.state_dict().items()}
             cfg1 = StageConfig(prof.lr, prof.batch_size, prof.max_epochs_stage1, prof.patience)
             cfg2 = StageConfig(prof.lr, prof.batch_size, prof.max_epochs_stage2, prof.patience)
-            self.flops_per_step_ = self._count_flops(model, prof, torch)
+            self.flops_per_step_ = count_flops(model, prof.grid, prof.batch_size, self.device_)
             results = []
             self.stage1_state_ = None
             if self.transfer:
@@ -231,34 +179,11 @@ class TwoStageNet(BaseMethod):
             [row for r in results for row in r.history],
             columns=["stage", "epoch", "train_loss", "val_loss"],
         )
-        seconds = sum(r.seconds for r in results)
-        cpu_seconds = sum(r.cpu_seconds for r in results)
-        steps = sum(r.steps for r in results)
-        achieved = self.flops_per_step_ * steps / seconds if seconds else float("nan")
         self.cost_ = {
-            "device": self.device_,
-            "threads": threads,
-            "train_patches_per_s": round(sum(r.patches_seen for r in results) / seconds, 1)
-            if seconds else None,
-            "train_steps": steps,
-            "train_seconds": round(seconds, 2),
-            "flops_per_step": self.flops_per_step_,
-            "train_flops_per_s": achieved,
-            "matmul_peak_flops_per_s": peak,
-            "fraction_of_matmul_peak": round(achieved / peak, 4),
-            # from this process's CPU time: the rate on an otherwise idle machine (wall-clock
-            # rates fall when other processes share the cores; the peak is measured so too)
-            "train_cpu_seconds": round(cpu_seconds, 2),
-            "train_flops_per_s_idle": self.flops_per_step_ * steps * threads / cpu_seconds
-            if cpu_seconds and self.device_ == "cpu" else None,
-            "fraction_of_matmul_peak_idle": round(
-                self.flops_per_step_ * steps * threads / cpu_seconds / peak, 4)
-            if cpu_seconds and self.device_ == "cpu" else None,
+            **training_cost(results, self.flops_per_step_, peak, threads, self.device_),
             "n_stage1_patches": self.n_patches_["stage1"],
             "n_stage2_patches": self.n_patches_["stage2"],
             "val_patients": len(val_patients),
-            "epochs": {r.history[0]["stage"]: len(r.history) for r in results if r.history},
-            "best_epoch": {r.history[0]["stage"]: r.best_epoch for r in results if r.history},
             "train_images_skipped": len(patches.skipped),
             **self.describe_model(),
         }
@@ -273,26 +198,6 @@ class TwoStageNet(BaseMethod):
         keep[np.sort(rng.choice(pos, k, replace=False))] = True
         keep[np.sort(rng.choice(neg, k, replace=False))] = True
         return keep
-
-    def _count_flops(self, model, prof: Profile, torch) -> int:
-        # a throw-away copy: counting must not touch the weights or the RNG stream
-        import copy
-
-        from benchmark.nets.runtime import step_flops
-
-        state = torch.random.get_rng_state()
-        probe = copy.deepcopy(model).train()
-        # FLOPs are linear in the batch: count two samples (cheap even for the paper
-        # profile; two, because batch-norm nets refuse a batch of one in training mode)
-        x = torch.zeros(2, 1, prof.grid, prof.grid, device=self.device_)
-        y = torch.zeros(2, device=self.device_)
-
-        def step() -> None:
-            torch.nn.functional.mse_loss(probe(x), y).backward()
-
-        flops = step_flops(step) * prof.batch_size // 2
-        torch.random.set_rng_state(state)
-        return flops
 
     # -- predict ---------------------------------------------------------------------------
     def _image_patches(self, view) -> tuple[np.ndarray, pd.DataFrame]:
@@ -355,37 +260,14 @@ class TwoStageNet(BaseMethod):
         return self.lung_map(record)
 
     def lung_map(self, record) -> np.ndarray:
-        """Lung probability per pixel from sliding stage-1 patch classification."""
-        from scipy import ndimage
-
-        from benchmark.nets.runtime import deterministic
-        from benchmark.nets.training import predict_scores
+        """Lung probability per pixel from the stage-1 weights (``benchmark.nets.lungmap``)."""
+        from benchmark.nets.lungmap import sliding_lung_map
 
         if self.stage1_state_ is None:
             raise RuntimeError(f"{self.name} has no stage-1 (lung) weights to segment with")
-        prof, spec = self.profile_, self.patch_spec(self.profile_)
-        h, w = record.pixels.shape
-        centres = sliding_centres((h, w), record.spacing_mm, prof.seg_stride_mm, spec)
-        if len(centres) == 0:
-            return np.zeros((h, w), np.float32)
-        # windows mostly outside the imaged field (a sector's black surround) are not lung
-        # and need no forward pass
-        inside = field_fraction(record.pixels, record.spacing_mm, centres, spec) >= 0.5
-        scores = np.zeros(len(centres))
-        if inside.any():
-            net = self._stage1_model()
-            with deterministic(int(self.random_state), self.device_):
-                scores[inside] = predict_scores(
-                    net, extract_patches(record.pixels, record.spacing_mm, centres[inside],
-                                         spec), self.device_)
-        rows, cols = np.unique(centres[:, 0]), np.unique(centres[:, 1])
-        grid = scores.reshape(len(rows), len(cols)).astype(np.float32)
-        step_r = rows[1] - rows[0] if len(rows) > 1 else 1.0
-        step_c = cols[1] - cols[0] if len(cols) > 1 else 1.0
-        fr = (np.arange(h) - rows[0]) / step_r
-        fc = (np.arange(w) - cols[0]) / step_c
-        rr, cc = np.meshgrid(fr, fc, indexing="ij")
-        return ndimage.map_coordinates(grid, [rr, cc], order=1, mode="nearest")
+        prof = self.profile_
+        return sliding_lung_map(self._stage1_model(), record, self.patch_spec(prof),
+                                prof.seg_stride_mm, self.device_, int(self.random_state))
 
     def _stage1_model(self):
         cached = getattr(self, "_stage1_net", None)
@@ -395,48 +277,16 @@ class TwoStageNet(BaseMethod):
             self._stage1_net = cached.eval()
         return cached
 
-    # -- persistence -------------------------------------------------------------------------
+    # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """``model.pt`` (stage-2 state_dict), ``stage1.pt`` if any, ``config.json``."""
-        import torch
+        from benchmark.nets.persistence import save_net
 
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        torch.save({k: v.cpu() for k, v in self.model_.state_dict().items()},
-                   path / "model.pt")
-        if self.stage1_state_ is not None:
-            torch.save(self.stage1_state_, path / "stage1.pt")
-        config = {
-            "method": self.name, "params": self.get_params(), "profile": asdict(self.profile_),
-            "ga_range": [GA_MIN, GA_MAX], "ga_mean": self.ga_mean_,
-            "random_state": int(self.random_state),
-        }
-        (path / "config.json").write_text(json.dumps(config, indent=1, default=str))
+        save_net(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> TwoStageNet:
         """A fitted method from :meth:`save`'s folder (weights loaded with weights_only)."""
-        import torch
+        from benchmark.nets.persistence import load_net
 
-        from benchmark.nets.runtime import resolve_device
-
-        path = Path(path)
-        config = json.loads((path / "config.json").read_text())
-        if config["method"] != cls.name:
-            raise ValueError(f"{path}: saved by {config['method']!r}, not {cls.name!r}")
-        method = cls(**config["params"])
-        method.random_state = config["random_state"]
-        method.device = device
-        method.device_ = resolve_device(device)
-        method.profile_ = Profile(**config["profile"])
-        method.ga_mean_ = float(config["ga_mean"])
-        method.cost_ = {}
-        model = method.build_model(method.profile_)
-        model.load_state_dict(torch.load(path / "model.pt", weights_only=True,
-                                         map_location=method.device_))
-        method.model_ = model.to(method.device_).eval()
-        stage1 = path / "stage1.pt"
-        method.stage1_state_ = (torch.load(stage1, weights_only=True,
-                                           map_location=method.device_)
-                                if stage1.is_file() else None)
-        return method
+        return load_net(cls, path, device)
