@@ -35,13 +35,12 @@ def count_flops(model, grid: int, batch_size: int, device: str) -> int:
     return flops
 
 
-def training_cost(results: list, flops_per_step: int, peak: float, threads: int,
-                  device: str) -> dict[str, Any]:
+def training_cost(results: list, peak: float, threads: int, device: str) -> dict[str, Any]:
     """Throughput figures of the stages ``results`` (``training.StageResult``)."""
     seconds = sum(r.seconds for r in results)
     cpu_seconds = sum(r.cpu_seconds for r in results)
     steps = sum(r.steps for r in results)
-    flops = flops_per_step * steps
+    flops = sum(r.flops_per_step * r.steps for r in results)
     achieved = flops / seconds if seconds else float("nan")
     idle = flops * threads / cpu_seconds if cpu_seconds and device == "cpu" else None
     return {
@@ -51,7 +50,9 @@ def training_cost(results: list, flops_per_step: int, peak: float, threads: int,
         if seconds else None,
         "train_steps": steps,
         "train_seconds": round(seconds, 2),
-        "flops_per_step": flops_per_step,
+        "flops_per_step": results[-1].flops_per_step if results else 0,  # stage 2's
+        "flops_per_step_by_stage": {r.history[0]["stage"]: r.flops_per_step for r in results
+                                    if r.history},
         "train_flops_per_s": achieved,
         "matmul_peak_flops_per_s": peak,
         "fraction_of_matmul_peak": round(achieved / peak, 4),
