@@ -137,14 +137,18 @@ class TwoStageNet(BaseMethod):
 
             results = []
             self.stage1_state_ = None
+            prof1 = prof  # stage 1's sizes (dense tiles differ from the stage-2 patch)
             if self.transfer:
                 dense = self.dense_output and prof.stage1 == "dense"
-                tiles, prof1 = pool, prof
-                if dense and prof.stage1_grid and prof.stage1_grid != prof.grid:
+                tiles = pool
+                # tiles no larger than the smallest image (a multiple of 16, ≥ the patch)
+                smallest = min(min(im.pixels.shape) for im in pool.images) // 16 * 16
+                side = max(prof.grid, min(prof.stage1_grid or prof.grid, smallest))
+                if dense and side != prof.grid:
                     # the same pixels per batch and per image as with small patches
-                    shrink = (prof.grid / prof.stage1_grid) ** 2
-                    tiles = pool.regrid(prof.stage1_grid)
-                    prof1 = replace(prof, grid=prof.stage1_grid,
+                    shrink = (prof.grid / side) ** 2
+                    tiles = pool.regrid(side)
+                    prof1 = replace(prof, grid=side,
                                     batch_size=max(2, round(prof.batch_size * shrink)),
                                     nonlung_per_image=max(1, round(prof.nonlung_per_image
                                                                    * shrink)))
@@ -181,6 +185,7 @@ class TwoStageNet(BaseMethod):
                              if r.history},
             "val_patients": len(val_patients),
             "norm": prof.norm,
+            "stage1_px": prof1.grid if self.transfer else None,  # after clamping
             "train_images_skipped": len(pool.skipped),
             **self.describe_model(),
         }

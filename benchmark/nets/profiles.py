@@ -54,7 +54,7 @@ PROFILES: dict[str, Profile] = {
     # sized for a 2-core CPU and for lungs of real fetal size (docs/nets.md)
     "light": Profile(grid=16, width=8, lr=1e-3, batch_size=128, lung_per_image=32,
                      nonlung_per_image=16, test_lung_per_image=64, max_steps_stage1=500,
-                     max_steps_stage2=600, patience=4, val_fraction=0.2, seg_stride_mm=2.0,
+                     max_steps_stage2=600, patience=4, val_fraction=0.2, seg_stride_mm=8.0,
                      size_mm=8.0, stage1="dense", stage1_grid=128, warmup_steps=30,
                      schedule="cosine", clip_norm=1.0),
     # "32 mm × 32 mm" read physically: 32 mm on 64 px (0.5 mm/px)
