@@ -47,14 +47,17 @@ class PatchStatsExtractor:
     def __call__(self, record) -> tuple[list[str], np.ndarray, int]:
         from scipy import stats
 
-        from benchmark.features.glcm import aggregate
+        from benchmark.features.glcm import GlcmExtractor, aggregate
         from benchmark.nets.sampler import IMAGE_NORM_HIGH, IMAGE_NORM_LOW
         from benchmark.patches import PatchSpec, image_rng, sample_patches
 
         if record.mask is None or not record.mask.any():
             raise FeatureError("no traced lung mask")
         spec = PatchSpec(size_mm=self.size_mm, grid=self.grid)
-        patches, _ = sample_patches(record, "lung", self.n_patches,
+        # the lung's bounding box: the very same patches, drawn without filtering the
+        # whole frame (glcm's crop; the percentiles below still use the whole field)
+        crop = GlcmExtractor(size_mm=self.size_mm, grid=self.grid)._lung_crop(record)
+        patches, _ = sample_patches(crop, "lung", self.n_patches,
                                     image_rng(self.seed, record.image_id), spec)
         if len(patches) == 0:
             raise FeatureError(f"no {self.size_mm:g} mm patch fits entirely inside the lung mask")
