@@ -171,12 +171,17 @@ def test_images_without_lung_patches_are_reported(cohort, tmp_path):
 def test_patchstats_floor_fits_on_first_order_statistics(tmp_path):
     """``patchstats-ridge`` (the patch floor): 7 statistics × (mean, SD) over an image's
     lung patches, declared a floor, and ``norm="image"`` rescales by the field percentiles."""
+    import pickle
+
     from _nets_cohort import write_nets_cohort
 
     from benchmark.cohort import Cohort
     from benchmark.registry import create_method, get_method_class
 
     assert get_method_class("patchstats-ridge").role == "floor"
+    # joblib workers unpickle the extractor by module path: it must not live in a plugin file
+    extractor = create_method("patchstats-ridge")._extractor()
+    assert pickle.loads(pickle.dumps(extractor)) == extractor
     cohort = Cohort.load(write_nets_cohort(tmp_path / "c", n=12))
     ids = list(cohort.patients.index)
     train, test = cohort.train_view(ids[:9]), cohort.test_view(ids[9:])
