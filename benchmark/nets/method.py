@@ -62,6 +62,7 @@ class TwoStageNet(BaseMethod):
         "norm": [None],  # fixed (the paper) | image; None = the profile's (fixed)
         "lr": [None],  # None = the profile's
         "max_steps": [None],  # budget of each stage in optimiser steps; None = the profile's
+        "max_epochs": [None],  # optional epoch cap per stage on top of the step budget
         "batch_size": [None],  # None = the profile's (light 128, paper 16)
         "grid": [None],  # patch pixels per side (multiple of 16); None = the profile's
         "patch_mm": [None],  # physical patch side; None = the profile's (paper 32, light 8)
@@ -133,7 +134,7 @@ class TwoStageNet(BaseMethod):
             def config(steps: int, monitor: str) -> StageConfig:
                 return StageConfig(prof.lr, prof.batch_size, steps, prof.patience,
                                    prof.warmup_steps, prof.schedule, monitor=monitor,
-                                   clip_norm=prof.clip_norm)
+                                   clip_norm=prof.clip_norm, max_epochs=prof.max_epochs)
 
             results = []
             self.stage1_state_ = None

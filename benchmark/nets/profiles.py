@@ -43,6 +43,7 @@ class Profile:
     warmup_steps: int = 0
     schedule: str = "constant"  # "constant" (the paper) or "cosine" (after the warm-up)
     clip_norm: float | None = None  # gradient-norm clipping (None: the paper's plain Adam)
+    max_epochs: int = 0  # optional cap on epochs per stage besides the step budget (0: none)
 
 
 #: the paper's hyper-parameters; only the patch geometry differs between the two readings
@@ -67,7 +68,7 @@ PROFILES: dict[str, Profile] = {
 _OVERRIDES = {"lr": ("lr",), "max_steps": ("max_steps_stage1", "max_steps_stage2"),
               "batch_size": ("batch_size",), "grid": ("grid",), "patch_mm": ("size_mm",),
               "seg_stride_mm": ("seg_stride_mm",), "width": ("width",), "norm": ("norm",),
-              "stage1": ("stage1",), "stage1_px": ("stage1_grid",)}
+              "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",)}
 _CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float, "norm": str, "stage1": str}
 
 

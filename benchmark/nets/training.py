@@ -51,6 +51,7 @@ class StageConfig:
     #: gradient-norm clipping (None: off, the paper's plain Adam): keeps a deep net without
     #: normalisation layers from being knocked into dead ReLUs / a saturated sigmoid
     clip_norm: float | None = None
+    max_epochs: int = 0  # optional epoch cap (0: the step budget alone)
     budget_s: float | None = None
     #: the key of ``validate``'s dict that early stopping watches (lower is better)
     monitor: str = "val_loss"
@@ -175,7 +176,7 @@ def train_stage(
     result = StageResult(start_digest=state_digest(model.state_dict()))
     best, best_state, wait, epoch = math.inf, None, 0, 0
     t_start = time.perf_counter()
-    while result.steps < cfg.max_steps:
+    while result.steps < cfg.max_steps and not (cfg.max_epochs and epoch >= cfg.max_epochs):
         epoch += 1
         x_epoch, y_epoch = draw(epoch)
         if len(x_epoch) == 0:
