@@ -18,6 +18,7 @@ from benchmark.nets.method import TwoStageNet
 
 
 class _UNet(TwoStageNet):
+    dense_output = True  # the decoder's sigmoid map (ResidualUNet.dense)
     parameters: ClassVar[dict[str, list[Any]]] = {
         **TwoStageNet.parameters,
         "width": [None],  # filters of the first block; None = the profile's (8 light, 64 paper)

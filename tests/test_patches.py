@@ -166,3 +166,33 @@ def test_images_without_lung_patches_are_reported(cohort, tmp_path):
     assert len(out) == 0 and out.patches.shape == (0, 8, 8)
     assert {i for i, _ in out.skipped} == set(view.images.index)
     assert "no lung patch" in out.skipped[0][1]
+
+
+def test_patchstats_floor_fits_on_first_order_statistics(tmp_path):
+    """``patchstats-ridge`` (the patch floor): 7 statistics × (mean, SD) over an image's
+    lung patches, declared a floor, and ``norm="image"`` rescales by the field percentiles."""
+    import pickle
+
+    from _nets_cohort import write_nets_cohort
+
+    from benchmark.cohort import Cohort
+    from benchmark.registry import create_method, get_method_class
+
+    assert get_method_class("patchstats-ridge").role == "floor"
+    # joblib workers unpickle the extractor by module path: it must not live in a plugin file
+    extractor = create_method("patchstats-ridge")._extractor()
+    assert pickle.loads(pickle.dumps(extractor)) == extractor
+    cohort = Cohort.load(write_nets_cohort(tmp_path / "c", n=12))
+    ids = list(cohort.patients.index)
+    train, test = cohort.train_view(ids[:9]), cohort.test_view(ids[9:])
+    fixed = create_method("patchstats-ridge", patch_mm=4.0, n_patches=8, inner_folds=3)
+    fixed.fit(train)
+    assert len(fixed.columns_) == 14 and fixed.columns_[0] == "fo_mean_mean"
+    pred = fixed.predict(test)
+    assert list(pred.index) == list(test.images.index) and pred.notna().all()
+    record = cohort.load_image(cohort.images.index[0])
+    image = create_method("patchstats-ridge", patch_mm=4.0, n_patches=8, norm="image")
+    a = fixed._extractor()(record)[1]
+    b = image._extractor()(record)[1]
+    lo, hi = np.percentile(record.pixels[record.pixels > 0], [5, 95])
+    assert b[0] == pytest.approx(28 + (a[0] - lo) * 200 / (hi - lo))  # mean grey, rescaled

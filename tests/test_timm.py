@@ -13,7 +13,7 @@ from _nets_cohort import write_nets_cohort  # noqa: E402
 from benchmark.cohort import Cohort  # noqa: E402
 from benchmark.registry import create_method, get_method_class, list_methods  # noqa: E402
 
-TINY = {"patch_mm": 4.0, "max_epochs": 1, "seg_stride_mm": 4.0}
+TINY = {"patch_mm": 4.0, "max_steps": 2, "seg_stride_mm": 4.0}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from benchmark.registry import create_method  # noqa: E402
 
 #: 4 mm patches on 16 px: the 64 px (16 mm) test images hold lung and non-lung patches;
 #: one epoch per stage where nothing needs to be learned
-TINY = {"patch_mm": 4.0, "max_epochs": 1, "seg_stride_mm": 2.0}
+TINY = {"patch_mm": 4.0, "max_steps": 2, "seg_stride_mm": 2.0, "stage1_px": 32}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def _fit(name, train, seed=0, **params):
 @pytest.fixture(scope="module")
 def transfer(views):
     # 5 epochs: enough for stage 1 to separate the (easy) lung from the rest
-    return _fit("unet-transfer", views[0], max_epochs=5)
+    return _fit("unet-transfer", views[0], max_steps=60)
 
 
 def test_architecture_is_the_documented_reading():

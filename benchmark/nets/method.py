@@ -1,59 +1,33 @@
 """The two-stage transfer protocol as a :class:`BaseMethod`, shared by the U-Net and timm.
 
-Protocol (``docs/paper.md``; details and choices in ``docs/nets.md``)
-----------------------------------------------------------------------
-1. One cached patch set of the training images (:func:`benchmark.patches.build_patch_set`):
-   ``lung_per_image`` lung and ``nonlung_per_image`` non-lung 32 mm patches per image.
-2. **Stage 1** (transfer variants only): lung (target 1) vs non-lung (target 0), balanced
-   50/50 by randomly dropping the surplus class; MSE on the sigmoid output.
-3. **Stage 2**: the lung patches only, target = (GA − 20) / 24, i.e. GA normalised to 0–1
-   over 20–44 weeks (the suite's valid GA range, so every real GA maps inside [0, 1]).
-   The transfer variant starts from the stage-1 weights ("transfer is done simply by
-   swapping the training data"); the scratch variant starts from a fresh initialisation
-   and gets the same stage-2 epoch cap and stopping rule, i.e. the same step budget.
-4. Each stage stops early on a patient-level validation split of the training patients
-   (``benchmark.nets.training``); per-epoch losses → ``training_curves_``.
+Protocol (``docs/paper.md``; details, choices and measurements in ``docs/nets.md``)
+------------------------------------------------------------------------------------
+1. Every training image is resampled once to the patch grid
+   (:class:`benchmark.nets.sampler.PatchPool`); each epoch draws fresh windows from it.
+2. The training patients are split (seeded, by patient) into fit and validation patients.
+3. **Stage 1** (transfer variants only): lung vs non-lung (``benchmark.nets.stages``).
+4. **Stage 2**: lung patches, target = (GA − 20) / 24, i.e. GA normalised to 0–1 over
+   20–44 weeks (the suite's valid GA range).  The transfer variant starts from the stage-1
+   weights ("transfer is done simply by swapping the training data"); the scratch variant
+   from the same seeded initialisation, with the same stage-2 budget and stopping rule.
+5. Each stage: Adam, warm-up + schedule, budget in optimiser steps, early stopping on the
+   validation patients (``benchmark.nets.training``); per-epoch losses → ``training_curves_``.
 
-Prediction: each test image gives ``test_lung_per_image`` lung patches from its traced
-mask; image GA = mean of its patch predictions, patient GA = mean over all the patient's
-lung patches (:meth:`predict_patients`).  An image whose lung holds no whole patch uses
-the windows with the highest lung coverage instead; an image smaller than a patch gets
-the training mean.  Both are counted in ``artifacts_["patch_fallbacks.csv"]``.
+Prediction: ``test_lung_per_image`` lung windows per test image; image GA = mean of its
+patch predictions, patient GA = mean over all the patient's lung patches
+(:meth:`predict_patients`).  An image whose lung holds no whole patch uses the windows of
+highest lung coverage; an image without any gets the training mean.  Both are listed in
+``artifacts_["patch_fallbacks.csv"]``.
 
-Segmentation (:meth:`segment`, transfer variants): sliding patch classification with the
-*stage-1* weights (kept aside before stage 2 retargets the net): patches every
-``seg_stride_mm`` over the image, each patch's lung score assigned to its centre,
-bilinearly interpolated to every pixel (nearest score beyond the outermost centres).
-The engine thresholds at 0.5 and scores DSC.  Scratch variants never learn lung vs
-non-lung, so they have no ``segment``.
-
-Profiles (same code path, only sizes differ)
---------------------------------------------
-``paper``: the paper's hyper-parameters (Adam lr 1e-5, batch 16), 32 mm patches on 64 px
-(0.5 mm/px), U-Net width 64, 25 + 25 patches per image (the paper: 16,268 stage-1 patches
-from 166 women, i.e. ~49 per image with two images each), up to 200 epochs per stage,
-patience 10, lung maps every 2 mm.  Intended for a GPU.  **On the embedded synthetic
-cohort it cannot train**: no fetal lung there holds a whole 32 mm square (the largest
-inscribed square is 8–21 mm; fetal lungs in a four-chamber view are ~15–30 mm across), and
-the fit stops with a one-line error saying so.
-
-``light`` (default): sized for a 2-core CPU, and for lungs of real fetal size: **8 mm**
-patches on 16 px (0.5 mm/px, the speckle-preserving resolution argued in
-``benchmark.patches``), width 8, 6 lung + 6 non-lung patches per training image, 8 lung
-patches per test image, caps of 4 (stage 1) and 6 (stage 2) epochs, patience 2, lung maps
-every 8 mm (the dominant cost of a fit + predict + segment cell).  **Its learning rate
-is 1e-3, not the paper's 1e-5**: with a few hundred CPU steps Adam at 1e-5 barely moves
-the weights, so the light profile would measure nothing.  The ``paper`` profile keeps
-1e-5, and ``lr``, ``patch_mm``, ``grid``, ``max_epochs``, ``seg_stride_mm`` (and
-``width`` for the U-Net) are parameters of every variant, e.g.
-``unet-transfer[profile=paper]`` or ``unet-transfer[patch_mm=12,lr=1e-5]``.
+Lung maps (:meth:`segment`, transfer variants): from the *stage-1* weights
+(``benchmark.nets.lungmap``); scratch variants never learn lung vs non-lung and have no
+``segment``.  Profiles: ``benchmark.nets.profiles``.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,54 +35,15 @@ import numpy as np
 import pandas as pd
 
 from benchmark.base import BaseMethod
-from benchmark.patches import (
-    PatchSpec,
-    best_lung_centres,
-    build_patch_set,
-    extract_patches,
-    field_fraction,
-    sliding_centres,
+from benchmark.nets.profiles import (  # noqa: F401  (re-exported: tests and plugins)
+    GA_MAX,
+    GA_MIN,
+    PROFILES,
+    Profile,
+    ga_to_target,
+    resolve_profile,
+    target_to_ga,
 )
-
-#: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
-GA_MIN, GA_MAX = 20.0, 44.0
-
-
-@dataclass(frozen=True)
-class Profile:
-    grid: int
-    width: int
-    lr: float
-    batch_size: int
-    lung_per_image: int
-    nonlung_per_image: int
-    test_lung_per_image: int
-    max_epochs_stage1: int
-    max_epochs_stage2: int
-    patience: int
-    val_fraction: float
-    seg_stride_mm: float
-    dropout: float = 0.1
-    size_mm: float = 32.0
-
-
-PROFILES: dict[str, Profile] = {
-    "light": Profile(grid=16, width=8, lr=1e-3, batch_size=16, lung_per_image=6,
-                     nonlung_per_image=6, test_lung_per_image=8, max_epochs_stage1=4,
-                     max_epochs_stage2=6, patience=2, val_fraction=0.2, seg_stride_mm=8.0,
-                     size_mm=8.0),
-    "paper": Profile(grid=64, width=64, lr=1e-5, batch_size=16, lung_per_image=25,
-                     nonlung_per_image=25, test_lung_per_image=25, max_epochs_stage1=200,
-                     max_epochs_stage2=200, patience=10, val_fraction=0.2, seg_stride_mm=2.0),
-}
-
-
-def ga_to_target(ga: np.ndarray) -> np.ndarray:
-    return (np.asarray(ga, dtype=float) - GA_MIN) / (GA_MAX - GA_MIN)
-
-
-def target_to_ga(y: np.ndarray) -> np.ndarray:
-    return GA_MIN + np.asarray(y, dtype=float) * (GA_MAX - GA_MIN)
 
 
 class TwoStageNet(BaseMethod):
@@ -119,13 +54,21 @@ class TwoStageNet(BaseMethod):
     relative_cost: ClassVar[float] = 100.0
     #: True: stage 1 then stage 2 from stage-1 weights; False: stage 2 only (the control)
     transfer: ClassVar[bool] = True
+    #: the model has a dense (per-pixel) output ``model.dense(x)``: stage 1 can learn lung
+    #: masks and lung maps are one fully-convolutional pass (declared, never probed)
+    dense_output: ClassVar[bool] = False
     parameters: ClassVar[dict[str, list[Any]]] = {
-        "profile": ["light"],  # select the faithful one with unet-transfer[profile=paper]
+        "profile": ["light"],  # light (default), paper (32 mm), paper-px (32 px)
+        "norm": [None],  # fixed (the paper) | image; None = the profile's (fixed)
         "lr": [None],  # None = the profile's
-        "max_epochs": [None],  # cap of each stage; None = the profile's
+        "max_steps": [None],  # budget of each stage in optimiser steps; None = the profile's
+        "max_epochs": [None],  # optional epoch cap per stage on top of the step budget
+        "batch_size": [None],  # None = the profile's (light 128, paper 16)
         "grid": [None],  # patch pixels per side (multiple of 16); None = the profile's
         "patch_mm": [None],  # physical patch side; None = the profile's (paper 32, light 8)
-        "seg_stride_mm": [None],  # lung-map sliding stride; None = the profile's
+        "stage1": [None],  # patch (the paper) | dense (patch masks); None = the profile's
+        "stage1_px": [None],  # side of the dense stage-1 tiles in patch pixels (light 64)
+        "seg_stride_mm": [None],  # lung-map stride of nets without a dense output
     }
 
     # -- to implement ----------------------------------------------------------------------
@@ -138,88 +81,94 @@ class TwoStageNet(BaseMethod):
 
     # -- configuration ---------------------------------------------------------------------
     def resolved_profile(self) -> Profile:
-        if self.profile not in PROFILES:
-            raise ValueError(f"{self.name}: profile must be one of {list(PROFILES)}, "
-                             f"got {self.profile!r}")
-        prof = PROFILES[self.profile]
-        changes: dict[str, Any] = {}
-        if self.lr is not None:
-            changes["lr"] = float(self.lr)
-        if self.max_epochs is not None:
-            changes["max_epochs_stage1"] = changes["max_epochs_stage2"] = int(self.max_epochs)
-        if self.grid is not None:
-            changes["grid"] = int(self.grid)
-        if self.patch_mm is not None:
-            changes["size_mm"] = float(self.patch_mm)
-        if self.seg_stride_mm is not None:
-            changes["seg_stride_mm"] = float(self.seg_stride_mm)
-        for key in ("width",):  # subclass parameters that override a profile field
-            if getattr(self, key, None) is not None:
-                changes[key] = int(getattr(self, key))
-        return replace(prof, **changes)
+        return resolve_profile(self.profile, self.name, self.get_params())
 
-    def patch_spec(self, prof: Profile) -> PatchSpec:
-        return PatchSpec(size_mm=prof.size_mm, grid=prof.grid)
+    def _pool(self, view, n_best: int = 0):
+        from benchmark.nets.sampler import PatchPool
+
+        prof = self.profile_
+        return PatchPool(view, prof.grid, prof.size_mm, prof.norm, n_best)
+
+    def _side(self) -> str:
+        prof = self.profile_
+        return f"{prof.size_mm:g} mm" if prof.size_mm else f"{prof.grid} px"
 
     # -- fit ---------------------------------------------------------------------------------
     def fit(self, train) -> TwoStageNet:
         from benchmark.nets import runtime
+        from benchmark.nets.cost import count_flops, training_cost
+        from benchmark.nets.stages import stage1_data, stage2_data
         from benchmark.nets.training import StageConfig, patient_split, train_stage
 
-        prof = self.resolved_profile()
-        spec = self.patch_spec(prof)
+        prof = self.profile_ = self.resolved_profile()
         seed = int(self.random_state)
         self.device_ = runtime.resolve_device(self.device)
-        self.profile_ = prof
         self.ga_mean_ = float(train.patients["ga_weeks"].mean())
-        patches = build_patch_set(train, spec, prof.lung_per_image, prof.nonlung_per_image,
-                                  seed=seed)
-        index = patches.index
+        pool = self._pool(train)
+        has_lung = pool.counts("lung") > 0
+        where = (f"{len(pool.skipped)} of {len(pool)} training images skipped, e.g. "
+                 f"{pool.skipped[0][0]}: {pool.skipped[0][1]}" if pool.skipped else "")
+        if not has_lung.any():
+            raise ValueError(f"no training image has a lung region that holds a whole "
+                             f"{self._side()} patch ({where}); try a smaller patch_mm")
+        if self.transfer and not (pool.counts("nonlung") > 0).any():
+            raise ValueError(f"stage 1 needs non-lung patches too, but no {self._side()} "
+                             f"square lies entirely outside the lung inside any training "
+                             f"image ({where}); try a smaller patch_mm")
+        patients = np.array([im.patient_id for im in pool.images])
         rng = np.random.default_rng([seed, 17])
-        val_patients = set(patient_split(index["patient_id"].to_numpy(), prof.val_fraction,
-                                         rng))
-        is_val = index["patient_id"].isin(val_patients).to_numpy()
-        ga = train.ga_by_image.reindex(index["image_id"]).to_numpy(dtype=float)
-        lung = index["label"].to_numpy() == 1
-        stage1 = self._balanced(lung, rng) if self.transfer else np.zeros(len(index), bool)
-        self.n_patches_ = {"stage1": int(stage1.sum()), "stage2": int(lung.sum())}
-        where = (f"{len(patches.skipped)} of {len(train)} training images skipped, e.g. "
-                 f"{patches.skipped[0][0]}: {patches.skipped[0][1]}" if patches.skipped else "")
-        if lung.sum() == 0:
-            raise ValueError(
-                f"no training image has a lung region that holds a whole {spec.size_mm:g} mm "
-                f"patch ({where}); try a smaller patch_mm"
-            )
-        if self.transfer and stage1.sum() == 0:
-            raise ValueError(
-                f"stage 1 needs non-lung patches too, but no {spec.size_mm:g} mm square lies "
-                f"entirely outside the lung inside any training image ({where}); "
-                "try a smaller patch_mm"
-            )
-        self.skipped_train_ = list(patches.skipped)
-        x_all = np.asarray(patches.patches)  # a few MB at the light sizes
+        val_patients = patient_split(patients, prof.val_fraction, rng)
+        is_val = np.isin(patients, val_patients)
+        fit_imgs, val_imgs = np.flatnonzero(~is_val), np.flatnonzero(is_val & has_lung)
+        image_ga = train.ga_by_image.reindex([im.image_id for im in pool.images]).to_numpy(float)
+        self.skipped_train_ = list(pool.skipped)
 
         with runtime.deterministic(seed, self.device_):
             import torch
 
             model = self.build_model(prof).to(self.device_)
+            model = model.to(memory_format=torch.channels_last)
             self.init_state_ = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            cfg1 = StageConfig(prof.lr, prof.batch_size, prof.max_epochs_stage1, prof.patience)
-            cfg2 = StageConfig(prof.lr, prof.batch_size, prof.max_epochs_stage2, prof.patience)
-            self.flops_per_step_ = self._count_flops(model, prof, torch)
+            self.flops_per_step_ = count_flops(model, prof.grid, prof.batch_size, self.device_)
+
+            def config(steps: int, monitor: str) -> StageConfig:
+                return StageConfig(prof.lr, prof.batch_size, steps, prof.patience,
+                                   prof.warmup_steps, prof.schedule, monitor=monitor,
+                                   clip_norm=prof.clip_norm, max_epochs=prof.max_epochs)
+
             results = []
             self.stage1_state_ = None
+            prof1 = prof  # stage 1's sizes (dense tiles differ from the stage-2 patch)
             if self.transfer:
-                tr, va = stage1 & ~is_val, stage1 & is_val
-                y1 = lung.astype(np.float32)
-                results.append(train_stage(model, x_all[tr], y1[tr], x_all[va], y1[va], cfg1,
-                                           rng, self.device_, "stage1"))
+                dense = self.dense_output and prof.stage1 == "dense"
+                tiles = pool
+                # tiles no larger than the smallest image (a multiple of 16, ≥ the patch)
+                smallest = min(min(im.pixels.shape) for im in pool.images) // 16 * 16
+                side = max(prof.grid, min(prof.stage1_grid or prof.grid, smallest))
+                if dense and side != prof.grid:
+                    # the same pixels per batch and per image as with small patches
+                    shrink = (prof.grid / side) ** 2
+                    tiles = pool.regrid(side)
+                    prof1 = replace(prof, grid=side,
+                                    batch_size=max(2, round(prof.batch_size * shrink)),
+                                    nonlung_per_image=max(1, round(prof.nonlung_per_image
+                                                                   * shrink)))
+                draw, validate = stage1_data(tiles, fit_imgs, val_imgs, prof1, seed,
+                                             self.dense_output, self.device_)
+                cfg1 = config(prof.max_steps_stage1, "val_loss")
+                cfg1.batch_size = prof1.batch_size
+                results.append(train_stage(model, draw, validate, cfg1, rng, self.device_,
+                                           "stage1", dense_target=dense))
+                results[-1].flops_per_step = count_flops(model, prof1.grid, prof1.batch_size,
+                                                         self.device_)
                 self.stage1_state_ = {k: v.detach().cpu().clone()
                                       for k, v in model.state_dict().items()}
-            y2 = ga_to_target(ga).astype(np.float32)
-            tr, va = lung & ~is_val, lung & is_val
-            results.append(train_stage(model, x_all[tr], y2[tr], x_all[va], y2[va], cfg2, rng,
+            draw, validate = stage2_data(pool, fit_imgs[has_lung[fit_imgs]], val_imgs, prof,
+                                         seed, image_ga, self.device_)
+            results.append(train_stage(model, draw, validate,
+                                       config(prof.max_steps_stage2, "val_mae_weeks"), rng,
                                        self.device_, "stage2"))
+            results[-1].flops_per_step = self.flops_per_step_
             self.model_ = model.eval()
             peak = runtime.matmul_peak(self.device_)
             threads = torch.get_num_threads()
@@ -229,99 +178,48 @@ class TwoStageNet(BaseMethod):
                                     for r in results if r.history}
         self.training_curves_ = pd.DataFrame(
             [row for r in results for row in r.history],
-            columns=["stage", "epoch", "train_loss", "val_loss"],
+            columns=["stage", "epoch", "step", "lr", "train_loss", "val_loss", "val_mae_weeks"],
         )
-        seconds = sum(r.seconds for r in results)
-        cpu_seconds = sum(r.cpu_seconds for r in results)
-        steps = sum(r.steps for r in results)
-        achieved = self.flops_per_step_ * steps / seconds if seconds else float("nan")
         self.cost_ = {
-            "device": self.device_,
-            "threads": threads,
-            "train_patches_per_s": round(sum(r.patches_seen for r in results) / seconds, 1)
-            if seconds else None,
-            "train_steps": steps,
-            "train_seconds": round(seconds, 2),
-            "flops_per_step": self.flops_per_step_,
-            "train_flops_per_s": achieved,
-            "matmul_peak_flops_per_s": peak,
-            "fraction_of_matmul_peak": round(achieved / peak, 4),
-            # from this process's CPU time: the rate on an otherwise idle machine (wall-clock
-            # rates fall when other processes share the cores; the peak is measured so too)
-            "train_cpu_seconds": round(cpu_seconds, 2),
-            "train_flops_per_s_idle": self.flops_per_step_ * steps * threads / cpu_seconds
-            if cpu_seconds and self.device_ == "cpu" else None,
-            "fraction_of_matmul_peak_idle": round(
-                self.flops_per_step_ * steps * threads / cpu_seconds / peak, 4)
-            if cpu_seconds and self.device_ == "cpu" else None,
-            "n_stage1_patches": self.n_patches_["stage1"],
-            "n_stage2_patches": self.n_patches_["stage2"],
+            **training_cost(results, peak, threads, self.device_),
+            "patches_seen": {r.history[0]["stage"]: r.patches_seen for r in results
+                             if r.history},
             "val_patients": len(val_patients),
-            "epochs": {r.history[0]["stage"]: len(r.history) for r in results if r.history},
-            "best_epoch": {r.history[0]["stage"]: r.best_epoch for r in results if r.history},
-            "train_images_skipped": len(patches.skipped),
+            "norm": prof.norm,
+            "stage1_px": prof1.grid if self.transfer else None,  # after clamping
+            "train_images_skipped": len(pool.skipped),
             **self.describe_model(),
         }
         return self
 
-    @staticmethod
-    def _balanced(lung: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Stage-1 rows: all of the rarer class and as many, drawn at random, of the other."""
-        pos, neg = np.flatnonzero(lung), np.flatnonzero(~lung)
-        k = min(len(pos), len(neg))
-        keep = np.zeros(len(lung), bool)
-        keep[np.sort(rng.choice(pos, k, replace=False))] = True
-        keep[np.sort(rng.choice(neg, k, replace=False))] = True
-        return keep
-
-    def _count_flops(self, model, prof: Profile, torch) -> int:
-        # a throw-away copy: counting must not touch the weights or the RNG stream
-        import copy
-
-        from benchmark.nets.runtime import step_flops
-
-        state = torch.random.get_rng_state()
-        probe = copy.deepcopy(model).train()
-        # FLOPs are linear in the batch: count two samples (cheap even for the paper
-        # profile; two, because batch-norm nets refuse a batch of one in training mode)
-        x = torch.zeros(2, 1, prof.grid, prof.grid, device=self.device_)
-        y = torch.zeros(2, device=self.device_)
-
-        def step() -> None:
-            torch.nn.functional.mse_loss(probe(x), y).backward()
-
-        flops = step_flops(step) * prof.batch_size // 2
-        torch.random.set_rng_state(state)
-        return flops
-
     # -- predict ---------------------------------------------------------------------------
-    def _image_patches(self, view) -> tuple[np.ndarray, pd.DataFrame]:
-        """Lung patches of every image of ``view``, with the fallbacks documented above."""
-        prof, spec = self.profile_, self.patch_spec(self.profile_)
-        ps = build_patch_set(view, spec, prof.test_lung_per_image, 0,
-                             seed=int(self.random_state) + 1)
-        parts = [np.asarray(ps.patches)]
-        index = [ps.index[["image_id"]].assign(source="lung")]
-        for image_id, _reason in ps.skipped:
-            record = view.load_image(image_id)
-            centres = best_lung_centres(record, prof.test_lung_per_image, spec)
-            if len(centres):
-                parts.append(extract_patches(record.pixels, record.spacing_mm, centres, spec))
-                index.append(pd.DataFrame({"image_id": image_id,
-                                           "source": "best_coverage"}, index=range(len(centres))))
-        return np.concatenate(parts), pd.concat(index, ignore_index=True)
-
     def _patch_predictions(self, view) -> pd.DataFrame:
         from benchmark.nets.runtime import deterministic
         from benchmark.nets.training import predict_scores
 
-        patches, index = self._image_patches(view)
+        n = self.profile_.test_lung_per_image
+        pool = self._pool(view, n_best=n)
+        rng = np.random.default_rng([int(self.random_state), 3])
+        parts, owners, sources = [], [], []
+        for i, im in enumerate(pool.images):
+            kind = "lung" if len(im.windows["lung"]) else "best"
+            cand = im.windows[kind]
+            if not len(cand):
+                continue
+            flat = cand if kind == "best" else rng.choice(cand, min(n, len(cand)), replace=False)
+            parts.append(pool.crop(i, np.sort(flat)))
+            owners += [im.image_id] * len(flat)
+            sources += ["lung" if kind == "lung" else "best_coverage"] * len(flat)
+        g = self.profile_.grid
+        patches = np.concatenate(parts) if parts else np.empty((0, g, g), np.uint8)
         t0 = time.perf_counter()
         with deterministic(int(self.random_state), self.device_):
             scores = predict_scores(self.model_, patches, self.device_)
         if len(patches):
             self.cost_["infer_patches_per_s"] = round(len(patches) /
                                                       (time.perf_counter() - t0), 1)
+        index = pd.DataFrame({"image_id": owners, "source": sources},
+                             columns=["image_id", "source"])
         index["ga_pred"] = target_to_ga(scores)
         index["patient_id"] = view.images.loc[index["image_id"], "patient_id"].to_numpy()
         return index
@@ -368,37 +266,15 @@ class TwoStageNet(BaseMethod):
         return self.lung_map(record)
 
     def lung_map(self, record) -> np.ndarray:
-        """Lung probability per pixel from sliding stage-1 patch classification."""
-        from scipy import ndimage
-
-        from benchmark.nets.runtime import deterministic
-        from benchmark.nets.training import predict_scores
+        """Lung probability per pixel from the stage-1 weights (``benchmark.nets.lungmap``)."""
+        from benchmark.nets.lungmap import lung_map
 
         if self.stage1_state_ is None:
             raise RuntimeError(f"{self.name} has no stage-1 (lung) weights to segment with")
-        prof, spec = self.profile_, self.patch_spec(self.profile_)
-        h, w = record.pixels.shape
-        centres = sliding_centres((h, w), record.spacing_mm, prof.seg_stride_mm, spec)
-        if len(centres) == 0:
-            return np.zeros((h, w), np.float32)
-        # windows mostly outside the imaged field (a sector's black surround) are not lung
-        # and need no forward pass
-        inside = field_fraction(record.pixels, record.spacing_mm, centres, spec) >= 0.5
-        scores = np.zeros(len(centres))
-        if inside.any():
-            net = self._stage1_model()
-            with deterministic(int(self.random_state), self.device_):
-                scores[inside] = predict_scores(
-                    net, extract_patches(record.pixels, record.spacing_mm, centres[inside],
-                                         spec), self.device_)
-        rows, cols = np.unique(centres[:, 0]), np.unique(centres[:, 1])
-        grid = scores.reshape(len(rows), len(cols)).astype(np.float32)
-        step_r = rows[1] - rows[0] if len(rows) > 1 else 1.0
-        step_c = cols[1] - cols[0] if len(cols) > 1 else 1.0
-        fr = (np.arange(h) - rows[0]) / step_r
-        fc = (np.arange(w) - cols[0]) / step_c
-        rr, cc = np.meshgrid(fr, fc, indexing="ij")
-        return ndimage.map_coordinates(grid, [rr, cc], order=1, mode="nearest")
+        prof = self.profile_
+        return lung_map(self._stage1_model(), record, prof.grid, prof.size_mm, prof.norm,
+                        self.dense_output, prof.seg_stride_mm, self.device_,
+                        int(self.random_state))
 
     def _stage1_model(self):
         cached = getattr(self, "_stage1_net", None)
@@ -408,48 +284,16 @@ class TwoStageNet(BaseMethod):
             self._stage1_net = cached.eval()
         return cached
 
-    # -- persistence -------------------------------------------------------------------------
+    # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """``model.pt`` (stage-2 state_dict), ``stage1.pt`` if any, ``config.json``."""
-        import torch
+        from benchmark.nets.persistence import save_net
 
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        torch.save({k: v.cpu() for k, v in self.model_.state_dict().items()},
-                   path / "model.pt")
-        if self.stage1_state_ is not None:
-            torch.save(self.stage1_state_, path / "stage1.pt")
-        config = {
-            "method": self.name, "params": self.get_params(), "profile": asdict(self.profile_),
-            "ga_range": [GA_MIN, GA_MAX], "ga_mean": self.ga_mean_,
-            "random_state": int(self.random_state),
-        }
-        (path / "config.json").write_text(json.dumps(config, indent=1, default=str))
+        save_net(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> TwoStageNet:
         """A fitted method from :meth:`save`'s folder (weights loaded with weights_only)."""
-        import torch
+        from benchmark.nets.persistence import load_net
 
-        from benchmark.nets.runtime import resolve_device
-
-        path = Path(path)
-        config = json.loads((path / "config.json").read_text())
-        if config["method"] != cls.name:
-            raise ValueError(f"{path}: saved by {config['method']!r}, not {cls.name!r}")
-        method = cls(**config["params"])
-        method.random_state = config["random_state"]
-        method.device = device
-        method.device_ = resolve_device(device)
-        method.profile_ = Profile(**config["profile"])
-        method.ga_mean_ = float(config["ga_mean"])
-        method.cost_ = {}
-        model = method.build_model(method.profile_)
-        model.load_state_dict(torch.load(path / "model.pt", weights_only=True,
-                                         map_location=method.device_))
-        method.model_ = model.to(method.device_).eval()
-        stage1 = path / "stage1.pt"
-        method.stage1_state_ = (torch.load(stage1, weights_only=True,
-                                           map_location=method.device_)
-                                if stage1.is_file() else None)
-        return method
+        return load_net(cls, path, device)

@@ -8,18 +8,22 @@ import pytest
 torch = pytest.importorskip("torch")
 
 
-@pytest.mark.parametrize("width,grid,batch", [(8, 16, 16), (64, 64, 2)],
-                         ids=["light", "paper-width-batch2"])
+@pytest.mark.parametrize("width,grid,batch", [(8, 16, 16), (8, 16, 128), (16, 32, 64),
+                                              (64, 64, 2)],
+                         ids=["light-batch16", "light", "width16-32px", "paper-width-batch2"])
 def test_bench_unet_training_step(benchmark, width, grid, batch):
-    """One Adam step, 1 thread (see nets/runtime).  The paper's width runs a batch of 2,
-    not 16: a full paper step is ~230 GFLOP, minutes of a shared CPU."""
+    """One Adam step, 1 thread, channels-last as the engine trains (see nets/training).
+    ``light`` is the default profile's shape; ``width16-32px`` shows the fraction of the
+    matmul peak once convolutions have enough channels (docs/nets.md, efficiency).  The
+    paper's width runs a batch of 2, not 16: a full paper step is ~230 GFLOP."""
     from benchmark.nets.runtime import deterministic, matmul_peak, step_flops
     from benchmark.nets.unet import ResidualUNet
 
     with deterministic(0, "cpu"):
-        net = ResidualUNet(width)
+        net = ResidualUNet(width).to(memory_format=torch.channels_last)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        x = torch.rand(batch, 1, grid, grid) * 255
+        x = (torch.rand(batch, 1, grid, grid) * 255).contiguous(
+            memory_format=torch.channels_last)
         y = torch.rand(batch)
 
         def step():
@@ -30,7 +34,7 @@ def test_bench_unet_training_step(benchmark, width, grid, batch):
             return loss
 
         flops = step_flops(lambda: torch.nn.functional.mse_loss(net(x), y).backward())
-        rounds = 3 if width == 8 else 1
+        rounds = 1 if width == 64 else 3
         benchmark.pedantic(step, rounds=rounds, iterations=1, warmup_rounds=1)
         peak = matmul_peak("cpu")
     assert flops > 0 and peak > 0
@@ -41,7 +45,7 @@ def test_bench_unet_training_step(benchmark, width, grid, batch):
 
 
 def test_bench_unet_transfer_fit(benchmark, small_synthetic_root, tmp_path, monkeypatch):
-    """Light-profile unet-transfer on the 24-patient cohort, one epoch per stage."""
+    """Light-profile unet-transfer on the 24-patient cohort, 40 steps per stage."""
     from benchmark.cohort import Cohort
     from benchmark.registry import create_method
 
@@ -51,7 +55,7 @@ def test_bench_unet_transfer_fit(benchmark, small_synthetic_root, tmp_path, monk
     train = cohort.train_view(ids[:16])
 
     def fit():
-        method = create_method("unet-transfer", max_epochs=1)
+        method = create_method("unet-transfer", max_steps=40)
         method.random_state, method.device = 0, "cpu"
         return method.fit(train)
 

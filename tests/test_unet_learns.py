@@ -1,0 +1,43 @@
+"""Positive control on a small cohort: the net must learn GA where it is only in the texture.
+
+``write_nets_cohort`` makes lung texture coarser with GA at constant grey mean and SD, so the
+first-order patch floor (``patchstats-ridge``) has little to read and a net that learns
+texture must beat it.  Slow (a real fit of a few hundred steps); the speed figure lives in
+``tests/benchmarks/test_bench_nets.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+torch = pytest.importorskip("torch")
+
+from _nets_cohort import write_nets_cohort  # noqa: E402
+
+from benchmark.cohort import Cohort  # noqa: E402
+from benchmark.registry import create_method  # noqa: E402
+
+
+@pytest.mark.slow
+def test_unet_learns_texture_beyond_first_order_statistics(tmp_path):
+    cohort = Cohort.load(write_nets_cohort(tmp_path / "c", n=40, seed=3))
+    ids = list(cohort.patients.index)
+    train_ids, test_ids = ids[0::4] + ids[1::4] + ids[2::4], ids[3::4]
+    train, test = cohort.train_view(train_ids), cohort.test_view(test_ids)
+    truth = cohort.patients.loc[test_ids, "ga_weeks"]
+
+    net = create_method("unet-scratch", patch_mm=4.0, max_steps=300)
+    net.random_state, net.device = 0, "cpu"
+    pred = net.fit(train).predict(test)
+    r_net = stats.pearsonr(net.predict_patients(test, pred), truth)[0]
+
+    floor = create_method("patchstats-ridge", patch_mm=4.0, n_patches=32, inner_folds=3)
+    r_floor = stats.pearsonr(floor.fit(train).predict(test), truth)[0]
+
+    curve = net.training_curves_
+    assert curve["val_mae_weeks"].iloc[-1] < curve["val_mae_weeks"].iloc[0]  # it learned
+    assert r_net >= 0.8, (r_net, r_floor)
+    assert r_net > r_floor + 0.1, (r_net, r_floor)
+    assert np.isfinite(pred).all()
