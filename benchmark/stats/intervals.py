@@ -104,6 +104,11 @@ def binomial_band(n: int, level: float, band: float = 0.95) -> tuple[float, floa
             float(stats.binom.ppf(1 - tail, n, level) / n))
 
 
+COVERAGE_COLUMNS = ["method", "grouping", "group", "n", "covered", "coverage", "band_lo",
+                    "band_hi", "inside_band", "mean_width", "mean_width_days", "mae",
+                    "n_pooled_category"]
+
+
 def coverage_table(intervals: pd.DataFrame, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """Empirical coverage, mean width and n per method × grouping × group, with the
     binomial 95 % band of the coverage expected at ``level`` for that n."""
@@ -131,4 +136,5 @@ def coverage_table(intervals: pd.DataFrame, level: float = DEFAULT_LEVEL) -> pd.
                 "mae": float(sub["abs_err"].mean()),
                 "n_pooled_category": int(sub["pooled_category"].sum()),
             })
-    return pd.DataFrame(rows)
+    # columns even when no patient has an interval (a tiny cohort): callers filter on them
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
