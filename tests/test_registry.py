@@ -115,3 +115,15 @@ def test_installed_package_entry_point_plugin(tmp_path):
     """))
     out = _cli("list", env={"PYTHONPATH": str(site)})
     assert "thirdparty-constant" in out.stdout and "from an installed package" in out.stdout
+
+
+def test_list_shows_declared_roles_and_controls(capsys):
+    """`benchmark list` tells which rows are controls, from the declarations, not names."""
+    from benchmark.cli import main
+
+    assert main(["list", "oracle", "unet-scratch", "dummy-mean"]) == 0
+    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("  ✓")}
+    assert "role: ceiling" in lines["oracle"]
+    assert "role: floor" in lines["dummy-mean"]
+    assert "control of unet-transfer" in lines["unet-scratch"]

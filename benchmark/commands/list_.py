@@ -23,7 +23,13 @@ def main(args: argparse.Namespace) -> int:
             continue
         if info.available:
             grid = ", ".join(f"{k}={v}" for k, v in info.parameters.items() if len(v) > 1)
-            print(f"  ✓ {name:<28} {info.summary}" + (f"  [grid: {grid}]" if grid else ""))
+            # declared roles and capabilities (docs/methods.md), so a reader sees which
+            # rows are controls without reading the code
+            tags = [f"role: {info.role}"] if info.role else []
+            tags += [f"control of {info.control_of}"] if info.control_of else []
+            tags += list(info.capabilities)
+            print(f"  ✓ {name:<28} {info.summary}" + (f"  [grid: {grid}]" if grid else "")
+                  + (f"  ({'; '.join(tags)})" if tags else ""))
         else:
             print(f"  ✗ {name:<28} unavailable: {info.reason}")
     print("datasets:")
