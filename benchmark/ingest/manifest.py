@@ -33,7 +33,7 @@ MASK_COLUMNS = ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
 CROP_COLUMNS = ("crop_x0", "crop_y0", "crop_x1", "crop_y1")
 PATIENT_COLUMNS = (
     "patient_id", "ga_weeks", "enrolment_order", "bpd_mm", "hc_mm", "ac_mm", "fl_mm",
-    "maternal_age", "parity", "delivery_ga_weeks", "apgar", "outcome",
+    "maternal_age", "parity", "delivery_ga_weeks", "apgar", "outcome", "site",
 )
 _ID_COLUMNS = ("patient_id", "image_id")
 _KNOWN = set(IMAGE_COLUMNS) | set(PATIENT_COLUMNS)

@@ -12,6 +12,7 @@ cohort, whose own lung map is overlaid.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
-THORAX = REPO.parent / "shared" / "data" / "public-thorax"
+# a local copy of the FETAL_PLANES_DB frames (never copied into this repository);
+# $FLB_PUBLIC_THORAX points at it, else the folder beside the checkout
+THORAX = Path(os.environ.get("FLB_PUBLIC_THORAX",
+                             REPO.parent / "shared" / "data" / "public-thorax"))
 
 
 def demo_dataset(root: Path) -> Path:
