@@ -27,6 +27,7 @@ Lung maps (:meth:`segment`, transfer variants): from the *stage-1* weights
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -199,13 +200,16 @@ class TwoStageNet(BaseMethod):
 
         n = self.profile_.test_lung_per_image
         pool = self._pool(view, n_best=n)
-        rng = np.random.default_rng([int(self.random_state), 3])
         parts, owners, sources = [], [], []
         for i, im in enumerate(pool.images):
             kind = "lung" if len(im.windows["lung"]) else "best"
             cand = im.windows[kind]
             if not len(cand):
                 continue
+            # one stream per image, keyed by its id: an image's estimate must not depend on
+            # which other images are predicted with it (`predict` on one scan = in a run)
+            rng = np.random.default_rng([int(self.random_state), 3,
+                                         zlib.crc32(str(im.image_id).encode())])
             flat = cand if kind == "best" else rng.choice(cand, min(n, len(cand)), replace=False)
             parts.append(pool.crop(i, np.sort(flat)))
             owners += [im.image_id] * len(flat)

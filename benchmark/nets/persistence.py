@@ -48,7 +48,9 @@ def load_net(cls, path: str | Path, device: str = "cpu"):
     model = method.build_model(method.profile_)
     model.load_state_dict(torch.load(path / "model.pt", weights_only=True,
                                      map_location=method.device_))
-    method.model_ = model.to(method.device_).eval()
+    # the same memory format as at fit time: channels-last kernels sum in another order,
+    # and a reloaded model must reproduce the run's predictions exactly
+    method.model_ = model.to(method.device_).to(memory_format=torch.channels_last).eval()
     stage1 = path / "stage1.pt"
     method.stage1_state_ = (torch.load(stage1, weights_only=True, map_location=method.device_)
                             if stage1.is_file() else None)

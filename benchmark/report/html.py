@@ -53,9 +53,16 @@ def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None
     for label in data.labels_with_role("floor"):
         row = _overall_row(overall, label)
         if row is not None:
-            lines.append(f"The floor control <b>{escape(label)}</b> (no information about the "
-                         f"patient) is off by {row['mae']:.2f} weeks: a method must beat this "
-                         "to carry any information.")
+            # a floor is a control that sees too little to be the answer (the training
+            # mean, first-order patch statistics); name who fails to beat it
+            floors = set(data.labels_with_role("floor"))
+            behind = [m for m, mae in zip(overall["method"], overall["mae"])
+                      if m not in floors | ceilings and mae >= row["mae"]]
+            lines.append(f"The floor control <b>{escape(label)}</b> is off by "
+                         f"{row['mae']:.2f} weeks: a method that does not beat it has learned "
+                         "no more than this control sees."
+                         + (" Not better than it here: " + ", ".join(
+                             f"<b>{escape(m)}</b>" for m in behind) + "." if behind else ""))
     for label in sorted(ceilings):
         row = _overall_row(overall, label)
         if row is not None:
