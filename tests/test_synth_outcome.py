@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
-from datasets import _synth_cohort as cohort
-from datasets import _synth_outcome as outcome
+from benchmark.sources import list_datasets
+
+# the generator's private modules live in the plugin namespace (no top-level `datasets`
+# package is installed: tox runs the pytest script, whose sys.path lacks the checkout)
+list_datasets()
+cohort = importlib.import_module("benchmark._plugins.datasets._synth_cohort")
+outcome = importlib.import_module("benchmark._plugins.datasets._synth_outcome")
 
 
 def test_outcome_follows_the_documented_risk_model():
