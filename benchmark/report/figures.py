@@ -281,7 +281,7 @@ def fig_error_boxes(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     if ctx.data.predictions.empty:
         return None
     return (error_boxes(ctx.data, out, ctx.level),
-            f"Absolute error per GA group, all methods side by side ({_level_text(ctx.level)}).")
+            f"Absolute error per method (best first) and GA group ({_level_text(ctx.level)}).")
 
 
 @register_figure("training_curves", order=60)
