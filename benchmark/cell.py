@@ -25,6 +25,7 @@ import pandas as pd
 from benchmark import provenance
 from benchmark.base import MEASURED, BaseMethod
 from benchmark.cohort import Cohort, TestView
+from benchmark.errors import first_line
 from benchmark.fallbacks import check_predictions, predict_with_provenance
 from benchmark.io import InputError
 from benchmark.registry import create_method, get_method_class
@@ -239,7 +240,7 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
         store.commit(spec.cell_id, staging, record)
         return record
     except Exception as exc:  # a failing method must not stop the grid
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc)
         kind = "" if isinstance(exc, InputError) else f"{type(exc).__name__}: "
         record.update(status="failed", error=f"{kind}{first}", traceback=traceback.format_exc())
         log.error("cell %s (%s) failed:\n%s", spec.cell_id, spec.label, record["traceback"])

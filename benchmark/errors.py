@@ -44,3 +44,10 @@ class InputError(ValueError):
     def prefixed(self, where: str) -> InputError:
         """The same error with ``where: `` in front (code and fix kept)."""
         return InputError(f"{where}: {self}", self.code, self.fix)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message ('' if it has none): what a one-line error
+    or a cell record shows; the traceback goes to the log."""
+    text = str(exc)
+    return text.splitlines()[0] if text else ""

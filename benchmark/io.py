@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.errors import InputError
+from benchmark.errors import InputError, first_line
 from benchmark.ingest.readers import file_suffix, reader_for, supported_suffixes
 from benchmark.ingest.readers.base import RawImage
 
@@ -69,7 +69,7 @@ def read_raw(path: Path) -> RawImage:
                              f"{file_suffix(path)}", "unreadable",
                              "give the image file itself (export it from the scanner or "
                              "viewer)") from None
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc)
         raise InputError(f"{path}: unreadable or corrupt ({type(exc).__name__}: {first})",
                          "unreadable") from None
 

@@ -8,6 +8,8 @@ import sys
 import types
 from pathlib import Path
 
+from benchmark.errors import first_line
+
 
 def _project_root() -> Path:
     """The checkout holding ``methods/`` and ``datasets/``: beside the package when installed
@@ -58,7 +60,7 @@ def load_plugin_folder(folder: Path, kind: str) -> dict[str, str]:
             spec.loader.exec_module(module)
         except Exception as exc:  # isolate: a broken plugin is listed, not fatal
             del sys.modules[modname]
-            first = str(exc).splitlines()[0] if str(exc) else ""
+            first = first_line(exc)
             broken[path.stem.replace("_", "-")] = (
                 f"{path.name} failed to import: {type(exc).__name__}: {first}"
             )

@@ -34,6 +34,7 @@ import pandas as pd
 
 from benchmark.base import BaseMethod
 from benchmark.cohort import GA_COLUMNS, OUTCOME_COLUMNS, TRUTH_PREFIX, Cohort, TestView
+from benchmark.errors import first_line
 from benchmark.registry import check_declarations, get_method_class
 
 #: predictions must lie in the suite's valid GA range (weeks)
@@ -50,13 +51,25 @@ class MethodCheckError(AssertionError):
 
 
 # -- the tiny cohort --------------------------------------------------------------------------
+def textured_frame(mask: np.ndarray, ga_weeks: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """An 8-bit frame whose speckle grain (px) grows with GA: bright lung inside ``mask``,
+    darker tissue outside; the tiny cohorts' only route from GA to pixels."""
+    from scipy import ndimage
+
+    grain = 0.5 + 2.0 * (ga_weeks - 24.0) / 16.0
+    noise = ndimage.gaussian_filter(rng.normal(size=mask.shape), grain)
+    noise /= noise.std()
+    pixels = np.where(mask, 170 + 30 * noise, 70 + 15 * noise)
+    return np.clip(pixels, 1, 255).astype(np.uint8)
+
+
 def write_check_cohort(root: Path, n_patients: int = 10, images_per_patient: int = 2,
                        size: int = 96, spacing: float = 0.25, seed: int = 0) -> Path:
     """A cohort with everything some method reads: images whose lung texture coarsens with
     GA, traced lung masks (one image left untraced, so fallbacks show), biometry, simulated
     ``truth_maturity`` and the columns a test view must hide."""
     from PIL import Image
-    from scipy import ndimage
 
     rng = np.random.default_rng(seed)
     (root / "images").mkdir(parents=True, exist_ok=True)
@@ -83,12 +96,8 @@ def write_check_cohort(root: Path, n_patients: int = 10, images_per_patient: int
     rows = []
     for pid, g in zip(patients["patient_id"], ga, strict=True):
         for k in range(images_per_patient):
-            grain = 0.5 + 2.0 * (g - 24.0) / 16.0  # texture scale (px) grows with GA
-            noise = ndimage.gaussian_filter(rng.normal(size=(size, size)), grain)
-            noise /= noise.std()
-            pixels = np.where(mask, 170 + 30 * noise, 70 + 15 * noise)
             image_id = f"{pid}_{k}"
-            Image.fromarray(np.clip(pixels, 1, 255).astype(np.uint8)).save(
+            Image.fromarray(textured_frame(mask, g, rng)).save(
                 root / "images" / f"{image_id}.png")
             untraced = len(rows) == n_patients * images_per_patient - 1
             rows.append({"image_id": image_id, "patient_id": pid,
@@ -201,7 +210,7 @@ def check_method(method: str | type[BaseMethod], cohort_root: str | Path,
         except MethodCheckError:
             raise
         except Exception as exc:
-            first = str(exc).splitlines()[0] if str(exc) else ""
+            first = first_line(exc)
             raise MethodCheckError(f"{cls.name or cls.__qualname__}: {name}: "
                                    f"{type(exc).__name__}: {first}") from exc
         done.append(name)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import InputError
+from benchmark.errors import InputError, first_line
 
 #: Columns that describe one image (everything else in a single manifest is per patient).
 IMAGE_COLUMNS = (
@@ -72,7 +72,7 @@ def _read_one(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
                                   dtype={c: str for c in _ID_COLUMNS})
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc)
         raise InputError(f"{path}: unreadable table ({type(exc).__name__}: {first})") from None
     frame = _normalise_columns(frame)
     for col in _ID_COLUMNS:

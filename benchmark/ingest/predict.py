@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import InputError
+from benchmark.errors import InputError, first_line
 from benchmark.ingest.predict_inputs import view_from_dataset, view_from_files
 
 __all__ = ["SavedModel", "load_method", "predict_images", "resolve_model",
@@ -110,7 +110,7 @@ def load_method(saved: SavedModel, device: str = "auto"):
     except InputError:
         raise
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc)
         raise InputError(f"{saved.model_dir}: cannot load {saved.method} "
                          f"({type(exc).__name__}: {first})") from None
     method.device = device
@@ -174,7 +174,7 @@ def predict_images(method, view, label: str, own=None) -> pd.DataFrame:
     except InputError:
         raise
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc)
         raise InputError(f"{label}: prediction failed ({type(exc).__name__}: {first})") from None
     own = f"own segmentation ({label})" if own_maps else "none (method uses no lung map)"
     source = pd.Series(np.where(traced.reindex(pred.index).fillna(False), "traced mask", own),

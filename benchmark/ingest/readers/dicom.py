@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.errors import InputError
+from benchmark.errors import InputError, first_line
 from benchmark.ingest.readers import register_reader
 from benchmark.ingest.readers.base import ImageReader, RawImage
 
@@ -80,7 +80,7 @@ def read_dicom(path: Path) -> RawImage:
     try:
         pixels = np.asarray(ds.pixel_array)
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc)
         raise InputError(
             f"{path}: cannot decode DICOM pixels ({type(exc).__name__}: {first}); "
             "install the decoder for its transfer syntax or export uncompressed",
