@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -58,3 +60,12 @@ def write_tabular_cohort(root: Path, n: int = 40, seed: int = 0, size: int = 48)
     patients.to_csv(root / "patients.csv", index=False)
     pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
     return root
+
+
+def generator_module(name: str) -> ModuleType:
+    """A private module of the synthetic generator (``_synth_cohort``, ...). The ``datasets/``
+    folder is loaded by path into the plugin namespace, never as a top-level package."""
+    from benchmark.sources import list_datasets
+
+    list_datasets()  # sets up the plugin namespace that holds the helpers
+    return importlib.import_module(f"benchmark._plugins.datasets.{name}")

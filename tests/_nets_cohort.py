@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from scipy import ndimage
+
+from benchmark.testing import textured_frame
 
 
 def write_nets_cohort(root: Path, n: int = 12, size: int = 64, spacing: float = 0.25,
@@ -27,13 +28,8 @@ def write_nets_cohort(root: Path, n: int = 12, size: int = 64, spacing: float = 
     Image.fromarray(mask.astype(np.uint8) * 255).save(root / "masks" / "lung.png")
     rows = []
     for i, g in enumerate(ga):
-        grain = 0.5 + 2.0 * (g - 24) / 16  # texture scale (px) grows with GA
-        noise = ndimage.gaussian_filter(rng.normal(size=(size, size)), grain)
-        noise /= noise.std()
-        pixels = np.where(mask, 170 + 30 * noise, 70 + 15 * noise)
         image_id = f"N{i:03d}"
-        Image.fromarray(np.clip(pixels, 1, 255).astype(np.uint8)).save(
-            root / "images" / f"{image_id}.png")
+        Image.fromarray(textured_frame(mask, g, rng)).save(root / "images" / f"{image_id}.png")
         rows.append({"image_id": image_id, "patient_id": f"Q{i:03d}",
                      "image_path": f"images/{image_id}.png", "pixel_spacing_mm": spacing,
                      "lung_mask_path": "masks/lung.png"})

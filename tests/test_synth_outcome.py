@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
+from _cohorts import generator_module
 
-from benchmark.sources import list_datasets
-
-# the generator's private modules live in the plugin namespace (no top-level `datasets`
-# package is installed: tox runs the pytest script, whose sys.path lacks the checkout)
-list_datasets()
-cohort = importlib.import_module("benchmark._plugins.datasets._synth_cohort")
-outcome = importlib.import_module("benchmark._plugins.datasets._synth_outcome")
+cohort = generator_module("_synth_cohort")
+outcome = generator_module("_synth_outcome")
 
 
 def test_outcome_follows_the_documented_risk_model():

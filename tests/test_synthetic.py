@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import filecmp
-import importlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _cohorts import generator_module as _private
 from PIL import Image
 
 from benchmark.sources import list_datasets, resolve_dataset
-
-
-def _private(name: str):
-    list_datasets()  # sets up the plugin namespace that holds the helpers
-    return importlib.import_module(f"benchmark._plugins.datasets.{name}")
-
 
 SMALL = {"patients": 12, "images_per_patient": 2, "size": 256, "progress": False}
 

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
-
-from benchmark.sources import list_datasets
-
-
-def _private(name: str):
-    list_datasets()
-    return importlib.import_module(f"benchmark._plugins.datasets.{name}")
+from _cohorts import generator_module as _private
 
 
 @pytest.fixture(scope="module")

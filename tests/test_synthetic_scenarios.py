@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import filecmp
-import importlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _cohorts import generator_module as _private
 
 from benchmark.sources import list_datasets, resolve_dataset
-
-
-def _private(name: str):
-    list_datasets()  # sets up the plugin namespace that holds the helpers
-    return importlib.import_module(f"benchmark._plugins.datasets.{name}")
-
 
 SCENARIO_NAMES = ("synthetic", "synthetic-texture", "synthetic-anatomy", "synthetic-null")
 N = 3000

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pandas as pd
 import pytest
+from _cohorts import generator_module as _private
 
-from benchmark.sources import list_datasets, resolve_dataset
-
-
-def _private(name: str):
-    list_datasets()
-    return importlib.import_module(f"benchmark._plugins.datasets.{name}")
+from benchmark.sources import resolve_dataset
 
 
 def test_default_cohort_is_one_generic_site() -> None:
