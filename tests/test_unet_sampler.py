@@ -66,3 +66,37 @@ def test_lr_schedule_warms_up_then_decays_to_zero():
     assert f[0] == pytest.approx(0.1) and f[9] == 1.0 and max(f) == 1.0
     assert all(a >= b for a, b in zip(f[10:], f[11:])) and f[-1] < 0.01
     assert lr_factor(50, 0, 100, "constant") == 1.0
+
+
+def test_stage_loss_mse_and_bce_dice():
+    torch = pytest.importorskip("torch")
+    from benchmark.nets.training import stage_loss
+
+    target = torch.zeros(2, 1, 8, 8)
+    target[0, :, 2:6, 2:6] = 1.0  # one tile with a lung square, one without lung
+    perfect = 0.98 * target + 0.01  # 0.99 on the lung, 0.01 elsewhere
+    inverted = 1.0 - perfect
+    assert stage_loss(perfect, target) == pytest.approx(float(((perfect - target) ** 2).mean()))
+    good, bad = stage_loss(perfect, target, "bce+dice"), stage_loss(inverted, target, "bce+dice")
+    assert float(good) < 0.25 < 1.0 < float(bad)
+    # Dice scores overlap: missing half the lung (8 of 128 pixels) costs far more than the
+    # 6 % of pixels per-pixel MSE sees
+    half = perfect.clone()
+    half[0, :, 2:4, 2:6] = 0.01
+    assert float(stage_loss(half, target, "bce+dice")) > float(good) + 0.15
+    assert float(stage_loss(half, target)) < float(stage_loss(perfect, target)) + 0.07
+    with pytest.raises(ValueError, match="dense loss must be"):
+        stage_loss(perfect, target, "l1")
+
+
+def test_profile_overrides_per_stage():
+    light = resolve_profile("light", "unet-transfer", {})
+    assert light.stage1_loss == "bce+dice"
+    assert resolve_profile("paper", "unet-transfer", {}).stage1_loss == "mse"
+    prof = resolve_profile("light", "unet-transfer",
+                           {"max_steps": 50, "max_steps_stage2": 70, "patience": 9,
+                            "stage1_loss": "mse"})
+    assert (prof.max_steps_stage1, prof.max_steps_stage2, prof.patience) == (50, 70, 9)
+    assert prof.stage1_loss == "mse"
+    with pytest.raises(ValueError, match="stage1_loss must be"):
+        resolve_profile("light", "unet-transfer", {"stage1_loss": "l1"})

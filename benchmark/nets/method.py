@@ -63,12 +63,16 @@ class TwoStageNet(BaseMethod):
         "norm": [None],  # fixed (the paper) | image; None = the profile's (fixed)
         "lr": [None],  # None = the profile's
         "max_steps": [None],  # budget of each stage in optimiser steps; None = the profile's
+        "max_steps_stage1": [None],  # the same for one stage only (overrides max_steps)
+        "max_steps_stage2": [None],
         "max_epochs": [None],  # optional epoch cap per stage on top of the step budget
+        "patience": [None],  # epochs without validation improvement; None = the profile's
         "batch_size": [None],  # None = the profile's (light 128, paper 16)
         "grid": [None],  # patch pixels per side (multiple of 16); None = the profile's
         "patch_mm": [None],  # physical patch side; None = the profile's (paper 32, light 8)
         "stage1": [None],  # patch (the paper) | dense (patch masks); None = the profile's
         "stage1_px": [None],  # side of the dense stage-1 tiles in patch pixels (light 64)
+        "stage1_loss": [None],  # dense stage 1: mse (the paper's loss) | bce+dice
         "seg_stride_mm": [None],  # lung-map stride of nets without a dense output
     }
 
@@ -158,6 +162,7 @@ class TwoStageNet(BaseMethod):
                                              self.dense_output, self.device_)
                 cfg1 = config(prof.max_steps_stage1, "val_loss")
                 cfg1.batch_size = prof1.batch_size
+                cfg1.dense_loss = prof.stage1_loss
                 results.append(train_stage(model, draw, validate, cfg1, rng, self.device_,
                                            "stage1", dense_target=dense))
                 results[-1].flops_per_step = count_flops(model, prof1.grid, prof1.batch_size,

@@ -40,6 +40,8 @@ class Profile:
     #: convolutional net takes any size, so stage 1 can see lung-sized context while
     #: stage 2 keeps the small patch
     stage1_grid: int = 0
+    #: ``stage1="dense"``: loss of the lung map, "mse" (the paper's loss) or "bce+dice"
+    stage1_loss: str = "mse"
     warmup_steps: int = 0
     schedule: str = "constant"  # "constant" (the paper) or "cosine" (after the warm-up)
     clip_norm: float | None = None  # gradient-norm clipping (None: the paper's plain Adam)
@@ -56,7 +58,8 @@ PROFILES: dict[str, Profile] = {
     "light": Profile(grid=16, width=8, lr=1e-3, batch_size=128, lung_per_image=32,
                      nonlung_per_image=16, test_lung_per_image=64, max_steps_stage1=500,
                      max_steps_stage2=600, patience=4, val_fraction=0.2, seg_stride_mm=8.0,
-                     size_mm=8.0, stage1="dense", stage1_grid=128, warmup_steps=30,
+                     size_mm=8.0, stage1="dense", stage1_grid=128, stage1_loss="bce+dice",
+                     warmup_steps=30,
                      schedule="cosine", clip_norm=1.0),
     # "32 mm × 32 mm" read physically: 32 mm on 64 px (0.5 mm/px)
     "paper": Profile(grid=64, size_mm=32.0, **_PAPER),
@@ -66,10 +69,14 @@ PROFILES: dict[str, Profile] = {
 
 #: method parameter → the profile field(s) it overrides (None values keep the profile's)
 _OVERRIDES = {"lr": ("lr",), "max_steps": ("max_steps_stage1", "max_steps_stage2"),
+              "max_steps_stage1": ("max_steps_stage1",), "max_steps_stage2": ("max_steps_stage2",),
               "batch_size": ("batch_size",), "grid": ("grid",), "patch_mm": ("size_mm",),
               "seg_stride_mm": ("seg_stride_mm",), "width": ("width",), "norm": ("norm",),
-              "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",)}
-_CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float, "norm": str, "stage1": str}
+              "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",),
+              "patience": ("patience",),
+              "stage1_loss": ("stage1_loss",)}
+_CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float, "norm": str, "stage1": str,
+          "stage1_loss": str}
 
 
 def ga_to_target(ga: np.ndarray) -> np.ndarray:
@@ -94,4 +101,7 @@ def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Prof
         raise ValueError(f"{method_name}: norm must be 'fixed' or 'image', got {prof.norm!r}")
     if prof.stage1 not in ("patch", "dense"):
         raise ValueError(f"{method_name}: stage1 must be 'patch' or 'dense', got {prof.stage1!r}")
+    if prof.stage1_loss not in ("mse", "bce+dice"):
+        raise ValueError(f"{method_name}: stage1_loss must be 'mse' or 'bce+dice', "
+                         f"got {prof.stage1_loss!r}")
     return prof

@@ -55,6 +55,8 @@ class StageConfig:
     budget_s: float | None = None
     #: the key of ``validate``'s dict that early stopping watches (lower is better)
     monitor: str = "val_loss"
+    #: loss of dense (map) targets: "mse" (the paper's loss, per pixel) or "bce+dice"
+    dense_loss: str = "mse"
 
 
 @dataclass
@@ -139,6 +141,23 @@ def lr_factor(step: int, warmup: int, total: int, schedule: str = "cosine") -> f
     return 0.5 * (1.0 + math.cos(math.pi * min(step - warmup, span) / span))
 
 
+def stage_loss(out, target, kind: str = "mse"):
+    """MSE (the paper's, both stages), or for lung maps the segmentation standard
+    binary cross-entropy + soft Dice (Milletari et al. 2016): per-pixel MSE on a map that is
+    mostly background rewards predicting "no lung" everywhere, Dice scores the overlap the
+    DSC reads.  Computed in fp32 outside autocast (BCE is not autocast-safe)."""
+    import torch
+
+    f = torch.nn.functional
+    if kind == "mse":
+        return f.mse_loss(out, target)
+    if kind != "bce+dice":
+        raise ValueError(f"dense loss must be 'mse' or 'bce+dice', got {kind!r}")
+    p, t = out.clamp(1e-6, 1 - 1e-6).flatten(1), target.flatten(1)
+    dice = 1 - (2 * (p * t).sum(1) + 1) / (p.sum(1) + t.sum(1) + 1)
+    return f.binary_cross_entropy(p, t) + dice.mean()
+
+
 def _flip_half(x, gen):
     import torch
 
@@ -200,7 +219,7 @@ def train_stage(
             opt.zero_grad(set_to_none=True)
             with _autocast(device):
                 out = model.dense(xb) if dense_target else model(xb)
-                loss = torch.nn.functional.mse_loss(out.float(), yb)
+            loss = stage_loss(out.float(), yb, cfg.dense_loss if dense_target else "mse")
             scaler.scale(loss).backward()
             if cfg.clip_norm:
                 scaler.unscale_(opt)
