@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.cohort import ImageRecord
+from benchmark.store import honour_umask
 
 Kind = Literal["lung", "nonlung"]
 LABELS = {"lung": 1, "nonlung": 0}
@@ -336,6 +337,7 @@ def _sample_to_disk(
 ) -> PatchSet:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    honour_umask(staging, directory=True)  # mkdtemp makes 0700; the cache follows the umask
     try:
         g = spec.grid
         capacity = len(ids) * (n_lung + n_nonlung)

@@ -159,3 +159,17 @@ def test_verb_refuses_a_folder_pooled_as_if_independent(tmp_path, tabular_cohort
     assert proc.returncode != 0
     assert "gave the same cohort" in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.glob("*_paper_*"))  # refused before any method ran
+
+
+def test_output_folder_key_includes_sites():
+    import argparse
+
+    from benchmark.commands.null_check import _out_dir
+
+    base = dict(dataset="synthetic-null", methods=["glcm-ridge"], dataset_seeds=[0, 1],
+                split="paper", seeds=[0], patients=None, images_per_patient=None,
+                runs_dir="runs")
+    plain = _out_dir(argparse.Namespace(**base))
+    assert _out_dir(argparse.Namespace(**base, sites=None)) == plain  # old folders keep theirs
+    three = _out_dir(argparse.Namespace(**base, sites=3))
+    assert three != plain and three != _out_dir(argparse.Namespace(**base, sites=2))

@@ -196,3 +196,16 @@ def test_patchstats_floor_fits_on_first_order_statistics(tmp_path):
     b = image._extractor()(record)[1]
     lo, hi = np.percentile(record.pixels[record.pixels > 0], [5, 95])
     assert b[0] == pytest.approx(28 + (a[0] - lo) * 200 / (hi - lo))  # mean grey, rescaled
+
+
+def test_patch_cache_folders_follow_the_umask(cohort, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        got = build_patch_set(cohort.train_view(cohort.patients.index), PatchSpec(4.0, 12), 2, 2,
+                              seed=0, cache_dir=tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(got.path).st_mode) == 0o755  # mkdtemp alone gives 0700

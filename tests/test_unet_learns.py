@@ -1,4 +1,5 @@
-"""Positive control on a small cohort: the net must learn GA where it is only in the texture.
+"""Positive control on a small cohort: the nets (the U-Net and the timm preset, same engine)
+must learn GA where it is only in the texture.
 
 ``write_nets_cohort`` makes lung texture coarser with GA at constant grey mean and SD, so the
 first-order patch floor (``patchstats-ridge``) has little to read and a net that learns
@@ -21,14 +22,15 @@ from benchmark.registry import create_method  # noqa: E402
 
 
 @pytest.mark.slow
-def test_unet_learns_texture_beyond_first_order_statistics(tmp_path):
+@pytest.mark.parametrize("name", ["unet-scratch", "timm-test_resnet-scratch"])
+def test_net_learns_texture_beyond_first_order_statistics(tmp_path, name):
     cohort = Cohort.load(write_nets_cohort(tmp_path / "c", n=40, seed=3))
     ids = list(cohort.patients.index)
     train_ids, test_ids = ids[0::4] + ids[1::4] + ids[2::4], ids[3::4]
     train, test = cohort.train_view(train_ids), cohort.test_view(test_ids)
     truth = cohort.patients.loc[test_ids, "ga_weeks"]
 
-    net = create_method("unet-scratch", patch_mm=4.0, max_steps=300)
+    net = create_method(name, patch_mm=4.0, max_steps=300)
     net.random_state, net.device = 0, "cpu"
     pred = net.fit(train).predict(test)
     r_net = stats.pearsonr(net.predict_patients(test, pred), truth)[0]

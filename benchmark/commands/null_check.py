@@ -140,8 +140,11 @@ def _refuse_repeated_cohorts(dataset: str, configs) -> None:
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    key = json.dumps([args.dataset, args.methods, args.dataset_seeds, args.split, args.seeds,
-                      args.patients, args.images_per_patient], sort_keys=True)
+    key = [args.dataset, args.methods, args.dataset_seeds, args.split, args.seeds,
+           args.patients, args.images_per_patient]
+    if getattr(args, "sites", None):  # appended only when set: older folders keep their key
+        key.append({"sites": args.sites})
+    key = json.dumps(key, sort_keys=True)
     return Path(args.runs_dir) / f"null-check_{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 
 
