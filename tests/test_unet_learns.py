@@ -22,7 +22,7 @@ from benchmark.registry import create_method  # noqa: E402
 
 
 @pytest.mark.slow
-# timm's ResNet (batch norm, 2× the U-Net's parameters) fits these 30 training patients
+# timm's ResNet (batch norm) fits these 30 training patients
 # within an epoch: its eval-mode validation MAE is best at epoch 1 and then rises (train
 # MSE 0.04 → 0.006) while early stopping restores epoch 1, which reaches the r asked for;
 # so the falling-curve check is the U-Net's only
