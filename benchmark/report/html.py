@@ -32,6 +32,21 @@ def _overall_row(overall, label: str) -> dict | None:
     return rows.iloc[0].to_dict() if len(rows) else None
 
 
+def _floor_by_r(tables: dict[str, Table], floor: str) -> str:
+    """' By r (paired bootstrap CI of Δr): above it …; not distinguishable …; below …'."""
+    table = tables.get("floors_patient") or tables.get("floors_image")
+    if table is None:
+        return ""
+    rows = table.data[table.data["method_b"] == floor]
+    parts = []
+    for verdict in ("above", "not distinguishable", "below"):
+        names = rows.loc[rows["verdict"] == verdict, "method_a"].tolist()
+        if names:
+            parts.append(f"{verdict}: " + ", ".join(f"<b>{escape(m)}</b>" for m in names))
+    return (" By r, with a paired bootstrap 95 % CI of the difference — " + "; ".join(parts)
+            + ".") if parts else ""
+
+
 def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None) -> list[str]:
     """Findings read from the declared roles of the run's cells (I2), never from names."""
     metrics = tables.get("metrics_patient") or tables.get("metrics_image")
@@ -62,7 +77,8 @@ def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None
                          f"{row['mae']:.2f} weeks: a method that does not beat it has learned "
                          "no more than this control sees."
                          + (" Not better than it here: " + ", ".join(
-                             f"<b>{escape(m)}</b>" for m in behind) + "." if behind else ""))
+                             f"<b>{escape(m)}</b>" for m in behind) + "." if behind else "")
+                         + _floor_by_r(tables, label))
     for label in sorted(ceilings):
         row = _overall_row(overall, label)
         if row is not None:

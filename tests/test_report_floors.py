@@ -1,0 +1,64 @@
+"""The floors table: every image method against each declared floor by r, with a paired
+patient-bootstrap CI of the difference, and its verdict in the key findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.report.data import RunData
+from benchmark.report.registry import ReportContext
+from benchmark.report.sections.floors import floor_comparisons, floors_table, verdict
+
+N = 150
+
+
+def _predictions() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    ga = rng.uniform(24, 40, N)
+    floor = ga + rng.normal(0, 6, N)  # r ≈ 0.6
+    preds = {
+        "patchstats-ridge": floor,  # the floor (declared below)
+        "glcm-ridge": ga + rng.normal(0, 1, N),  # far above it
+        "glcm-rf": floor + rng.normal(0, 0.3, N),  # the floor's twin: no difference
+        "unet-scratch": rng.normal(32, 3, N),  # reads nothing: below
+        "dummy-mean": np.full(N, 32.0),  # a floor without an r: not a comparison
+        "biometry-hadlock": ga + rng.normal(0, 1, N),  # tabular: not read against patches
+    }
+    rows = [pd.DataFrame({"label": label, "patient_id": [f"P{i:03d}" for i in range(N)],
+                          "ga_true": ga, "ga_pred": pred, "group": "all-ga", "seed": 0,
+                          "fold": 0, "level": "patient", "provenance": "measured"})
+            for label, pred in preds.items()]
+    cells = pd.DataFrame({"label": list(preds), "method": list(preds),
+                          "role": ["floor", None, None, None, "floor", "reference"],
+                          "control_of": None})
+    return pd.concat(rows, ignore_index=True), cells
+
+
+@pytest.fixture
+def ctx() -> ReportContext:
+    predictions, cells = _predictions()
+    data = RunData(root=Path("."), predictions=predictions, cells=cells, run={},
+                   dsc=pd.DataFrame(), curves=pd.DataFrame())
+    return ReportContext(data)
+
+
+def test_each_image_method_against_each_floor_with_an_r(ctx):
+    comp = floor_comparisons(ctx).set_index("method_a")
+    assert set(comp["method_b"]) == {"patchstats-ridge"}  # dummy-mean has no r
+    assert set(comp.index) == {"glcm-ridge", "glcm-rf", "unet-scratch"}  # no biometry
+    assert comp.at["glcm-ridge", "verdict"] == "above"
+    assert comp.at["glcm-rf", "verdict"] == "not distinguishable"
+    assert comp.at["unet-scratch", "verdict"] == "below"
+    lo, hi = comp.at["glcm-ridge", "diff_lo"], comp.at["glcm-ridge", "diff_hi"]
+    assert 0 < lo < comp.at["glcm-ridge", "r_a"] - comp.at["glcm-ridge", "r_b"] < hi
+
+
+def test_table_and_verdict_wording(ctx):
+    table = floors_table(ctx)
+    assert table.name == "floors_patient"
+    assert list(table.display["vs the floor"]) == ["above", "not distinguishable", "below"]
+    assert verdict(np.nan, 0.1) == "—" and verdict(-0.2, -0.01) == "below"
