@@ -48,7 +48,7 @@ def ctx() -> ReportContext:
 
 def test_each_image_method_against_each_floor_with_an_r(ctx):
     comp = floor_comparisons(ctx).set_index("method_a")
-    assert set(comp["method_b"]) == {"patchstats-ridge"}  # dummy-mean has no r
+    assert set(comp["method_b"]) == {"patchstats-ridge"}  # dummy-mean reads no image
     assert set(comp.index) == {"glcm-ridge", "glcm-rf", "unet-scratch"}  # no biometry
     assert comp.at["glcm-ridge", "verdict"] == "above"
     assert comp.at["glcm-rf", "verdict"] == "not distinguishable"

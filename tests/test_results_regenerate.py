@@ -15,6 +15,11 @@ from benchmark.report import check_results
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
+#: result folders beside the reference run that hold their own inputs (results/README.md)
+SIDE_RUNS = sorted(p.parent.relative_to(RESULTS).as_posix()
+                   for p in RESULTS.glob("*/**/predictions.csv"))
+
+
 def test_results_tables_regenerate_byte_identically():
     if not (RESULTS / "predictions.csv").is_file():
         pytest.skip(
@@ -22,9 +27,24 @@ def test_results_tables_regenerate_byte_identically():
             "so its tables are NOT being checked. Create it with `python -m benchmark run "
             "--methods all` then `python -m benchmark report runs/<run> --out results` !!!"
         )
-    problems = check_results(RESULTS)
+    _check(RESULTS)
+
+
+@pytest.mark.parametrize("folder", SIDE_RUNS)
+def test_side_run_tables_regenerate_byte_identically(folder):
+    _check(RESULTS / folder)
+
+
+def test_side_runs_are_found():
+    assert {"site-shift", "transfer-seeds/synthetic", "transfer-seeds/synthetic-texture"} <= set(
+        SIDE_RUNS)
+
+
+def _check(root: Path) -> None:
+    problems = check_results(root)
     assert not problems, (
-        "results/tables no longer match what the code computes from results/predictions.csv:\n"
+        f"{root.name}/tables no longer match what the code computes from its predictions.csv:\n"
         + "\n".join(problems)
-        + "\nIf the change is intended, re-export: python -m benchmark report RUN --out results"
+        + "\nIf the change is intended, re-export: python -m benchmark report RUN --out "
+        + str(root.relative_to(RESULTS.parent))
     )

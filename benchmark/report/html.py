@@ -33,18 +33,21 @@ def _overall_row(overall, label: str) -> dict | None:
 
 
 def _floor_by_r(tables: dict[str, Table], floor: str) -> str:
-    """' By r (paired bootstrap CI of Δr): above it …; not distinguishable …; below …'."""
+    """' By r (paired bootstrap CI of Δr), below it: …; not distinguishable: …' — the
+    methods that are *not* above the floor (the floors table lists every verdict)."""
     table = tables.get("floors_patient") or tables.get("floors_image")
     if table is None:
         return ""
     rows = table.data[table.data["method_b"] == floor]
     parts = []
-    for verdict in ("above", "not distinguishable", "below"):
+    for verdict in ("below", "not distinguishable"):
         names = rows.loc[rows["verdict"] == verdict, "method_a"].tolist()
         if names:
             parts.append(f"{verdict}: " + ", ".join(f"<b>{escape(m)}</b>" for m in names))
-    return (" By r, with a paired bootstrap 95 % CI of the difference — " + "; ".join(parts)
-            + ".") if parts else ""
+    if not len(rows):
+        return ""
+    return (" By r (paired bootstrap 95 % CI of the difference), "
+            + ("; ".join(parts) if parts else "every image method is above it") + ".")
 
 
 def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None) -> list[str]:
@@ -73,12 +76,13 @@ def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None
             floors = set(data.labels_with_role("floor"))
             behind = [m for m, mae in zip(overall["method"], overall["mae"])
                       if m not in floors | ceilings and mae >= row["mae"]]
+            # a patch floor is read by r with a CI (floors table); others by MAE
+            verdicts = _floor_by_r(tables, label)
             lines.append(f"The floor control <b>{escape(label)}</b> is off by "
                          f"{row['mae']:.2f} weeks: a method that does not beat it has learned "
                          "no more than this control sees."
-                         + (" Not better than it here: " + ", ".join(
-                             f"<b>{escape(m)}</b>" for m in behind) + "." if behind else "")
-                         + _floor_by_r(tables, label))
+                         + (verdicts or (" Not better than it here: " + ", ".join(
+                             f"<b>{escape(m)}</b>" for m in behind) + "." if behind else "")))
     for label in sorted(ceilings):
         row = _overall_row(overall, label)
         if row is not None:
@@ -86,12 +90,13 @@ def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None
                          f"maturity (synthetic data only): {row['mae']:.2f} weeks is about the "
                          "best a lung-texture method could do here.")
     transfer = tables.get("transfer_patient") or tables.get("transfer_image")
-    if transfer is not None:
-        for row in transfer.data[transfer.data["group"] == "all"].to_dict("records"):
-            lines.append(
-                f"<b>{escape(row['method_a'])}</b> r = {row['r_a']:.2f} vs its control "
-                f"<b>{escape(row['method_b'])}</b> r = {row['r_b']:.2f}; "
-                f"difference 95 % CI {row['diff_lo']:.2f} to {row['diff_hi']:.2f}.")
+    if transfer is not None:  # one line for every method vs its declared control
+        pairs = [f"<b>{escape(row['method_a'])}</b> r = {row['r_a']:.2f} vs "
+                 f"<b>{escape(row['method_b'])}</b> {row['r_b']:.2f} (Δr 95 % CI "
+                 f"{row['diff_lo']:.2f} to {row['diff_hi']:.2f})"
+                 for row in transfer.data[transfer.data["group"] == "all"].to_dict("records")]
+        if pairs:
+            lines.append("Each method vs its declared control: " + "; ".join(pairs) + ".")
     return lines
 
 

@@ -6,8 +6,8 @@ MAE; this table says whether a method is *above* a floor with a CI that shows it
 reading a patch method needs ("a net that does not beat it has learned brightness").
 Only methods that declare ``uses_images`` are compared (a patch floor says nothing about
 biometry).
-Floors without a correlation (a constant, e.g. the training mean) are left out: they have
-no r to be beaten by.
+Floors that do not read images (the training mean) are left out: a constant has no r to
+be beaten by, and across folds its r only measures how the folds' GA differ.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def floor_comparisons(ctx: ReportContext) -> pd.DataFrame:
     if key in ctx.data.cache:
         return ctx.data.cache[key]
     data = ctx.data
-    floors = set(data.labels_with_role("floor"))
-    controls = floors | set(data.labels_with_role("ceiling"))
+    every_floor = set(data.labels_with_role("floor"))
+    floors = {f for f in every_floor if _reads_images(data, f)}  # not the training mean
+    controls = every_floor | set(data.labels_with_role("ceiling"))
     methods = [label for label in data.labels if label not in controls and _reads_images(
         data, label)]
     pairs = [(m, f) for f in sorted(floors) for m in methods]
@@ -82,6 +83,7 @@ def floors_table(ctx: ReportContext) -> Table | None:
         "above it has learned no more than brightness and its spread. Methods that read "
         "images only (tabular methods such as biometry are not compared). Δr = r(method) − "
         "r(floor) on the same patients, paired patient bootstrap (2,000 resamples); 'above' / "
-        "'below' when the 95 % CI excludes 0. Floors without an r (a constant) are left out.",
+        "'below' when the 95 % CI excludes 0. Floors that do not read images (the training "
+        "mean) are left out.",
         comp.reset_index(drop=True), display.reset_index(drop=True),
     )
