@@ -36,8 +36,9 @@ def test_side_run_tables_regenerate_byte_identically(folder):
 
 
 def test_side_runs_are_found():
-    assert {"site-shift", "transfer-seeds/synthetic", "transfer-seeds/synthetic-texture"} <= set(
-        SIDE_RUNS)
+    expected = {"site-shift", *(f"{kind}/{world}" for kind in ("transfer-seeds", "nets-budget")
+                                for world in ("synthetic", "synthetic-texture"))}
+    assert expected <= set(SIDE_RUNS)
 
 
 def _check(root: Path) -> None:

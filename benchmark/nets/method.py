@@ -72,7 +72,6 @@ class TwoStageNet(BaseMethod):
         "patch_mm": [None],  # physical patch side; None = the profile's (paper 32, light 8)
         "stage1": [None],  # patch (the paper) | dense (patch masks); None = the profile's
         "stage1_px": [None],  # side of the dense stage-1 tiles in patch pixels (light 64)
-        "dropout": [None],  # None = the profile's (0.1; the paper gives no rate)
         "stage1_loss": [None],  # dense stage 1: mse (the paper's loss) | bce+dice
         "seg_stride_mm": [None],  # lung-map stride of nets without a dense output
     }

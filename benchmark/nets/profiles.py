@@ -74,8 +74,8 @@ _OVERRIDES = {"lr": ("lr",), "max_steps": ("max_steps_stage1", "max_steps_stage2
               "seg_stride_mm": ("seg_stride_mm",), "width": ("width",), "norm": ("norm",),
               "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",),
               "patience": ("patience",),
-              "stage1_loss": ("stage1_loss",), "dropout": ("dropout",)}
-_CASTS = {"lr": float, "dropout": float, "patch_mm": float, "seg_stride_mm": float,
+              "stage1_loss": ("stage1_loss",)}
+_CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float,
           "norm": str, "stage1": str, "stage1_loss": str}
 
 
