@@ -204,6 +204,15 @@ def get_method_class(name: str) -> type[BaseMethod]:
     return _lookup(name)
 
 
+def declares(name: str, capability: str, default: bool = False) -> bool:
+    """Whether the registered method ``name`` declares a capability (``uses_images``,
+    ``reads_truth``, …); ``default`` when no such method is registered here."""
+    try:
+        return bool(getattr(get_method_class(name), capability))
+    except LookupError:
+        return default
+
+
 def method_source_digest(name: str) -> str:
     """Digest of the source files that define a method (its class and every base class
     outside the standard library), so a finished cell is never reused after the method's

@@ -41,7 +41,7 @@ def _truth_readers() -> list[str]:
 def scenario_rows(scenario: str, predictions, cells) -> list[dict]:
     """One row per method label of one scenario's run (patient level), including methods
     that did not finish (status and NaNs: nothing dropped silently)."""
-    from benchmark.registry import get_method_class
+    from benchmark.registry import declares
     from benchmark.summary import summary_frame
 
     frame = summary_frame(predictions, cells) if len(predictions) else None
@@ -61,19 +61,11 @@ def scenario_rows(scenario: str, predictions, cells) -> list[dict]:
                                          "status": f"{cell.status}: {cell.error}",
                                          "n": 0, "ci_excludes_0": False})
     ceilings = [row["r"] for label, row in rows.items() if "r" in row
-                and _declares(get_method_class, methods.get(label, label), "reads_truth")]
+                and declares(methods.get(label, label), "reads_truth")]
     for label, row in rows.items():
         row["oracle_r"] = ceilings[0] if ceilings else math.nan
-        row["uses_images"] = _declares(get_method_class, methods.get(label, label),
-                                       "uses_images")
+        row["uses_images"] = declares(methods.get(label, label), "uses_images")
     return list(rows.values())
-
-
-def _declares(get_method_class, name: str, capability: str) -> bool:
-    try:
-        return bool(getattr(get_method_class(name), capability))
-    except LookupError:
-        return False
 
 
 def markdown(table, args: argparse.Namespace, seconds: float) -> str:

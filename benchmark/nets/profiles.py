@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.nets.training import DENSE_LOSSES
+
 #: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
 GA_MIN, GA_MAX = 20.0, 44.0
 
@@ -101,7 +103,7 @@ def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Prof
         raise ValueError(f"{method_name}: norm must be 'fixed' or 'image', got {prof.norm!r}")
     if prof.stage1 not in ("patch", "dense"):
         raise ValueError(f"{method_name}: stage1 must be 'patch' or 'dense', got {prof.stage1!r}")
-    if prof.stage1_loss not in ("mse", "bce+dice"):
-        raise ValueError(f"{method_name}: stage1_loss must be 'mse' or 'bce+dice', "
+    if prof.stage1_loss not in DENSE_LOSSES:
+        raise ValueError(f"{method_name}: stage1_loss must be one of {DENSE_LOSSES}, "
                          f"got {prof.stage1_loss!r}")
     return prof

@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 
 MIN_VAL_PATIENTS = 2
+#: losses of dense (map) targets: the paper's per-pixel MSE, or BCE + soft Dice
+DENSE_LOSSES = ("mse", "bce+dice")
 
 
 @dataclass
@@ -151,8 +153,8 @@ def stage_loss(out, target, kind: str = "mse"):
     f = torch.nn.functional
     if kind == "mse":
         return f.mse_loss(out, target)
-    if kind != "bce+dice":
-        raise ValueError(f"dense loss must be 'mse' or 'bce+dice', got {kind!r}")
+    if kind not in DENSE_LOSSES:
+        raise ValueError(f"dense loss must be one of {DENSE_LOSSES}, got {kind!r}")
     p, t = out.clamp(1e-6, 1 - 1e-6).flatten(1), target.flatten(1)
     dice = 1 - (2 * (p * t).sum(1) + 1) / (p.sum(1) + t.sum(1) + 1)
     return f.binary_cross_entropy(p, t) + dice.mean()

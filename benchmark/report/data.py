@@ -84,6 +84,12 @@ class RunData:
         """label -> declared role (``ceiling``, ``floor``, ``reference`` or None)."""
         return self._cell_attribute("role")
 
+    @property
+    def cell_methods(self) -> dict[str, str | None]:
+        """label -> registered method name of its cells (e.g. ``unet-transfer[norm=image]``
+        -> ``unet-transfer``)."""
+        return self._cell_attribute("method")
+
     def labels_with_role(self, role: str) -> list[str]:
         present = set(self.labels)
         return sorted(label for label, r in self.roles.items() if r == role and label in present)

@@ -39,13 +39,13 @@ def _floor_by_r(tables: dict[str, Table], floor: str) -> str:
     if table is None:
         return ""
     rows = table.data[table.data["method_b"] == floor]
+    if not len(rows):
+        return ""
     parts = []
     for verdict in ("below", "not distinguishable"):
         names = rows.loc[rows["verdict"] == verdict, "method_a"].tolist()
         if names:
             parts.append(f"{verdict}: " + ", ".join(f"<b>{escape(m)}</b>" for m in names))
-    if not len(rows):
-        return ""
     return (" By r (paired bootstrap 95 % CI of the difference), "
             + ("; ".join(parts) if parts else "every image method is above it") + ".")
 

@@ -51,14 +51,10 @@ def floor_comparisons(ctx: ReportContext) -> pd.DataFrame:
 def _reads_images(data, label: str) -> bool:
     """Whether the label's method declares ``uses_images`` (a floor of lung patches says
     nothing about tabular methods such as biometry); unknown methods are kept."""
-    from benchmark.registry import get_method_class
+    from benchmark.registry import declares
 
-    cells = data.cells
-    names = cells.loc[cells["label"] == label, "method"] if "method" in cells else []
-    try:
-        return bool(get_method_class(str(next(iter(names), label))).uses_images)
-    except LookupError:
-        return True
+    method = data.cell_methods.get(label) or label
+    return declares(method, "uses_images", default=True)
 
 
 @register_table("floors", order=46)
