@@ -62,3 +62,37 @@ def test_table_and_verdict_wording(ctx):
     assert table.name == "floors_patient"
     assert list(table.display["vs the floor"]) == ["above", "not distinguishable", "below"]
     assert verdict(np.nan, 0.1) == "—" and verdict(-0.2, -0.01) == "below"
+
+
+def test_every_image_method_against_the_best_one(ctx):
+    from benchmark.report.sections.best import best_comparisons, vs_best_table
+
+    predictions, cells = _predictions()
+    # a second method as good as the best (same error SD): tied with it, while the
+    # floor's twin is below it
+    best = predictions[predictions["label"] == "glcm-ridge"].copy()
+    rng = np.random.default_rng(1)
+    best["label"], best["ga_pred"] = "glcm-svr", best["ga_true"] + rng.normal(0, 1, N)
+    extra = pd.DataFrame({"label": ["glcm-svr"], "method": ["glcm-svr"], "role": [None],
+                          "control_of": None})
+    data = RunData(root=Path("."), predictions=pd.concat([predictions, best]),
+                   cells=pd.concat([cells, extra]), run={}, dsc=pd.DataFrame(),
+                   curves=pd.DataFrame())
+    twin_ctx = ReportContext(data)
+    comp = best_comparisons(twin_ctx).set_index("method_a")
+    best_label = comp["method_b"].iloc[0]
+    assert best_label in {"glcm-ridge", "glcm-svr"}  # floors and biometry never compete
+    other = ({"glcm-ridge", "glcm-svr"} - {best_label}).pop()
+    assert set(comp.index) == {other, "glcm-rf", "unet-scratch"}
+    assert comp.at[other, "verdict"] == "not distinguishable"
+    assert comp.at["glcm-rf", "verdict"] == comp.at["unet-scratch", "verdict"] == "below"
+    table = vs_best_table(twin_ctx)
+    assert table.name == "vs_best_patient"
+    assert list(table.display["vs the best"]) == [
+        "best", "not distinguishable", "below", "below"]
+    assert table.display["method"].iloc[0] == best_label
+    # one image method: nothing to compare
+    alone = predictions[predictions["label"].isin(["glcm-ridge", "patchstats-ridge"])]
+    assert vs_best_table(ReportContext(RunData(
+        root=Path("."), predictions=alone, cells=cells, run={}, dsc=pd.DataFrame(),
+        curves=pd.DataFrame()))) is None

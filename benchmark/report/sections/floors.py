@@ -36,9 +36,7 @@ def floor_comparisons(ctx: ReportContext) -> pd.DataFrame:
     data = ctx.data
     every_floor = set(data.labels_with_role("floor"))
     floors = {f for f in every_floor if _reads_images(data, f)}  # not the training mean
-    controls = every_floor | set(data.labels_with_role("ceiling"))
-    methods = [label for label in data.labels if label not in controls and _reads_images(
-        data, label)]
+    methods = image_methods(data)
     pairs = [(m, f) for f in sorted(floors) for m in methods]
     comp = compare_correlations(data.predictions, pairs, ctx.level) if pairs else pd.DataFrame()
     if len(comp):
@@ -46,6 +44,13 @@ def floor_comparisons(ctx: ReportContext) -> pd.DataFrame:
         comp["verdict"] = [verdict(lo, hi) for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])]
     data.cache[key] = comp
     return comp
+
+
+def image_methods(data) -> list[str]:
+    """Labels of the methods (not floors, not ceilings) that read images."""
+    controls = set(data.labels_with_role("floor")) | set(data.labels_with_role("ceiling"))
+    return [label for label in data.labels
+            if label not in controls and _reads_images(data, label)]
 
 
 def _reads_images(data, label: str) -> bool:
