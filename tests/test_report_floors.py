@@ -38,12 +38,14 @@ def _predictions() -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(rows, ignore_index=True), cells
 
 
+def _context(predictions: pd.DataFrame, cells: pd.DataFrame) -> ReportContext:
+    return ReportContext(RunData(root=Path("."), predictions=predictions, cells=cells, run={},
+                                 dsc=pd.DataFrame(), curves=pd.DataFrame()))
+
+
 @pytest.fixture
 def ctx() -> ReportContext:
-    predictions, cells = _predictions()
-    data = RunData(root=Path("."), predictions=predictions, cells=cells, run={},
-                   dsc=pd.DataFrame(), curves=pd.DataFrame())
-    return ReportContext(data)
+    return _context(*_predictions())
 
 
 def test_each_image_method_against_each_floor_with_an_r(ctx):
@@ -64,7 +66,7 @@ def test_table_and_verdict_wording(ctx):
     assert verdict(np.nan, 0.1) == "—" and verdict(-0.2, -0.01) == "below"
 
 
-def test_every_image_method_against_the_best_one(ctx):
+def test_every_image_method_against_the_best_one():
     from benchmark.report.sections.best import best_comparisons, vs_best_table
 
     predictions, cells = _predictions()
@@ -75,10 +77,7 @@ def test_every_image_method_against_the_best_one(ctx):
     best["label"], best["ga_pred"] = "glcm-svr", best["ga_true"] + rng.normal(0, 1, N)
     extra = pd.DataFrame({"label": ["glcm-svr"], "method": ["glcm-svr"], "role": [None],
                           "control_of": None})
-    data = RunData(root=Path("."), predictions=pd.concat([predictions, best]),
-                   cells=pd.concat([cells, extra]), run={}, dsc=pd.DataFrame(),
-                   curves=pd.DataFrame())
-    twin_ctx = ReportContext(data)
+    twin_ctx = _context(pd.concat([predictions, best]), pd.concat([cells, extra]))
     comp = best_comparisons(twin_ctx).set_index("method_a")
     best_label = comp["method_b"].iloc[0]
     assert best_label in {"glcm-ridge", "glcm-svr"}  # floors and biometry never compete
@@ -93,6 +92,4 @@ def test_every_image_method_against_the_best_one(ctx):
     assert table.display["method"].iloc[0] == best_label
     # one image method: nothing to compare
     alone = predictions[predictions["label"].isin(["glcm-ridge", "patchstats-ridge"])]
-    assert vs_best_table(ReportContext(RunData(
-        root=Path("."), predictions=alone, cells=cells, run={}, dsc=pd.DataFrame(),
-        curves=pd.DataFrame()))) is None
+    assert vs_best_table(_context(alone, cells)) is None
