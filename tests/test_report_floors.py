@@ -1,5 +1,6 @@
-"""The floors table: every image method against each declared floor by r, with a paired
-patient-bootstrap CI of the difference, and its verdict in the key findings."""
+"""The floors and vs_best tables: every image method against each declared floor and
+against the run's best image method by r, with a paired patient-bootstrap CI of the
+difference and a verdict."""
 
 from __future__ import annotations
 
