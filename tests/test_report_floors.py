@@ -76,20 +76,24 @@ def test_every_image_method_against_the_best_one():
     best = predictions[predictions["label"] == "glcm-ridge"].copy()
     rng = np.random.default_rng(1)
     best["label"], best["ga_pred"] = "glcm-svr", best["ga_true"] + rng.normal(0, 1, N)
-    extra = pd.DataFrame({"label": ["glcm-svr"], "method": ["glcm-svr"], "role": [None],
+    # a net that collapsed to a constant has no r: listed, not dropped
+    flat = best.assign(label="timm-test_resnet", ga_pred=32.0)
+    extra = pd.DataFrame({"label": ["glcm-svr", "timm-test_resnet"],
+                          "method": ["glcm-svr", "timm-test_resnet"], "role": [None, None],
                           "control_of": None})
-    twin_ctx = _context(pd.concat([predictions, best]), pd.concat([cells, extra]))
+    twin_ctx = _context(pd.concat([predictions, best, flat]), pd.concat([cells, extra]))
     comp = best_comparisons(twin_ctx).set_index("method_a")
     best_label = comp["method_b"].iloc[0]
     assert best_label in {"glcm-ridge", "glcm-svr"}  # floors and biometry never compete
     other = ({"glcm-ridge", "glcm-svr"} - {best_label}).pop()
-    assert set(comp.index) == {other, "glcm-rf", "unet-scratch"}
+    assert set(comp.index) == {other, "glcm-rf", "unet-scratch", "timm-test_resnet"}
+    assert comp.at["timm-test_resnet", "verdict"] == "—"
     assert comp.at[other, "verdict"] == "not distinguishable"
     assert comp.at["glcm-rf", "verdict"] == comp.at["unet-scratch", "verdict"] == "below"
     table = vs_best_table(twin_ctx)
     assert table.name == "vs_best_patient"
     assert list(table.display["vs the best"]) == [
-        "best", "not distinguishable", "below", "below"]
+        "best", "not distinguishable", "below", "below", "—"]
     assert table.display["method"].iloc[0] == best_label
     # one image method: nothing to compare
     alone = predictions[predictions["label"].isin(["glcm-ridge", "patchstats-ridge"])]

@@ -10,6 +10,7 @@ answers is the one asked of the nets: are they level with the best texture metho
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from benchmark.report.formatting import Table, num, pval
@@ -17,7 +18,7 @@ from benchmark.report.registry import ReportContext, register_table
 from benchmark.report.sections.floors import image_methods, verdict
 from benchmark.stats import compare_correlations, pooled_metrics
 
-#: a tied best is no finding: the best's own row reads this
+#: the verdict on the best method's own row
 BEST = "best"
 
 
@@ -35,7 +36,8 @@ def best_comparisons(ctx: ReportContext) -> pd.DataFrame:
     best = r.sort_values(["r", "method"], ascending=[False, True])["method"].iloc[0]
     pairs = [(m, best) for m in methods if m != best]
     comp = compare_correlations(data.predictions, pairs, ctx.level)
-    comp = comp[(comp["group"] == "all") & comp["r_a"].notna()].reset_index(drop=True)
+    # a method without an r (constant predictions) stays in the table, its verdict "—"
+    comp = comp[comp["group"] == "all"].reset_index(drop=True)
     comp["verdict"] = [verdict(lo, hi) for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])]
     return comp
 
@@ -51,7 +53,8 @@ def vs_best_table(ctx: ReportContext) -> Table | None:
         "method": [best, *comp["method_a"]], "n": [comp["n"].iloc[0], *comp["n"]],
         "r": [num(comp["r_b"].iloc[0], 3), *comp["r_a"].map(lambda v: num(v, 3))],
         "Δr vs the best, bootstrap 95 % CI": ["—", *[
-            f"[{num(lo, 3)}, {num(hi, 3)}]" for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])]],
+            f"[{num(lo, 3)}, {num(hi, 3)}]" if np.isfinite(lo) else "—"
+            for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])]],
         "p (bootstrap)": ["—", *comp["p_boot"].map(pval)],
         "vs the best": [BEST, *comp["verdict"]],
     })
