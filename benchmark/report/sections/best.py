@@ -16,7 +16,7 @@ import pandas as pd
 from benchmark.report.formatting import Table, num, pval
 from benchmark.report.registry import ReportContext, register_table
 from benchmark.report.sections.floors import image_methods, verdict
-from benchmark.stats import compare_correlations, pooled_metrics
+from benchmark.stats import compare_correlations
 
 #: the verdict on the best method's own row
 BEST = "best"
@@ -29,7 +29,7 @@ def best_comparisons(ctx: ReportContext) -> pd.DataFrame:
     methods = image_methods(data)
     if len(methods) < 2:
         return pd.DataFrame()
-    r = pooled_metrics(data.predictions, ctx.level, bootstrap=False).query("group == 'all'")
+    r = data.pooled_metrics(ctx.level).query("group == 'all'")  # cached per report
     r = r[r["method"].isin(methods)].dropna(subset=["r"])
     if r.empty:
         return pd.DataFrame()
