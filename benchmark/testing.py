@@ -7,7 +7,7 @@ check:
 - ``init``: ``__init__`` stores the parameters and nothing fitted;
 - ``declarations``: roles and capabilities are valid and implemented (``saves`` → ``save``
   and a classmethod ``load``; ``segments`` → ``segment``);
-- ``skip``: ``skip`` takes the GA-free :class:`~benchmark.cohort.DatasetInfo`;
+- ``skip``: ``skip`` takes the GA-free :class:`~benchmark.data.cohort.DatasetInfo`;
 - ``no_leak``: no attribute path from a test view reaches GA, post-scan outcomes or (unless
   the method ``reads_truth``) simulation truth;
 - ``fit``: ``fit`` returns ``self``;
@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.base import BaseMethod
-from benchmark.cohort import GA_COLUMNS, OUTCOME_COLUMNS, TRUTH_PREFIX, Cohort, TestView
-from benchmark.errors import first_line
-from benchmark.registry import check_declarations, get_method_class
+from benchmark.contract.base import BaseMethod
+from benchmark.contract.errors import first_line
+from benchmark.contract.registry import check_declarations, get_method_class
+from benchmark.data.cohort import GA_COLUMNS, OUTCOME_COLUMNS, TRUTH_PREFIX, Cohort, TestView
 
 #: predictions must lie in the suite's valid GA range (weeks)
 GA_RANGE = (20.0, 44.0)
@@ -193,7 +193,7 @@ def check_method(method: str | type[BaseMethod], cohort_root: str | Path,
                  params: dict[str, Any] | None = None, seed: int = 0) -> list[str]:
     """Run every check on one method; returns the names of the checks run (skipped
     capability checks are left out). Raises :class:`MethodCheckError` on the first failure."""
-    from benchmark.fallbacks import check_predictions, check_provenance
+    from benchmark.execution.fallbacks import check_predictions, check_provenance
 
     cls = get_method_class(method) if isinstance(method, str) else method
     if params is None:

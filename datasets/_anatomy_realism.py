@@ -42,7 +42,7 @@ LITERATURE = {
 
 
 def _private(name: str):
-    from benchmark.sources import list_datasets
+    from benchmark.data.sources import list_datasets
 
     list_datasets()
     return importlib.import_module(f"benchmark._plugins.datasets.{name}")

@@ -96,7 +96,7 @@ def real_table() -> pd.DataFrame:
 
 
 def _private(name: str):
-    from benchmark.sources import list_datasets
+    from benchmark.data.sources import list_datasets
 
     list_datasets()
     return importlib.import_module(f"benchmark._plugins.datasets.{name}")

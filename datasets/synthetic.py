@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmark.sources import register_dataset
+from benchmark.data.sources import register_dataset
 
 from ._synth_routes import SCENARIOS, SUMMARIES
 

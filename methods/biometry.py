@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import BaseMethod, register_method
-from benchmark.cohort import BIOMETRY_COLUMNS
+from benchmark.data.cohort import BIOMETRY_COLUMNS
 
 Formula = Callable[..., np.ndarray]
 

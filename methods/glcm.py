@@ -1,15 +1,15 @@
 """``glcm-<regressor>``: Haralick/GLCM texture of mm-sized lung patches + a scikit-learn model.
 
 The quantusFLM line of work (lung texture + machine learning) that the paper's net is
-implicitly competing with.  Features: :mod:`benchmark.features.glcm` (mahotas, patches from
-the nets' sampler :mod:`benchmark.patches`); models: :mod:`benchmark.features.models`
+implicitly competing with.  Features: :mod:`benchmark.kits.texture.glcm` (mahotas, patches from
+the nets' sampler :mod:`benchmark.kits.patches`); models: :mod:`benchmark.kits.texture.models`
 (StandardScaler + ridge / SVR / random forest / gradient boosting, hyper-parameters by
 patient-grouped inner CV).  The four regressors share one cached feature extraction.
 """
 
 from __future__ import annotations
 
-from benchmark.features.method import TextureMethod, register_regressor_family
+from benchmark.kits.texture.method import TextureMethod, register_regressor_family
 
 
 class _Glcm(TextureMethod):
@@ -28,7 +28,7 @@ class _Glcm(TextureMethod):
     }
 
     def _extractor(self):
-        from benchmark.features.glcm import GlcmExtractor
+        from benchmark.kits.texture.glcm import GlcmExtractor
 
         return GlcmExtractor(levels=int(self.levels), distance_mm=float(self.distance_mm),
                              directions=self.directions, quantisation=self.quantisation,

@@ -1,18 +1,18 @@
 """``patchstats-ridge``: the transparent patch floor every patch method is read against.
 
 First-order statistics of the same lung patches the nets and ``glcm-*`` see (the shared
-millimetre sampler :mod:`benchmark.patches`, 8 mm on 16 px by default = the nets' ``light``
+millimetre sampler :mod:`benchmark.kits.patches`, 8 mm on 16 px by default = the nets' ``light``
 profile): per patch the mean, SD, skewness, excess kurtosis and 10/50/90th grey-level
 percentiles — brightness and its spread, no spatial structure at all.  Per image each
 statistic is summarised by its mean and SD over ``n_patches`` patches; a ridge regression
-(scikit-learn, alpha by patient-grouped inner CV, :mod:`benchmark.features.models`) maps
+(scikit-learn, alpha by patient-grouped inner CV, :mod:`benchmark.kits.texture.models`) maps
 them to GA.  A patch method that does not beat this floor has learned brightness, not
 texture.
 
 ``norm`` matches the nets' input normalisation: ``fixed`` (raw grey levels, the paper's
 net input) or ``image`` (grey levels rescaled so the image's imaged-field 5th / 95th
-percentiles land on 28 / 228, exactly :mod:`benchmark.nets.sampler`'s ``norm="image"``).
-Features: :mod:`benchmark.nets.patchstats`.
+percentiles land on 28 / 228, exactly :mod:`benchmark.kits.nets.sampler`'s ``norm="image"``).
+Features: :mod:`benchmark.kits.nets.patchstats`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from benchmark import register_method
-from benchmark.features.method import TextureMethod
-from benchmark.nets.patchstats import PatchStatsExtractor
+from benchmark.kits.nets.patchstats import PatchStatsExtractor
+from benchmark.kits.texture.method import TextureMethod
 
 
 @register_method

@@ -1,13 +1,13 @@
 """``radiomics-<regressor>``: pyradiomics features of the whole lung ROI + scikit-learn.
 
-Features: :mod:`benchmark.features.radiomics_roi` (2-D first-order, GLCM, GLRLM, GLSZM,
-GLDM, NGTDM; parameters documented in ``benchmark/features/radiomics_params.yaml``);
-models: :mod:`benchmark.features.models`.  The four regressors share one cached extraction.
+Features: :mod:`benchmark.kits.texture.radiomics_roi` (2-D first-order, GLCM, GLRLM, GLSZM,
+GLDM, NGTDM; parameters documented in ``benchmark/kits/texture/radiomics_params.yaml``);
+models: :mod:`benchmark.kits.texture.models`.  The four regressors share one cached extraction.
 """
 
 from __future__ import annotations
 
-from benchmark.features.method import TextureMethod, register_regressor_family
+from benchmark.kits.texture.method import TextureMethod, register_regressor_family
 
 
 class _Radiomics(TextureMethod):
@@ -22,7 +22,7 @@ class _Radiomics(TextureMethod):
     }
 
     def _extractor(self):
-        from benchmark.features.radiomics_roi import RadiomicsExtractor
+        from benchmark.kits.texture.radiomics_roi import RadiomicsExtractor
 
         return RadiomicsExtractor(params_file=self.params_file, bin_width=self.bin_width,
                                   spacing_mm=self.spacing_mm)

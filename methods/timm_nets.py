@@ -7,7 +7,7 @@ any ``timm.list_models()`` name (timm names never contain ``-``, so the suffix i
 unambiguous).  The network is ``timm.create_model(arch, pretrained=False, in_chans=1,
 num_classes=1)`` + sigmoid; parameter ``weights`` takes a local checkpoint (never a
 download).  Protocol, profiles and patches are those of ``unet-*``
-(``benchmark.nets.method``).
+(``benchmark.kits.nets.method``).
 
 ``--methods all`` includes only the presets below: timm's smallest registered ResNet,
 ``test_resnet`` (0.37 M parameters, a real residual architecture that timm keeps for its
@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from benchmark import register_family
-from benchmark.nets.method import TwoStageNet
+from benchmark.kits.nets.method import TwoStageNet
 
 #: what ``--methods all`` runs: a residual backbone small enough for the CPU budget
 PRESET_ARCHS = ("test_resnet",)
@@ -41,7 +41,7 @@ class _TimmNet(TwoStageNet):
     }
 
     def build_model(self, profile):
-        from benchmark.nets.timm_net import TimmPatchNet
+        from benchmark.kits.nets.timm_net import TimmPatchNet
 
         return TimmPatchNet(self.arch, self.weights)
 

@@ -5,8 +5,8 @@
   weights by sliding patch classification.
 - ``unet-scratch``: the same net trained on stage 2 only, with the same stage-2 budget.
 
-Network: ``benchmark.nets.unet`` (our reading of the paper, in its docstring); protocol
-and profiles: ``benchmark.nets.method``; choices and measurements: ``docs/nets.md``.
+Network: ``benchmark.kits.nets.unet`` (our reading of the paper, in its docstring); protocol
+and profiles: ``benchmark.kits.nets.method``; choices and measurements: ``docs/nets.md``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from benchmark import register_method
-from benchmark.nets.method import TwoStageNet
+from benchmark.kits.nets.method import TwoStageNet
 
 
 class _UNet(TwoStageNet):
@@ -25,12 +25,12 @@ class _UNet(TwoStageNet):
     }
 
     def build_model(self, profile):
-        from benchmark.nets.unet import ResidualUNet
+        from benchmark.kits.nets.unet import ResidualUNet
 
         return ResidualUNet(width=profile.width, dropout=profile.dropout)
 
     def describe_model(self) -> dict[str, Any]:
-        from benchmark.nets.unet import count_layers
+        from benchmark.kits.nets.unet import count_layers
 
         model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)
         return {"layers": count_layers(model), "width": self.profile_.width,

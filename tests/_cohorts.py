@@ -65,7 +65,7 @@ def write_tabular_cohort(root: Path, n: int = 40, seed: int = 0, size: int = 48)
 def generator_module(name: str) -> ModuleType:
     """A private module of the synthetic generator (``_synth_cohort``, ...). The ``datasets/``
     folder is loaded by path into the plugin namespace, never as a top-level package."""
-    from benchmark.sources import list_datasets
+    from benchmark.data.sources import list_datasets
 
     list_datasets()  # sets up the plugin namespace that holds the helpers
     return importlib.import_module(f"benchmark._plugins.datasets.{name}")

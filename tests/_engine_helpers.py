@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark import registry
+from benchmark.contract import registry
 
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 REPO = Path(__file__).resolve().parents[1]

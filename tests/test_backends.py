@@ -8,11 +8,11 @@ import sys
 import pytest
 from _engine_helpers import fault_plugins
 
-from benchmark import backends
-from benchmark.base import BaseMethod
-from benchmark.cell import CellSpec
-from benchmark.runner import RunConfig, run
-from benchmark.splits import Split
+from benchmark.contract.base import BaseMethod
+from benchmark.data.splits import Split
+from benchmark.execution import backends
+from benchmark.execution.cell import CellSpec
+from benchmark.execution.runner import RunConfig, run
 
 METHODS = ["dummy-mean", "biometry-hadlock", "biometry-fit", "fault-count[k=[0,1]]"]
 
@@ -73,7 +73,7 @@ def test_backend_registry_and_errors():
 
 
 def test_device_jobs_are_torch_methods_unless_cpu(monkeypatch):
-    from benchmark import registry
+    from benchmark.contract import registry
 
     class NetLike(BaseMethod):
         name = "test-netlike"
@@ -106,7 +106,7 @@ def test_runner_counts_gpus_without_importing_torch_on_a_gpu_less_machine():
     # torch costs the runner ~400 MiB; without GPU device nodes the answer is known to be 0
     if not backends._no_gpu_device_nodes():
         pytest.skip("this machine has GPU device nodes: torch is the one to ask")
-    code = ("import sys; from benchmark.backends import cuda_device_count; "
+    code = ("import sys; from benchmark.execution.backends import cuda_device_count; "
             "print(cuda_device_count(), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["0", "False"], out.stderr

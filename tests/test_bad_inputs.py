@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.ingest.bad_inputs import render, run_cases
+from benchmark.cli.bad_inputs import render, run_cases
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "bad-inputs.md"
@@ -41,5 +41,5 @@ def test_every_case_is_named_or_reported(outcomes):
 def test_page_matches_the_code(outcomes):
     fresh = render(outcomes)
     assert PAGE.read_text() == fresh, (
-        "docs/bad-inputs.md is out of date: python -m benchmark.ingest.bad_inputs > "
+        "docs/bad-inputs.md is out of date: python -m benchmark.cli.bad_inputs > "
         "docs/bad-inputs.md")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.registry import discover, get_method_class
+from benchmark.contract.registry import discover, get_method_class
 
 discover()
 biometry = __import__("benchmark._plugins.methods.biometry", fromlist=["HADLOCK"])

@@ -34,8 +34,8 @@ def test_help_is_fast_and_lists_verbs():
 
 def test_help_does_not_import_heavy_libraries():
     code = ("import sys; from benchmark.cli import build_parser; build_parser(); "
-            "from benchmark.registry import discover; discover(); "
-            "from benchmark.sources import list_datasets; list_datasets(); "
+            "from benchmark.contract.registry import discover; discover(); "
+            "from benchmark.data.sources import list_datasets; list_datasets(); "
             "print(sorted(m for m in ('torch','timm','radiomics','mahotas','pydicom',"
             "'scipy.fft') "
             "if m in sys.modules))")
@@ -117,7 +117,7 @@ def test_report_rebuilds_tables_from_predictions(tmp_path, tabular_cohort):
 
 
 def test_views_hide_ga_outcomes_and_simulation_truth(tabular_cohort):
-    from benchmark.cohort import Cohort
+    from benchmark.data.cohort import Cohort
 
     cohort = Cohort.load(tabular_cohort)
     cohort.patients["truth_maturity"] = 0.5

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from benchmark.cohort import Cohort
+from benchmark.data.cohort import Cohort
 
 
 @pytest.fixture

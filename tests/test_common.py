@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from benchmark import BaseMethod
-from benchmark.cohort import Cohort
-from benchmark.registry import discover, list_methods
+from benchmark.contract.registry import discover, list_methods
+from benchmark.data.cohort import Cohort
 from benchmark.testing import MethodCheckError, check_method, find_leaks, write_check_cohort
 
 BROKEN_PLUGINS = Path(__file__).parent / "plugins_broken"
@@ -165,8 +165,8 @@ def test_predict_round_trips_every_saving_method(check_root, tmp_path):
     """``benchmark predict`` reloads every saving method's model from a run and gives the
     run's own predictions for the traced test images."""
     from benchmark import cli
-    from benchmark.registry import get_method_class
-    from benchmark.runner import RunConfig, run
+    from benchmark.contract.registry import get_method_class
+    from benchmark.execution.runner import RunConfig, run
     from benchmark.testing import FAST_PARAMS
 
     selections = []

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.cell import declared_roles
-from benchmark.cohort import DatasetInfo
-from benchmark.registry import discover
-from benchmark.runner import RunConfig, _one_line, run
+from benchmark.contract.registry import discover
+from benchmark.data.cohort import DatasetInfo
+from benchmark.execution.cell import declared_roles
+from benchmark.execution.runner import RunConfig, _one_line, run
 from benchmark.testing import write_check_cohort
 
 METHODS = ["dummy-mean", "oracle", "biometry-hadlock", "glcm-ridge[inner_folds=2]"]
@@ -95,7 +95,7 @@ def test_fallback_exclude_lists_what_it_leaves_out(predicted, check_root, tmp_pa
 
 
 def test_skip_gets_a_description_without_ga(check_root):
-    from benchmark.cohort import Cohort
+    from benchmark.data.cohort import Cohort
 
     info = Cohort.load(check_root).describe()
     assert isinstance(info, DatasetInfo)
@@ -164,7 +164,7 @@ class SavesWithoutLoad(BaseMethod):
 
 
 def test_a_plugin_whose_declarations_lie_is_unavailable_with_the_reason(tmp_path, monkeypatch):
-    from benchmark.registry import list_methods, method_info
+    from benchmark.contract.registry import list_methods, method_info
 
     plugins = tmp_path / "plugins"
     plugins.mkdir()

@@ -8,7 +8,7 @@ import sys
 import pytest
 from _engine_helpers import REPO, subprocess_env
 
-from benchmark.registry import list_methods
+from benchmark.contract.registry import list_methods
 
 #: one of each family, at its smallest setting (those not installed/landed are left out)
 CANDIDATES = ["dummy-mean", "biometry-fit", "glcm-ridge", "radiomics-ridge",
@@ -17,7 +17,7 @@ CANDIDATES = ["dummy-mean", "biometry-fit", "glcm-ridge", "radiomics-ridge",
 
 @pytest.fixture(scope="module")
 def small_synthetic(tmp_path_factory):
-    from benchmark.sources import resolve_dataset
+    from benchmark.data.sources import resolve_dataset
 
     try:
         return resolve_dataset("synthetic", patients=24, images_per_patient=1, size=256)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.cohort import Cohort
-from benchmark.io import load_image
-from benchmark.privacy import BASIC_PROFILE_KEYWORDS, find_values, identifying_values
-from benchmark.validate import validate_dataset
+from benchmark.data.cohort import Cohort
+from benchmark.data.io import load_image
+from benchmark.data.privacy import BASIC_PROFILE_KEYWORDS, find_values, identifying_values
+from benchmark.data.validate import validate_dataset
 
 pydicom = pytest.importorskip("pydicom")
 
@@ -173,7 +173,8 @@ def test_privacy_keywords_are_dicom_keywords():
 
 def test_no_identifying_value_reaches_the_run_folder(tmp_path, monkeypatch, capsys):
     """A run + validate + predict over a DICOM cohort: grep everything for the PHI."""
-    from benchmark import cli, runner
+    from benchmark import cli
+    from benchmark.execution import runner
 
     monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
     root = _dicom_cohort(tmp_path / "dicom-cohort", 8)

@@ -10,7 +10,7 @@ import pytest
 from _engine_helpers import cells_by_label, fault_plugins
 
 from benchmark import cli
-from benchmark.runner import RunConfig, run
+from benchmark.execution.runner import RunConfig, run
 
 
 @pytest.fixture()

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from skimage.feature import graycomatrix, graycoprops
 
-from benchmark.cohort import ImageRecord
-from benchmark.features.extract import FeatureError
-from benchmark.features.glcm import (
+from benchmark.data.cohort import ImageRecord
+from benchmark.kits.texture.extract import FeatureError
+from benchmark.kits.texture.glcm import (
     DIRECTION_NAMES,
     HARALICK_NAMES,
     GlcmExtractor,
@@ -148,7 +148,7 @@ def test_image_without_usable_lung_is_a_feature_error(mask, reason):
 
 
 def test_cropping_to_the_lung_draws_the_very_same_patches():
-    from benchmark.patches import image_rng, sample_patches
+    from benchmark.kits.patches import image_rng, sample_patches
 
     mask = np.zeros((160, 160), bool)
     mask[25:140, 30:150] = True

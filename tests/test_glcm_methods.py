@@ -10,8 +10,8 @@ import pytest
 from _texture_helpers import write_texture_cohort
 
 from benchmark import create_method
-from benchmark.cohort import Cohort
-from benchmark.runner import RunConfig, run
+from benchmark.data.cohort import Cohort
+from benchmark.execution.runner import RunConfig, run
 
 
 @pytest.fixture()

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.cohort import Cohort
-from benchmark.ingest.manifest import read_manifest
-from benchmark.ingest.polygons import read_polygon_mask
-from benchmark.ingest.template import write_template
-from benchmark.io import InputError
-from benchmark.validate import validate_dataset
+from benchmark.data.cohort import Cohort
+from benchmark.data.ingest.manifest import read_manifest
+from benchmark.data.ingest.polygons import read_polygon_mask
+from benchmark.data.ingest.template import write_template
+from benchmark.data.io import InputError
+from benchmark.data.validate import validate_dataset
 
 SHAPE = (120, 160)
 SQUARE = [[40, 30], [80, 30], [80, 70], [40, 70]]  # x, y

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.io import InputError, check_crop, load_image, read_mask
+from benchmark.data.io import InputError, check_crop, load_image, read_mask
 
 
 def test_rgb_grey_screen_grab_becomes_one_channel(tmp_path):

@@ -119,7 +119,7 @@ def test_r_is_taken_within_folds_so_kfold_is_not_biased_under_the_null():
 
 
 def test_selections_keep_their_parameters_and_refuse_tabular_methods():
-    from benchmark.commands.null_check import select_methods
+    from benchmark.cli.commands.null_check import select_methods
 
     run, refused, controls = select_methods(
         ["glcm-ridge[levels=[16,32]]", "biometry-*", "dummy-mean", "oracle"])
@@ -164,7 +164,7 @@ def test_verb_refuses_a_folder_pooled_as_if_independent(tmp_path, tabular_cohort
 def test_output_folder_key_includes_sites():
     import argparse
 
-    from benchmark.commands.null_check import _out_dir
+    from benchmark.cli.commands.null_check import _out_dir
 
     base = dict(dataset="synthetic-null", methods=["glcm-ridge"], dataset_seeds=[0, 1],
                 split="paper", seeds=[0], patients=None, images_per_patient=None,

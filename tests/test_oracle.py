@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from benchmark import create_method
-from benchmark.sources import list_datasets
+from benchmark.data.sources import list_datasets
 
 
 def _views(n: int = 300, null: bool = False):

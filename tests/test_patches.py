@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from _cohorts import write_tabular_cohort
 
-from benchmark.cohort import Cohort, ImageRecord
-from benchmark.patches import (
+from benchmark.data.cohort import Cohort, ImageRecord
+from benchmark.kits.patches import (
     PatchSpec,
     build_patch_set,
     extract_patches,
@@ -175,8 +175,8 @@ def test_patchstats_floor_fits_on_first_order_statistics(tmp_path):
 
     from _nets_cohort import write_nets_cohort
 
-    from benchmark.cohort import Cohort
-    from benchmark.registry import create_method, get_method_class
+    from benchmark.contract.registry import create_method, get_method_class
+    from benchmark.data.cohort import Cohort
 
     assert get_method_class("patchstats-ridge").role == "floor"
     # joblib workers unpickle the extractor by module path: it must not live in a plugin file

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark import cli, runner
-from benchmark.ingest.predict import resolve_model
-from benchmark.io import InputError
+from benchmark import cli
+from benchmark.data.io import InputError
+from benchmark.execution import runner
+from benchmark.execution.predict import resolve_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -85,7 +86,7 @@ def test_missing_spacing_is_one_line_without_traceback(trained, tabular_cohort):
 def test_segmenting_method_uses_its_own_lung_map_without_a_mask(tmp_path, capsys):
     """A net saved by a run: without --mask the lung map is its own, and predict says so."""
     pytest.importorskip("torch")
-    from benchmark.registry import method_info
+    from benchmark.contract.registry import method_info
 
     if not method_info("unet-transfer").available:
         pytest.skip("unet-transfer unavailable here")

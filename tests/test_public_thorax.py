@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from benchmark import cli
-from benchmark.validate import validate_dataset
+from benchmark.data.validate import validate_dataset
 
 THORAX = Path(__file__).resolve().parents[2] / "shared/data/public-thorax"
 pytestmark = pytest.mark.skipif(not (THORAX / "labels.csv").is_file(),
@@ -51,7 +51,7 @@ def test_validate_reports_the_exact_problems(tmp_path):
 
 
 def test_with_spacing_and_invented_ga_they_predict(tmp_path, tabular_cohort, capsys):
-    from benchmark import runner
+    from benchmark.execution import runner
 
     root = _dataset(tmp_path / "pt", with_spacing_and_ga=True)
     report = validate_dataset(root)

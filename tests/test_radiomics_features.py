@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from _texture_helpers import lung_mask, texture_image, write_texture_cohort
 
-from benchmark.cohort import Cohort, ImageRecord
-from benchmark.features.extract import FeatureError, extract_view
-from benchmark.features.radiomics_roi import PARAMS_FILE, RadiomicsExtractor, load_params
+from benchmark.data.cohort import Cohort, ImageRecord
+from benchmark.kits.texture.extract import FeatureError, extract_view
+from benchmark.kits.texture.radiomics_roi import PARAMS_FILE, RadiomicsExtractor, load_params
 
 
 def _record(mask, spacing: float = 0.25, ga: float = 30.0) -> ImageRecord:

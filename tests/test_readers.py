@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.errors import InputError
-from benchmark.ingest.readers import (
+from benchmark.contract.errors import InputError
+from benchmark.data.ingest.readers import (
     ImageReader,
     RawImage,
     list_readers,
     reader_for,
     register_reader,
 )
-from benchmark.io import header_spacing, load_image
+from benchmark.data.io import header_spacing, load_image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,7 +30,7 @@ def test_every_format_has_one_reader():
 
 
 def test_a_new_format_is_one_class(tmp_path, monkeypatch):
-    from benchmark.ingest import readers as registry
+    from benchmark.data.ingest import readers as registry
 
     monkeypatch.setattr(registry, "_READERS", dict(registry.list_readers()))
 
@@ -68,8 +68,8 @@ def test_unsupported_suffix_code(tmp_path):
     assert info.value.code == "unsupported" and "'.pdf'" in str(info.value)
 
 
-@pytest.mark.parametrize("first", ["benchmark.io", "benchmark.ingest.readers.dicom",
-                                   "benchmark.ingest.records", "benchmark.validate"])
+@pytest.mark.parametrize("first", ["benchmark.data.io", "benchmark.data.ingest.readers.dicom",
+                                   "benchmark.data.ingest.records", "benchmark.data.validate"])
 def test_no_import_cycle(first):
     out = subprocess.run([sys.executable, "-c", f"import {first}"], cwd=REPO,
                          capture_output=True, text=True, timeout=120)

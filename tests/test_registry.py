@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from benchmark import create_method, list_methods
-from benchmark.gridspec import expand, parse_selection
-from benchmark.registry import method_info
+from benchmark.contract.registry import method_info
+from benchmark.execution.gridspec import expand, parse_selection
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from benchmark.features.models import GroupedCVRegressor, feature_importance
+from benchmark.kits.texture.models import GroupedCVRegressor, feature_importance
 
 # small grids and forests: check_estimator fits each configuration dozens of times
 FAST = [

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from _cohorts import write_tabular_cohort
 
-from benchmark import BaseMethod, registry
+from benchmark import BaseMethod
 from benchmark.cli import main as cli_main
+from benchmark.contract import registry
+from benchmark.execution.runner import RunConfig, run
 from benchmark.report import build, check_results, load_run
 from benchmark.report.figures import segmentation_overlays
-from benchmark.runner import RunConfig, run
 
 LEVEL_TABLES = ("metrics_patient", "table2_patient", "table2_patient_unpaired",
                 "table2_patient_paper_layout",

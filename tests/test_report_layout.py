@@ -19,13 +19,13 @@ import pandas as pd
 import pytest
 from _cohorts import write_tabular_cohort
 
-from benchmark.features.cache import _atomic_write
+from benchmark.execution.runner import RunConfig, run
+from benchmark.execution.store import atomic_write_text
+from benchmark.kits.texture.cache import _atomic_write
 from benchmark.report import build
 from benchmark.report.glance import display_frame
 from benchmark.report.layout import CSS_PX_PER_INCH, FIGURE_DPI, OPEN_ROWS, SECTIONS
 from benchmark.report.structure import check_report
-from benchmark.runner import RunConfig, run
-from benchmark.store import atomic_write_text
 
 METHODS = ["biometry-hadlock", "biometry-intergrowth", "dummy-mean"]
 PAGE_WIDTH = 1180  # CSS max-width of the page body

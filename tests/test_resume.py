@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from _engine_helpers import REPO, fault_plugins, subprocess_env
 
-from benchmark.runner import RunConfig, run
-from benchmark.store import (
+from benchmark.execution.runner import RunConfig, run
+from benchmark.execution.store import (
     STORE_VERSION,
     IncompatibleRunError,
     RunLock,
@@ -139,7 +139,7 @@ def test_run_lock_refuses_a_second_writer_and_survives_kill9(tabular_cohort, tmp
     # a holder killed with SIGKILL leaves the file but not the lock: never stale
     holder = subprocess.Popen([
         sys.executable, "-c",
-        "import sys, time; from benchmark.store import RunLock; "
+        "import sys, time; from benchmark.execution.store import RunLock; "
         f"RunLock({str(run_dir)!r}).acquire(); print('locked', flush=True); time.sleep(60)",
     ], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.splits import AgeGroups, LeakageError, Split, make_splits
+from benchmark.data.splits import AgeGroups, LeakageError, Split, make_splits
 
 
 def _patients(n: int = 316, seed: int = 0) -> pd.DataFrame:

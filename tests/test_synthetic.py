@@ -11,7 +11,7 @@ import pytest
 from _cohorts import generator_module as _private
 from PIL import Image
 
-from benchmark.sources import list_datasets, resolve_dataset
+from benchmark.data.sources import list_datasets, resolve_dataset
 
 SMALL = {"patients": 12, "images_per_patient": 2, "size": 256, "progress": False}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.sources import list_datasets
+from benchmark.data.sources import list_datasets
 
 # beside the checkout (../shared) or, from a worktree, further up
 REAL = next((p / "shared" / "data" / "public-thorax" for p in Path(__file__).resolve().parents

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from _cohorts import generator_module as _private
 
-from benchmark.sources import list_datasets, resolve_dataset
+from benchmark.data.sources import list_datasets, resolve_dataset
 
 SCENARIO_NAMES = ("synthetic", "synthetic-texture", "synthetic-anatomy", "synthetic-null")
 N = 3000

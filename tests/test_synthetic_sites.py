@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from _cohorts import generator_module as _private
 
-from benchmark.sources import resolve_dataset
+from benchmark.data.sources import resolve_dataset
 
 
 def test_default_cohort_is_one_generic_site() -> None:
@@ -69,7 +69,7 @@ def test_sites_option_writes_the_site_column(tmp_path, monkeypatch) -> None:
 def test_cli_sites_reaches_the_dataset_options() -> None:
     import argparse
 
-    from benchmark.commands import run
+    from benchmark.cli.commands import run
 
     parser = argparse.ArgumentParser()
     run.add_arguments(parser)
@@ -80,8 +80,8 @@ def test_cli_sites_reaches_the_dataset_options() -> None:
 def test_multi_site_cohort_loads_and_validates(tmp_path, monkeypatch) -> None:
     """The real pipeline reads the site column: the cohort loads, validates without
     errors, and every patient keeps its site."""
-    from benchmark.cohort import Cohort
-    from benchmark.validate import validate_dataset
+    from benchmark.data.cohort import Cohort
+    from benchmark.data.validate import validate_dataset
 
     monkeypatch.setenv("FLB_CACHE", str(tmp_path))
     path = resolve_dataset("synthetic", sites=4, patients=12, images_per_patient=1, size=96,

@@ -10,8 +10,8 @@ pytest.importorskip("timm")
 
 from _nets_cohort import write_nets_cohort  # noqa: E402
 
-from benchmark.cohort import Cohort  # noqa: E402
-from benchmark.registry import create_method, get_method_class, list_methods  # noqa: E402
+from benchmark.contract.registry import create_method, get_method_class, list_methods  # noqa: E402
+from benchmark.data.cohort import Cohort  # noqa: E402
 
 TINY = {"patch_mm": 4.0, "max_steps": 2, "seg_stride_mm": 4.0}
 
@@ -56,7 +56,7 @@ def test_timm_runs_the_protocol(views, name):
 def test_local_weights_file_is_adapted_by_timm(tmp_path):
     import timm
 
-    from benchmark.nets.timm_net import TimmPatchNet
+    from benchmark.kits.nets.timm_net import TimmPatchNet
 
     torch.manual_seed(0)
     rgb = timm.create_model("resnet18", pretrained=False)  # 3 channels, 1000 classes
@@ -77,7 +77,7 @@ def test_unknown_architecture_or_weights_file_is_one_line(views, tmp_path):
     with pytest.raises(ValueError, match="timm has no architecture 'not_a_real_net'") as err:
         method.fit(views[0])
     assert "\n" not in str(err.value)
-    from benchmark.nets.timm_net import TimmPatchNet
+    from benchmark.kits.nets.timm_net import TimmPatchNet
 
     with pytest.raises(FileNotFoundError, match="weights file not found"):
         TimmPatchNet("resnet18", str(tmp_path / "missing.pth"))

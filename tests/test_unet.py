@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 
 from _nets_cohort import write_nets_cohort  # noqa: E402
 
-from benchmark.cohort import Cohort  # noqa: E402
-from benchmark.registry import create_method  # noqa: E402
+from benchmark.contract.registry import create_method  # noqa: E402
+from benchmark.data.cohort import Cohort  # noqa: E402
 
 #: 4 mm patches on 16 px: the 64 px (16 mm) test images hold lung and non-lung patches;
 #: one epoch per stage where nothing needs to be learned
@@ -40,7 +40,7 @@ def transfer(views):
 
 
 def test_architecture_is_the_documented_reading():
-    from benchmark.nets.unet import ResidualUNet, count_blocks, count_layers
+    from benchmark.kits.nets.unet import ResidualUNet, count_blocks, count_layers
 
     net = ResidualUNet(width=4).eval()  # eval: dropout off, so two passes agree
     assert count_layers(net) == 39 and count_blocks(net) == 9
@@ -74,7 +74,7 @@ def test_transfer_fits_predicts_and_segments(views, transfer):
 
 
 def test_stage2_starts_from_stage1_weights(views, transfer):
-    from benchmark.nets.training import state_digest
+    from benchmark.kits.nets.training import state_digest
 
     starts = transfer.stage_start_digest_
     assert starts["stage1"] == state_digest(transfer.init_state_)

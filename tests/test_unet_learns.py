@@ -17,8 +17,8 @@ torch = pytest.importorskip("torch")
 
 from _nets_cohort import write_nets_cohort  # noqa: E402
 
-from benchmark.cohort import Cohort  # noqa: E402
-from benchmark.registry import create_method  # noqa: E402
+from benchmark.contract.registry import create_method  # noqa: E402
+from benchmark.data.cohort import Cohort  # noqa: E402
 
 
 @pytest.mark.slow

@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch")
 
 from _nets_cohort import write_nets_cohort  # noqa: E402
 
-from benchmark.cohort import Cohort  # noqa: E402
-from benchmark.nets.method import PROFILES  # noqa: E402
-from benchmark.registry import create_method  # noqa: E402
+from benchmark.contract.registry import create_method  # noqa: E402
+from benchmark.data.cohort import Cohort  # noqa: E402
+from benchmark.kits.nets.method import PROFILES  # noqa: E402
 
 
 @pytest.mark.slow

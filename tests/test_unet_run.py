@@ -13,8 +13,8 @@ pytest.importorskip("torch")
 
 @pytest.mark.slow
 def test_nets_through_the_runner(tmp_path):
-    from benchmark.runner import RunConfig, run
-    from benchmark.sources import resolve_dataset
+    from benchmark.data.sources import resolve_dataset
+    from benchmark.execution.runner import RunConfig, run
 
     try:
         root = resolve_dataset("synthetic", patients=24, images_per_patient=1, size=256)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from _nets_cohort import write_nets_cohort
 
-from benchmark.cohort import Cohort
-from benchmark.nets.profiles import PROFILES, resolve_profile
-from benchmark.nets.sampler import IMAGE_NORM_HIGH, IMAGE_NORM_LOW, PatchPool
+from benchmark.data.cohort import Cohort
+from benchmark.kits.nets.profiles import PROFILES, resolve_profile
+from benchmark.kits.nets.sampler import IMAGE_NORM_HIGH, IMAGE_NORM_LOW, PatchPool
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def view(tmp_path_factory):
 
 
 def _stage2_draw(view, seed):
-    from benchmark.nets.stages import stage2_data
+    from benchmark.kits.nets.stages import stage2_data
 
     prof = resolve_profile("light", "t", {"patch_mm": 4.0})
     pool = PatchPool(view, prof.grid, prof.size_mm, prof.norm)
@@ -60,7 +60,7 @@ def test_image_norm_maps_field_percentiles(view):
 
 
 def test_lr_schedule_warms_up_then_decays_to_zero():
-    from benchmark.nets.training import lr_factor
+    from benchmark.kits.nets.training import lr_factor
 
     f = [lr_factor(s, 10, 100) for s in range(100)]
     assert f[0] == pytest.approx(0.1) and f[9] == 1.0 and max(f) == 1.0
@@ -70,7 +70,7 @@ def test_lr_schedule_warms_up_then_decays_to_zero():
 
 def test_stage_loss_mse_and_bce_dice():
     torch = pytest.importorskip("torch")
-    from benchmark.nets.training import stage_loss
+    from benchmark.kits.nets.training import stage_loss
 
     target = torch.zeros(2, 1, 8, 8)
     target[0, :, 2:6, 2:6] = 1.0  # one tile with a lung square, one without lung

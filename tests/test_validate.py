@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.cohort import Cohort
-from benchmark.ingest.template import write_template
-from benchmark.io import InputError
-from benchmark.validate import check_dataset, validate_dataset
+from benchmark.data.cohort import Cohort
+from benchmark.data.ingest.template import write_template
+from benchmark.data.io import InputError
+from benchmark.data.validate import check_dataset, validate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.cohort import Cohort
-from benchmark.errors import InputError
-from benchmark.ingest.template import write_template
-from benchmark.splits import make_splits
-from benchmark.validate import validate_dataset
+from benchmark.contract.errors import InputError
+from benchmark.data.cohort import Cohort
+from benchmark.data.ingest.template import write_template
+from benchmark.data.splits import make_splits
+from benchmark.data.validate import validate_dataset
 
 SIZE = (120, 160)  # (H, W); at 0.25 mm/pixel 40 mm across: a plausible thorax view
 
@@ -137,7 +137,7 @@ def test_kfold_larger_than_the_cohort_is_said_in_patients(tmp_path):
 
 def test_nothing_is_written_into_the_dataset_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
-    from benchmark import runner
+    from benchmark.execution import runner
 
     root = write_cohort(tmp_path / "c")
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
@@ -196,7 +196,7 @@ def test_skip_invalid_runs_the_valid_rows_and_lists_the_rest(tmp_path, monkeypat
 
 def test_skip_invalid_still_blocks_errors_not_tied_to_rows(tmp_path, monkeypatch):
     monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
-    from benchmark.ingest.skip import valid_subset
+    from benchmark.data.ingest.skip import valid_subset
 
     root = write_cohort(tmp_path / "c")
     pd.read_csv(root / "patients.csv").drop(columns="ga_weeks").to_csv(

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmark.execution.store import atomic_write_text
 from benchmark.report.data import RunData, load_run
 from benchmark.report.formatting import CSV_FLOAT, Table
 from benchmark.report.registry import (
@@ -22,7 +23,6 @@ from benchmark.report.registry import (
     build_all_figures,
     build_all_tables,
 )
-from benchmark.store import atomic_write_text
 
 #: Files an export copies beside the tables, figures and report (no per-cell intermediates).
 EXPORTED_INPUTS = ("predictions.csv", "cells.csv", "dsc.csv", "curves.csv",
@@ -51,7 +51,7 @@ def write_tables(tables: list[Table], out: Path, data: RunData | None = None) ->
     for stale in [*folder.glob("*.md"), *folder.glob("*.csv"), *folder.glob("*.tex")]:
         stale.unlink()  # a table that can no longer be built must not linger
     if data is not None:
-        from benchmark.summary import summary_frame, terminal_summary
+        from benchmark.report.summary import summary_frame, terminal_summary
 
         frame = None
         if len(data.predictions):
@@ -89,7 +89,7 @@ def _code_digest() -> str:
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     files = [*sorted((package / "report").rglob("*.py")),
-             *sorted((package / "stats").rglob("*.py")), package / "summary.py"]
+             *sorted((package / "stats").rglob("*.py"))]
     for path in files:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.splits import AgeGroups
+from benchmark.data.splits import AgeGroups
 
 ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
 TABLE1_COLUMNS = ("patient_id", "side", "group", "ga_weeks", "maternal_age", "parity",
@@ -157,7 +157,7 @@ def _table1_from_cohort(data: RunData) -> pd.DataFrame | None:
             "so maternal characteristics were not tabulated"
         )
         return None
-    from benchmark.cohort import Cohort
+    from benchmark.data.cohort import Cohort
 
     try:
         cohort = Cohort.load(root)

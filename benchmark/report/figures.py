@@ -200,7 +200,7 @@ def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str 
         return None
     from PIL import Image
 
-    from benchmark.cohort import Cohort
+    from benchmark.data.cohort import Cohort
 
     cohort = Cohort.load(root)
     plt = _plt()

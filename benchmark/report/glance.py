@@ -2,7 +2,7 @@
 
 * :func:`results_table` — the short results table (``tables/results.csv``): one line per
   method, best first.  Its columns are rendered generically from the frame the CSV is
-  written from (:func:`benchmark.summary.summary_frame`), so a column another table adds
+  written from (:func:`benchmark.report.summary.summary_frame`), so a column another table adds
   (MAE in days, ``n_measured``, within-±7-day shares, ...) appears without touching this
   file.  Naming rules: ``X_sd`` joins ``X`` as "X ± SD"; ``X_lo``/``X_hi`` join ``X`` as
   "X [lo, hi]"; ``n_measured`` joins ``n`` as "measured / n"; ``within_Nd`` is a share
@@ -123,7 +123,7 @@ def results_table(data: RunData, tables: list[Table] | None = None) -> Table | N
             return table
     if data.predictions.empty:
         return None
-    from benchmark.summary import summary_frame
+    from benchmark.report.summary import summary_frame
 
     frame = summary_frame(data.predictions, data.cells)
     return Table("results", "Results at a glance", RESULTS_CAPTION, frame,

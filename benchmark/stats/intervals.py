@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmark.splits import AgeGroups
+from benchmark.data.splits import AgeGroups
 
 FOLDS = 5
 SEED = 20240607

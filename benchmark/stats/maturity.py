@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, roc_auc_score
 
-from benchmark.splits import AgeGroups
+from benchmark.data.splits import AgeGroups
 from benchmark.stats.metrics import pearson_fisher_ci
 
 DEFAULT_PRETERM_WEEKS = 34.0

@@ -50,14 +50,14 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from benchmark.ingest.predict import (
+    from benchmark.execution.predict import (
         load_method,
         predict_images,
         resolve_model,
         view_from_dataset,
         with_own_lung_maps,
     )
-    from benchmark.validate import validate_dataset
+    from benchmark.data.validate import validate_dataset
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)

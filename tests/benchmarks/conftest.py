@@ -16,7 +16,7 @@ import os
 import psutil
 import pytest
 
-from benchmark import provenance
+from benchmark.execution import provenance
 
 
 def pytest_benchmark_update_machine_info(config, machine_info) -> None:
@@ -30,7 +30,7 @@ def pytest_benchmark_update_machine_info(config, machine_info) -> None:
 @pytest.fixture(scope="session")
 def small_synthetic_root():
     """A 24-patient, 1-image, 256 px synthetic cohort (generated once into the cache)."""
-    from benchmark.sources import resolve_dataset
+    from benchmark.data.sources import resolve_dataset
 
     try:
         return resolve_dataset("synthetic", patients=24, images_per_patient=1, size=256)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import itertools
 import shutil
 
-from benchmark.registry import list_methods
-from benchmark.runner import RunConfig, run
+from benchmark.contract.registry import list_methods
+from benchmark.execution.runner import RunConfig, run
 
 #: every family at its cheapest: the shape of the CI smoke run without the nets' minutes
 SMOKE = ["dummy-mean", "biometry-*", "glcm-ridge", "radiomics-ridge"]
 
 
 def test_bench_e2e_smoke_run(benchmark, small_synthetic_root, tmp_path, monkeypatch):
-    from benchmark.report_hook import build_report
+    from benchmark.report.hook import build_report
 
     methods = [m for m in SMOKE if list_methods(m, available_only=True)]
     counter = itertools.count()

@@ -2,7 +2,7 @@
 
 Run: ``python -m pytest tests/benchmarks/test_bench_features.py --benchmark-enable``.
 ``extra_info`` holds the figures: GLCM patches/s over both cores (joblib, as
-:func:`benchmark.features.extract.extract_view` runs it), and the cold (computed) vs warm
+:func:`benchmark.kits.texture.extract.extract_view` runs it), and the cold (computed) vs warm
 (cached) time of a 24-image view's features with patches/s and ROIs/s (24 images are below
 ``extract.MIN_PARALLEL``, so that figure is one process, sampling and loading included).
 """
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from joblib import Parallel, delayed
 
-from benchmark.cohort import Cohort
-from benchmark.features.extract import extract_view
-from benchmark.features.glcm import GlcmExtractor
-from benchmark.features.radiomics_roi import RadiomicsExtractor
+from benchmark.data.cohort import Cohort
+from benchmark.kits.texture.extract import extract_view
+from benchmark.kits.texture.glcm import GlcmExtractor
+from benchmark.kits.texture.radiomics_roi import RadiomicsExtractor
 
 N_PATCHES = 2048
 N_JOBS = 2

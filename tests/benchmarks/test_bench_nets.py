@@ -16,8 +16,8 @@ def test_bench_unet_training_step(benchmark, width, grid, batch):
     ``light`` is the default profile's shape; ``width16-32px`` shows the fraction of the
     matmul peak once convolutions have enough channels (docs/nets.md, efficiency).  The
     paper's width runs a batch of 2, not 16: a full paper step is ~230 GFLOP."""
-    from benchmark.nets.runtime import deterministic, matmul_peak, step_flops
-    from benchmark.nets.unet import ResidualUNet
+    from benchmark.kits.nets.runtime import deterministic, matmul_peak, step_flops
+    from benchmark.kits.nets.unet import ResidualUNet
 
     with deterministic(0, "cpu"):
         net = ResidualUNet(width).to(memory_format=torch.channels_last)
@@ -46,8 +46,8 @@ def test_bench_unet_training_step(benchmark, width, grid, batch):
 
 def test_bench_unet_transfer_fit(benchmark, small_synthetic_root, tmp_path, monkeypatch):
     """Light-profile unet-transfer on the 24-patient cohort, 40 steps per stage."""
-    from benchmark.cohort import Cohort
-    from benchmark.registry import create_method
+    from benchmark.contract.registry import create_method
+    from benchmark.data.cohort import Cohort
 
     monkeypatch.setenv("FLB_CACHE", str(tmp_path))  # cold patch cache: measure the work
     cohort = Cohort.load(small_synthetic_root)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.cohort import ImageRecord
-from benchmark.patches import PatchSpec, extract_patches, sample_patches, sliding_centres
+from benchmark.data.cohort import ImageRecord
+from benchmark.kits.patches import PatchSpec, extract_patches, sample_patches, sliding_centres
 
 
 def _record(size: int = 512, spacing: float = 0.25) -> ImageRecord:

@@ -7,7 +7,7 @@ its inputs). A full rebuild is measured beside it for scale.
 
 from __future__ import annotations
 
-from benchmark.runner import RunConfig, run
+from benchmark.execution.runner import RunConfig, run
 
 SMOKE = ["dummy-mean", "biometry-*"]
 

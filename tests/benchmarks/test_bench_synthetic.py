@@ -11,7 +11,7 @@ import importlib
 
 import pytest
 
-from benchmark.sources import list_datasets
+from benchmark.data.sources import list_datasets
 
 N_FRAMES = 8
 

@@ -56,7 +56,7 @@ def image_methods(data) -> list[str]:
 def _reads_images(data, label: str) -> bool:
     """Whether the label's method declares ``uses_images`` (a floor of lung patches says
     nothing about tabular methods such as biometry); unknown methods are kept."""
-    from benchmark.registry import declares
+    from benchmark.contract.registry import declares
 
     method = data.cell_methods.get(label) or label
     return declares(method, "uses_images", default=True)

@@ -1,0 +1,163 @@
+"""Reading a dataset folder's manifest into a patients table and an images table.
+
+Accepted layouts (first found wins; docs/byo-data.md):
+
+1. ``patients.csv`` + ``images.csv`` (or ``.parquet``) — the canonical format;
+2. ``manifest.xlsx`` with sheets ``patients`` and ``images``;
+3. one manifest with one row per image — ``manifest.csv``, ``manifest.parquet`` or a
+   ``manifest.xlsx`` without those two sheets — whose patient columns (GA, biometry,
+   maternal data) are repeated on each image row and folded into one row per patient.
+
+Every row remembers where it came from (``where``: "images.csv row 5", spreadsheet
+numbering with the header as row 1) so each problem can name its row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.contract.errors import InputError, first_line
+
+#: Columns that describe one image (everything else in a single manifest is per patient).
+IMAGE_COLUMNS = (
+    "image_id", "patient_id", "image_path", "pixel_spacing_mm", "frame",
+    "crop_x0", "crop_y0", "crop_x1", "crop_y1",
+    "lung_mask_path", "left_lung_mask_path", "right_lung_mask_path", "lung_mask_label",
+    "ga_weeks",
+)
+MASK_COLUMNS = ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
+CROP_COLUMNS = ("crop_x0", "crop_y0", "crop_x1", "crop_y1")
+PATIENT_COLUMNS = (
+    "patient_id", "ga_weeks", "enrolment_order", "bpd_mm", "hc_mm", "ac_mm", "fl_mm",
+    "maternal_age", "parity", "delivery_ga_weeks", "apgar", "outcome", "site",
+)
+_ID_COLUMNS = ("patient_id", "image_id")
+_KNOWN = set(IMAGE_COLUMNS) | set(PATIENT_COLUMNS)
+
+
+@dataclass
+class Manifest:
+    root: Path
+    patients: pd.DataFrame  # one row per patient; column patient_id
+    images: pd.DataFrame  # one row per image; column image_id
+    patient_where: list[str]  # aligned with patients rows
+    image_where: list[str]  # aligned with images rows
+    layout: str
+    meta: dict = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)  # the manifest files read
+
+
+def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip spaces; match known column names case-insensitively (spreadsheet habits)."""
+    known = {name.lower(): name for name in _KNOWN}
+    renamed = {}
+    for col in frame.columns:
+        clean = str(col).strip()
+        renamed[col] = known.get(clean.lower().replace(" ", "_"), clean)
+    return frame.rename(columns=renamed)
+
+
+def _read_one(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
+    """A table with ids as strings; unreadable files become one-line errors."""
+    try:
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype={c: str for c in _ID_COLUMNS}, skipinitialspace=True)
+        elif path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
+                                  dtype={c: str for c in _ID_COLUMNS})
+    except Exception as exc:
+        first = first_line(exc)
+        raise InputError(f"{path}: unreadable table ({type(exc).__name__}: {first})") from None
+    frame = _normalise_columns(frame)
+    for col in _ID_COLUMNS:
+        if col in frame.columns:  # ids as stripped strings; a missing id stays missing
+            frame[col] = frame[col].map(lambda v: None if pd.isna(v) else str(v).strip())
+    return frame.reset_index(drop=True)
+
+
+def _rows(label: str, n: int) -> list[str]:
+    return [f"{label} row {i + 2}" for i in range(n)]
+
+
+def _find(root: Path, stem: str) -> Path | None:
+    for suffix in (".parquet", ".csv"):
+        if (root / f"{stem}{suffix}").is_file():
+            return root / f"{stem}{suffix}"
+    return None
+
+
+def _fold_patients(images: pd.DataFrame, where: list[str], label: str
+                   ) -> tuple[pd.DataFrame, list[str]]:
+    """One row per patient from a one-row-per-image manifest (first value per column).
+
+    Conflicting values between a patient's rows are not resolved here: ``validate`` reports
+    them (GA conflicts are errors).
+    """
+    if "patient_id" not in images.columns:
+        return pd.DataFrame(columns=["patient_id"]), []
+    patient_cols = [c for c in images.columns
+                    if c not in IMAGE_COLUMNS or c in ("patient_id", "ga_weeks")]
+    rows, wheres = [], []
+    for pid, group in images.groupby("patient_id", sort=False, dropna=True):
+        first = {c: group[c].dropna().iloc[0] if group[c].notna().any() else None
+                 for c in patient_cols}
+        first["patient_id"] = pid
+        rows.append(first)
+        lines = [where[i].split(" row ")[1] for i in group.index]
+        wheres.append(f"{label} rows {', '.join(lines)}" if len(lines) > 1
+                      else f"{label} row {lines[0]}")
+    return pd.DataFrame(rows, columns=patient_cols), wheres
+
+
+def read_manifest(root: str | Path) -> Manifest:
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise InputError(f"{root}: dataset folder not found")
+    meta_path = root / "dataset.json"
+    meta = {}
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError as exc:
+            raise InputError(f"{meta_path}: not valid JSON ({exc})") from None
+        if not isinstance(meta, dict):
+            raise InputError(f"{meta_path}: expected a JSON object")
+    patients_path, images_path = _find(root, "patients"), _find(root, "images")
+    if patients_path and images_path:
+        patients, images = _read_one(patients_path), _read_one(images_path)
+        return Manifest(root, patients, images, _rows(patients_path.name, len(patients)),
+                        _rows(images_path.name, len(images)),
+                        f"{patients_path.name} + {images_path.name}", meta,
+                        [patients_path, images_path])
+    xlsx = root / "manifest.xlsx"
+    if xlsx.is_file():
+        try:
+            sheets = pd.ExcelFile(xlsx).sheet_names
+        except Exception as exc:
+            raise InputError(f"{xlsx}: unreadable spreadsheet ({type(exc).__name__})") from None
+        if "patients" in sheets and "images" in sheets:
+            patients, images = _read_one(xlsx, "patients"), _read_one(xlsx, "images")
+            return Manifest(root, patients, images,
+                            _rows("manifest.xlsx sheet patients", len(patients)),
+                            _rows("manifest.xlsx sheet images", len(images)),
+                            "manifest.xlsx (sheets patients, images)", meta, [xlsx])
+    single = _find(root, "manifest") or (xlsx if xlsx.is_file() else None)
+    if single is not None:
+        images = _read_one(single)
+        where = _rows(single.name, len(images))
+        patients, patient_where = _fold_patients(images, where, single.name)
+        return Manifest(root, patients, images, patient_where, where,
+                        f"{single.name} (one row per image)", meta, [single])
+    if patients_path or images_path:
+        missing = "images" if patients_path else "patients"
+        raise InputError(f"{root}: {missing}.csv (or .parquet) missing; see docs/byo-data.md")
+    raise InputError(
+        f"{root}: no manifest (patients.csv + images.csv, manifest.csv/.parquet/.xlsx); "
+        "run `python -m benchmark init-dataset DIR` for a template"
+    )

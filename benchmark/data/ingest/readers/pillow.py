@@ -1,0 +1,25 @@
+"""Ordinary raster images read with Pillow (multi-page TIFF/GIF become frames)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from benchmark.data.ingest.readers import register_reader
+from benchmark.data.ingest.readers.base import ImageReader, RawImage
+
+
+@register_reader
+class PillowReader(ImageReader):
+    suffixes = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
+
+    def read(self, path: Path) -> RawImage:
+        from PIL import Image, ImageSequence
+
+        with Image.open(path) as im:
+            frames = [np.asarray(frame.copy()) for frame in ImageSequence.Iterator(im)]
+            colour = im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr")
+            if im.mode == "P":  # palette images: expand so "grey" is judged on real colours
+                frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
+        return RawImage(np.stack(frames), colour=colour)

@@ -1,0 +1,143 @@
+"""Table-level validation: the manifest alone (columns, ids, GA, links between tables).
+
+Every problem names its manifest row(s) and carries the rows ``run --skip-invalid`` leaves
+out (``Problem.image_rows`` / ``patient_rows``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from benchmark.data.ingest.manifest import Manifest
+from benchmark.data.validate import ERROR, GA_RANGE, WARNING, Report, _image_where, _num
+
+
+def check_columns(manifest: Manifest, report: Report) -> bool:
+    ok = True
+    for table, name, required in (
+        (manifest.patients, "patients", ("patient_id", "ga_weeks")),
+        (manifest.images, "images", ("image_id", "patient_id", "image_path")),
+    ):
+        for col in required:
+            if col not in table.columns:
+                files = [f.name for f in manifest.files] or [manifest.layout]
+                src = files[-1] if name == "images" else files[0]
+                fix = ("add the column (docs/byo-data.md); GA is what the benchmark estimates"
+                       if col == "ga_weeks" else "add the column (docs/byo-data.md)")
+                report.add(ERROR, "column", src, f"column {col!r} missing from the {name} "
+                           "table", fix)
+                ok = ok and col == "ga_weeks"
+    if "enrolment_order" not in manifest.patients.columns:
+        report.add(WARNING, "enrolment-order", manifest.files[0].name if manifest.files
+                   else manifest.layout,
+                   "no enrolment_order column: the paper split (first N enrolled) is "
+                   "unavailable", "add enrolment_order, or run with --split kfold:5")
+    return ok
+
+
+def _rows_of(key: str, rows: Iterable[int]) -> dict[str, list[int]]:
+    """Keyword arguments of Report.add naming the rows a problem is about."""
+    return {"patient_rows" if key == "patient_id" else "image_rows": [int(r) for r in rows]}
+
+
+def check_ids(manifest: Manifest, report: Report) -> None:
+    for table, key, wheres in ((manifest.patients, "patient_id", manifest.patient_where),
+                               (manifest.images, "image_id", manifest.image_where)):
+        ids = table[key]
+        for i in np.flatnonzero(ids.isna().to_numpy()):
+            report.add(ERROR, "id-missing", wheres[i], f"{key} is empty", f"give every row a {key}",
+                       **_rows_of(key, [i]))
+        if manifest.layout.endswith("(one row per image)") and key == "patient_id":
+            continue  # folded from image rows: unique by construction
+        dup = ids[ids.duplicated(keep=False) & ids.notna()]
+        for value, rows in dup.groupby(dup).groups.items():
+            places = ", ".join(wheres[i].split(" row ")[-1] for i in rows)
+            report.add(ERROR, f"duplicate-{key}", f"{wheres[rows[0]].split(' row ')[0]} rows "
+                       f"{places}", f"duplicate {key} {value!r}", f"make each {key} unique",
+                       **_rows_of(key, rows))
+    _check_enrolment_order(manifest, report)
+
+
+def _check_enrolment_order(manifest: Manifest, report: Report) -> None:
+    """The paper split takes the first N enrolled: two patients in one place is ambiguous."""
+    if "enrolment_order" not in manifest.patients.columns:
+        return
+    order = manifest.patients["enrolment_order"].map(_num)
+    for i in np.flatnonzero(manifest.patients["enrolment_order"].notna().to_numpy()
+                            & order.isna().to_numpy()):
+        report.add(ERROR, "enrolment-order-value", manifest.patient_where[i],
+                   f"enrolment_order {manifest.patients['enrolment_order'].iat[i]!r} is not a "
+                   "number", "give each patient its enrolment position (1, 2, 3, ...)",
+                   patient_rows=[i])
+    dup = order[order.duplicated(keep=False) & order.notna()]
+    for value, rows in dup.groupby(dup).groups.items():
+        ids = ", ".join(str(manifest.patients["patient_id"].iat[i]) for i in rows)
+        report.add(ERROR, "duplicate-enrolment_order",
+                   "; ".join(manifest.patient_where[i] for i in rows),
+                   f"duplicate enrolment_order {value:g} (patients {ids})",
+                   "give each patient its own enrolment position: the paper split takes the "
+                   "first N enrolled", patient_rows=list(rows))
+
+
+def check_ga(manifest: Manifest, report: Report) -> None:
+    patients, images = manifest.patients, manifest.images
+    if "ga_weeks" in patients.columns:
+        for i, value in enumerate(patients["ga_weeks"]):
+            where = f"{manifest.patient_where[i]} (patient_id={patients['patient_id'].iat[i]})"
+            ga = _num(value)
+            if ga is None:
+                report.add(ERROR, "ga-missing", where, f"ga_weeks is missing or not a number "
+                           f"({value!r})", "fill in the GA at scan in weeks (e.g. 31.4), or "
+                           "remove the patient", patient_rows=[i])
+            elif not GA_RANGE[0] <= ga <= GA_RANGE[1]:
+                report.add(ERROR, "ga-range", where, f"ga_weeks {ga:g} is outside "
+                           f"{GA_RANGE[0]:g}-{GA_RANGE[1]:g} weeks", "check the value is weeks "
+                           "(not days) and the scan is a 2nd/3rd-trimester scan",
+                           patient_rows=[i])
+    if "ga_weeks" not in images.columns or "patient_id" not in images.columns:
+        return
+    single = manifest.layout.endswith("(one row per image)")
+    for i, value in enumerate(images["ga_weeks"]):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue  # per-image GA is an optional override
+        ga = _num(value)
+        if (ga is None or not GA_RANGE[0] <= ga <= GA_RANGE[1]) and not single:
+            report.add(ERROR, "ga-range", _image_where(manifest, i), f"per-image ga_weeks "
+                       f"{value!r} is not a number in {GA_RANGE[0]:g}-{GA_RANGE[1]:g}",
+                       "fix or empty the override", image_rows=[i])
+    patient_ga = dict(zip(patients.get("patient_id", []), patients.get("ga_weeks", []),
+                          strict=False))
+    effective = images["ga_weeks"].map(_num)
+    effective = effective.fillna(images["patient_id"].map(patient_ga).map(_num))
+    for pid, ga in effective.groupby(images["patient_id"]):
+        values = ga.dropna()
+        if len(values) and values.max() - values.min() > 1e-6:
+            rows = ", ".join(manifest.image_where[i].split(" row ")[-1] for i in values.index)
+            table = manifest.image_where[values.index[0]].split(" row ")[0]
+            report.add(ERROR, "ga-conflict", f"{table} rows {rows} (patient_id={pid})",
+                       f"conflicting GA for one patient: {sorted(set(values.round(3)))} weeks",
+                       "give each patient one GA at scan; a second visit is a separate "
+                       "patient_id", image_rows=list(values.index))
+
+
+def check_links(manifest: Manifest, report: Report) -> None:
+    patients, images = manifest.patients, manifest.images
+    known = set(patients["patient_id"].dropna())
+    with_images = set(images["patient_id"].dropna())
+    for i, pid in enumerate([None if pd.isna(v) else v for v in images["patient_id"]]):
+        if pid is not None and pid not in known:
+            report.add(ERROR, "patient-unknown", _image_where(manifest, i),
+                       f"patient_id {pid!r} is not in the patients table",
+                       "add the patient or fix the id", image_rows=[i])
+        elif pid is None:
+            report.add(ERROR, "id-missing", _image_where(manifest, i), "patient_id is empty",
+                       "give the image its patient's id", image_rows=[i])
+    for i, pid in enumerate(patients["patient_id"]):
+        if pid is not None and pid not in with_images:
+            report.add(ERROR, "patient-no-images", manifest.patient_where[i],
+                       f"patient {pid!r} has no images", "add its images or remove the row",
+                       patient_rows=[i])

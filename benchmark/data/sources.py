@@ -1,0 +1,80 @@
+"""Dataset sources: a name (``synthetic``) or a folder path resolves to a dataset folder.
+
+Generators live as plugin files in the repository's ``datasets/`` folder (loaded by path,
+like methods) and register with :func:`register_dataset`::
+
+    @register_dataset("synthetic", summary="...")
+    def synthetic(cache_dir: Path, **options) -> Path:
+        ...  # write (once) and return a folder in the on-disk format (docs/data-format.md)
+
+Generated folders are cached under ``$FLB_CACHE`` (default ``~/.cache/fetal-lung-bench``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmark.contract.plugins import REPO_ROOT, load_plugin_folder
+
+DatasetFactory = Callable[..., Path]
+
+
+@dataclass
+class DatasetSource:
+    name: str
+    factory: DatasetFactory
+    summary: str = ""
+
+
+_SOURCES: dict[str, DatasetSource] = {}
+_BROKEN: dict[str, str] = {}
+_discovered = False
+
+
+def register_dataset(name: str, summary: str = "") -> Callable[[DatasetFactory], DatasetFactory]:
+    def decorator(fn: DatasetFactory) -> DatasetFactory:
+        _SOURCES[name] = DatasetSource(name, fn, summary)
+        return fn
+
+    return decorator
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("FLB_CACHE", Path.home() / ".cache" / "fetal-lung-bench"))
+
+
+def _discover() -> None:
+    global _discovered
+    if not _discovered:
+        _discovered = True
+        _BROKEN.update(load_plugin_folder(REPO_ROOT / "datasets", "datasets"))
+
+
+def list_datasets() -> dict[str, str]:
+    """``{name: summary or unavailability reason}``."""
+    _discover()
+    out = {name: src.summary for name, src in _SOURCES.items()}
+    out.update({name: f"unavailable: {why}" for name, why in _BROKEN.items()})
+    return dict(sorted(out.items()))
+
+
+def resolve_dataset(spec: str, **options: Any) -> Path:
+    """A registered source name (generated into the cache) or an existing folder."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    _discover()
+    if spec in _SOURCES:
+        target = cache_root() / "datasets"
+        target.mkdir(parents=True, exist_ok=True)
+        return Path(_SOURCES[spec].factory(target, **options)).resolve()
+    if spec in _BROKEN:
+        raise LookupError(f"dataset source {spec!r} is unavailable: {_BROKEN[spec]}")
+    raise LookupError(
+        f"dataset {spec!r} is neither a folder nor a known source "
+        f"({', '.join(list_datasets()) or 'none registered'})"
+    )

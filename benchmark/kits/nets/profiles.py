@@ -1,0 +1,109 @@
+"""Profiles of the two-stage nets: the sizes and hyper-parameters a fit uses.
+
+Every field can be overridden by a method parameter of the same meaning
+(:func:`resolve_profile`); ``docs/nets.md`` explains each profile's choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from benchmark.kits.nets.training import DENSE_LOSSES
+
+#: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
+GA_MIN, GA_MAX = 20.0, 44.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    grid: int  # patch pixels per side (a multiple of 16 for the U-Net)
+    width: int  # U-Net filters of the first block
+    lr: float  # Adam's (peak) learning rate
+    batch_size: int
+    lung_per_image: int  # fresh lung patches drawn per training image and epoch
+    nonlung_per_image: int  # stage 1: the same for non-lung (and edge) patches
+    test_lung_per_image: int  # lung patches per test / validation image
+    max_steps_stage1: int  # budget in optimiser steps
+    max_steps_stage2: int
+    patience: int  # epochs without validation improvement before stopping
+    val_fraction: float  # share of training patients held out for early stopping
+    seg_stride_mm: float  # lung maps of nets without a dense output: sliding stride
+    dropout: float = 0.1
+    #: physical patch side; None = ``grid`` pixels at the image's native spacing (paper-px)
+    size_mm: float | None = 32.0
+    norm: str = "fixed"  # input normalisation: "fixed" (the paper) or "image"
+    #: stage-1 targets: "patch" (the paper: whole-lung = 1 vs whole-non-lung = 0 patches)
+    #: or "dense" (lung, non-lung and edge patches with their lung-mask crop as target)
+    stage1: str = "patch"
+    #: ``stage1="dense"``: side in grid pixels of the stage-1 tiles (0 = ``grid``).  A fully
+    #: convolutional net takes any size, so stage 1 can see lung-sized context while
+    #: stage 2 keeps the small patch
+    stage1_grid: int = 0
+    #: ``stage1="dense"``: loss of the lung map, "mse" (the paper's loss) or "bce+dice"
+    stage1_loss: str = "mse"
+    warmup_steps: int = 0
+    schedule: str = "constant"  # "constant" (the paper) or "cosine" (after the warm-up)
+    clip_norm: float | None = None  # gradient-norm clipping (None: the paper's plain Adam)
+    max_epochs: int = 0  # optional cap on epochs per stage besides the step budget (0: none)
+
+
+#: the paper's hyper-parameters; only the patch geometry differs between the two readings
+_PAPER = dict(width=64, lr=1e-5, batch_size=16, lung_per_image=25, nonlung_per_image=25,
+              test_lung_per_image=25, max_steps_stage1=20_000, max_steps_stage2=20_000,
+              patience=10, val_fraction=0.2, seg_stride_mm=2.0)
+
+PROFILES: dict[str, Profile] = {
+    # sized for a 2-core CPU and for lungs of real fetal size (docs/nets.md)
+    "light": Profile(grid=16, width=8, lr=1e-3, batch_size=128, lung_per_image=32,
+                     nonlung_per_image=16, test_lung_per_image=64, max_steps_stage1=500,
+                     max_steps_stage2=600, patience=4, val_fraction=0.2, seg_stride_mm=8.0,
+                     size_mm=8.0, stage1="dense", stage1_grid=128, stage1_loss="bce+dice",
+                     warmup_steps=30,
+                     schedule="cosine", clip_norm=1.0),
+    # "32 mm × 32 mm" read physically: 32 mm on 64 px (0.5 mm/px)
+    "paper": Profile(grid=64, size_mm=32.0, **_PAPER),
+    # "32 × 32" read as pixels at the image's native spacing (no resampling)
+    "paper-px": Profile(grid=32, size_mm=None, **_PAPER),
+}
+
+#: method parameter → the profile field(s) it overrides (None values keep the profile's)
+_OVERRIDES = {"lr": ("lr",), "max_steps": ("max_steps_stage1", "max_steps_stage2"),
+              "max_steps_stage1": ("max_steps_stage1",), "max_steps_stage2": ("max_steps_stage2",),
+              "batch_size": ("batch_size",), "grid": ("grid",), "patch_mm": ("size_mm",),
+              "seg_stride_mm": ("seg_stride_mm",), "width": ("width",), "norm": ("norm",),
+              "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",),
+              "patience": ("patience",),
+              "stage1_loss": ("stage1_loss",)}
+_CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float,
+          "norm": str, "stage1": str, "stage1_loss": str}
+
+
+def ga_to_target(ga: np.ndarray) -> np.ndarray:
+    return (np.asarray(ga, dtype=float) - GA_MIN) / (GA_MAX - GA_MIN)
+
+
+def target_to_ga(y: np.ndarray) -> np.ndarray:
+    return GA_MIN + np.asarray(y, dtype=float) * (GA_MAX - GA_MIN)
+
+
+def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Profile:
+    """The named profile with every non-None override in ``params`` applied."""
+    if name not in PROFILES:
+        raise ValueError(f"{method_name}: profile must be one of {list(PROFILES)}, got {name!r}")
+    changes: dict[str, Any] = {}
+    for param, fields in _OVERRIDES.items():
+        value = params.get(param)
+        if value is not None:
+            changes.update(dict.fromkeys(fields, _CASTS.get(param, int)(value)))
+    prof = replace(PROFILES[name], **changes)
+    if prof.norm not in ("fixed", "image"):
+        raise ValueError(f"{method_name}: norm must be 'fixed' or 'image', got {prof.norm!r}")
+    if prof.stage1 not in ("patch", "dense"):
+        raise ValueError(f"{method_name}: stage1 must be 'patch' or 'dense', got {prof.stage1!r}")
+    if prof.stage1_loss not in DENSE_LOSSES:
+        raise ValueError(f"{method_name}: stage1_loss must be one of {DENSE_LOSSES}, "
+                         f"got {prof.stage1_loss!r}")
+    return prof
