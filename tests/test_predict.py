@@ -51,7 +51,8 @@ def test_predict_files_with_spacing(trained, tabular_cohort, tmp_path, capsys):
     assert table["image_id"].tolist() == ["P000_0", "P001_0", "P002_0"]
     assert table["ga_pred_weeks"].to_numpy() == pytest.approx(
         _train_mean(trained, tabular_cohort), abs=0.01)
-    assert set(table["lung_map"]) == {"none (method uses no lung map)"}
+    assert set(table["lung_map"]) == {"none (untraced)"}
+    assert set(table["provenance"]) == {"measured"}  # as the run's cell writes it
     assert "dummy-mean" in capsys.readouterr().out
 
 
@@ -83,8 +84,9 @@ def test_missing_spacing_is_one_line_without_traceback(trained, tabular_cohort):
     assert "P000_0.png: missing spacing" in out.stderr and "--spacing" in out.stderr
 
 
-def test_segmenting_method_uses_its_own_lung_map_without_a_mask(tmp_path, capsys):
-    """A net saved by a run: without --mask the lung map is its own, and predict says so."""
+def test_untraced_image_gets_the_same_estimate_and_provenance_as_in_the_run(tmp_path, capsys):
+    """One behaviour for untraced images: ``predict`` predicts them as ``run`` does (a net:
+    the training mean, ``fallback:train-mean``), and says what its own lung map finds."""
     pytest.importorskip("torch")
     from benchmark.contract.registry import method_info
 
@@ -93,19 +95,30 @@ def test_segmenting_method_uses_its_own_lung_map_without_a_mask(tmp_path, capsys
     from _cohorts import write_tabular_cohort
 
     root = write_tabular_cohort(tmp_path / "c", n=12, size=96)
+    patients = pd.read_csv(root / "patients.csv")
+    last = patients.sort_values("enrolment_order")["patient_id"].iloc[-1]  # a test patient
+    images = pd.read_csv(root / "images.csv")
+    images.loc[images["image_id"] == f"{last}_0", "lung_mask_path"] = None
+    images.to_csv(root / "images.csv", index=False)
     result = runner.run(runner.RunConfig(
         dataset=str(root), methods=["unet-transfer[max_epochs=1,patch_mm=4]"],
         runs_dir=str(tmp_path / "runs")))
     if result.n_failed:
         pytest.fail(pd.read_csv(result.run_dir / "cells.csv")["error"].iloc[0])
-    maps = tmp_path / "maps"
-    image = root / "images" / "P000_0.png"
-    assert cli.main(["predict", "--model", str(result.run_dir), str(image), "--spacing", "0.5",
-                     "--lung-maps", str(maps)]) == 0
-    out = capsys.readouterr().out
-    assert "own segmentation (unet-transfer" in out and "used its own lung map" in out
-    lung_map = np.asarray(Image.open(maps / "P000_0_lung_map.png"))
-    assert lung_map.shape == (96, 96) and (maps / "P000_0_overlay.png").is_file()
+    in_run = pd.read_csv(result.run_dir / "predictions.csv").query(
+        "level == 'image' and image_id == @last + '_0'").iloc[0]
+    maps, out = tmp_path / "maps", tmp_path / "pred.csv"
+    image = root / "images" / f"{last}_0.png"
+    assert cli.main(["predict", "--model", str(result.run_dir), str(image), "--spacing", "0.2",
+                     "--lung-maps", str(maps), "--out", str(out)]) == 0
+    row = pd.read_csv(out).iloc[0]
+    assert row["provenance"] == in_run["provenance"] == "fallback:train-mean"
+    assert row["ga_pred_weeks"] == pytest.approx(in_run["ga_pred"], abs=0.006)
+    assert row["lung_map"] == "none (untraced)"
+    assert row["own_lung_map"] == "no lung found" or row["own_lung_map"].startswith("lung found")
+    assert "not measured" in capsys.readouterr().out
+    lung_map = np.asarray(Image.open(maps / f"{last}_0_lung_map.png"))
+    assert lung_map.shape == (96, 96) and (maps / f"{last}_0_overlay.png").is_file()
 
 
 def _scan(path: Path, seed: int = 0, size: int = 160) -> Path:

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from _cohorts import write_tabular_cohort
 
+from benchmark.contract.files import atomic_write_text
 from benchmark.execution.runner import RunConfig, run
-from benchmark.execution.store import atomic_write_text
 from benchmark.kits.texture.cache import _atomic_write
 from benchmark.report import build
 from benchmark.report.glance import display_frame

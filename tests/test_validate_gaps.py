@@ -93,6 +93,23 @@ def test_near_identical_frame_under_two_patients_is_a_warning(tmp_path):
     assert report.ok and "P01_0" in problem.what and "P03_0" in problem.what
 
 
+def test_a_cluster_of_look_alike_frames_is_one_warning_not_one_per_pair(tmp_path):
+    """Four re-encoded copies of one frame under four patients: 1 message (not 6 pairs),
+    and the four patients are linked for the split."""
+    root = write_cohort(tmp_path / "c")
+    again = np.asarray(Image.open(root / "images" / "P01.png"))
+    images = pd.read_csv(root / "images.csv")
+    for i, quality in ((3, 80), (4, 70), (5, 90)):
+        Image.fromarray(again).save(root / "images" / f"P0{i}.jpg", quality=quality)
+        images.loc[i, "image_path"] = f"images/P0{i}.jpg"
+    images.to_csv(root / "images.csv", index=False)
+    report = validate_dataset(root)
+    (problem,) = [p for p in report.warnings if p.code == "near-duplicate"]
+    assert "4 images of 4 patients look alike" in problem.what
+    assert all(f"P0{i}_0" in problem.what for i in (1, 3, 4, 5))
+    assert report.linked_patients == [("P01", "P03", "P04", "P05")]
+
+
 def test_duplicate_enrolment_order_is_an_error(tmp_path):
     root = write_cohort(tmp_path / "c")
     patients = pd.read_csv(root / "patients.csv")

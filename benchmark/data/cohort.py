@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
+from benchmark.contract.domain import (  # noqa: F401  (re-exported: the views' vocabulary)
+    GA_COLUMNS,
+    MASK_COLUMNS,
+    OUTCOME_COLUMNS,
+    TRUTH_PREFIX,
+)
 from benchmark.data.io import InputError
 
-GA_COLUMNS = ("ga_weeks",)
-#: Outcomes after the scan: delivery GA is always ≥ the scan GA, so it leaks GA near term.
-OUTCOME_COLUMNS = ("delivery_ga_weeks", "apgar", "outcome")
-#: Simulation truth (e.g. ``truth_maturity``) is hidden unless a method sets ``reads_truth``.
-TRUTH_PREFIX = "truth_"
 BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")
 #: What the image loader reads (everything it needs to decode an image and its lung mask):
 #: it holds only these columns, so no view reaches GA or truth through it.
@@ -216,8 +217,7 @@ class Cohort:
 
     def describe(self) -> DatasetInfo:
         """The GA-free description a method's ``skip()`` gets."""
-        masks = [c for c in ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
-                 if c in self.images.columns]
+        masks = [c for c in MASK_COLUMNS if c in self.images.columns]
         traced = self.images[masks].map(
             lambda v: isinstance(v, str) and v.strip() != "").any(axis=1) if masks else []
         hidden = (*GA_COLUMNS, *OUTCOME_COLUMNS)
@@ -230,7 +230,6 @@ class Cohort:
 
     def fingerprint(self) -> str:
         """Content hash of the manifests and every referenced file (cached by mtime)."""
-        mask_columns = ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
         files = sorted(
             {p for p in self.root.glob("*.csv")}
             | {p for p in self.root.glob("*.parquet")}
@@ -238,7 +237,7 @@ class Cohort:
             | {p for p in self.root.glob("dataset.json")}
             | set(self._files)
             | {self.root / p for p in self.images["image_path"]}
-            | {self.root / p for c in mask_columns
+            | {self.root / p for c in MASK_COLUMNS
                for p in self.images.get(c, pd.Series(dtype=object)).dropna() if str(p).strip()}
         )
         stamp = hashlib.sha256()

@@ -205,13 +205,34 @@ def read_mask(
     shape: tuple[int, int] | None = None,
     label: int | None = None,
     frame: int | None = None,
+    colours: list[tuple[int, int, int]] | None = None,
 ) -> np.ndarray:
-    """A raster mask: non-zero = lung, or ``== label`` for a label map."""
+    """A raster mask: non-zero = lung, or ``== label`` for a label map; a colour mask only
+    with its lung colour(s) named (``colours``): never "every coloured pixel is lung", as a
+    heart drawn in blue would then count."""
     raw = read_raw(path)
     array = raw.frames[0] if raw.n_frames == 1 else select_frame(raw, frame, str(path))
-    if array.ndim == 3:
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        rgb = array[..., :3]
+        if colours:
+            mask = np.zeros(rgb.shape[:2], bool)
+            for colour in colours:
+                mask |= (rgb == np.asarray(colour, rgb.dtype)).all(axis=-1)
+            array = None
+        elif (rgb != rgb[..., :1]).any():  # channels differ: colour content
+            found = np.unique(rgb[(rgb != rgb[..., :1]).any(axis=-1)], axis=0)
+            shown = ", ".join(":".join(str(int(v)) for v in c) for c in found[:4])
+            more = f" and {len(found) - 4} more" if len(found) > 4 else ""
+            raise InputError(f"{path}: colour mask ({len(found)} colour(s): {shown}{more}): "
+                             "which colour is lung is not said", "mask-colour",
+                             "name the lung colour(s) in lung_mask_label as R:G:B, e.g. "
+                             "255:0:0 (several: 255:0:0,0:255:0), or export a grey mask")
+        else:
+            array = array.max(axis=-1)  # grey saved as RGB(A): as before, alpha included
+    elif array.ndim == 3:
         array = array.max(axis=-1)
-    mask = array != 0 if label is None else array == label
+    if array is not None:
+        mask = array != 0 if label is None else array == label
     if shape is not None and mask.shape != tuple(shape):
         raise InputError(
             f"{path}: mask size {mask.shape[1]}x{mask.shape[0]} differs from image size "

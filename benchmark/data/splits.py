@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES
+
 #: The paper trains on the first 166 of 316 women by enrolment order.
 PAPER_TRAIN_FRACTION = 166 / 316
-DEFAULT_GROUP_EDGES = (30.0, 36.0)
 
 
 class LeakageError(RuntimeError):

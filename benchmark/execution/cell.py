@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.contract.base import MEASURED, BaseMethod
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES
 from benchmark.contract.errors import first_line
 from benchmark.contract.registry import create_method, get_method_class
 from benchmark.data.cohort import Cohort, TestView
@@ -47,7 +48,7 @@ class CellSpec:
     params: dict[str, Any] = field(default_factory=dict)
     label: str = ""
     device: str = "auto"
-    group_edges: tuple[float, ...] = (30.0, 36.0)
+    group_edges: tuple[float, ...] = DEFAULT_GROUP_EDGES
     fallback: str = "predict"
     #: digest of the method's source files (registry.method_source_digest): a finished
     #: cell is never reused after the method's code changed

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmark.contract.domain import GA_RANGE
 from benchmark.contract.errors import InputError, first_line
 from benchmark.execution.predict_inputs import view_from_dataset, view_from_files
 
-__all__ = ["SavedModel", "load_method", "predict_images", "resolve_model",
+__all__ = ["SavedModel", "ga_range_flag", "load_method", "predict_images", "resolve_model",
            "view_from_dataset", "view_from_files", "with_own_lung_maps", "write_lung_maps"]
 
 
@@ -148,7 +149,10 @@ class _OwnLungMaps:
 
 
 def with_own_lung_maps(method, view):
-    """The view, with untraced images given the method's own lung map (if it can segment)."""
+    """The view, with untraced images given the method's own lung map (if it can segment).
+
+    For figures only (``docs/figures/make_public_thorax_demo.py`` draws the map): estimates
+    are made on the view as given, as a run makes them (:func:`predict_images`)."""
     from benchmark.data.cohort import TestView
 
     if not method.segments:
@@ -159,35 +163,62 @@ def with_own_lung_maps(method, view):
     return own, loader
 
 
-def predict_images(method, view, label: str, own=None) -> pd.DataFrame:
-    """One row per image: GA estimate and where the lung map came from.
+def own_lung_found(method, record) -> str:
+    """What a segmenting method's own map of ``record`` holds, said in words (the threshold
+    is the DSC's, 0.5): ``no lung found`` or ``lung found (N% of the image)``."""
+    lung = np.asarray(method.segment(record), np.float32) >= 0.5
+    return f"lung found ({100 * lung.mean():.0f}% of the image)" if lung.any() else \
+        NO_LUNG_FOUND
 
-    ``own``: a ``with_own_lung_maps(method, view)`` result to reuse (segmenting is costly).
+
+#: said wherever a segmenting method's own lung map has no pixel >= 0.5
+NO_LUNG_FOUND = "no lung found"
+
+
+def predict_images(method, view, label: str) -> pd.DataFrame:
+    """One row per image: the GA estimate, how it was obtained (``provenance``, as a run's
+    cell writes it), whether it lies outside the accepted GA range, and the lung map.
+
+    An untraced image is predicted exactly as a run predicts it (the method decides; the
+    nets give the training mean, marked ``fallback:train-mean``): ``predict`` and ``run``
+    agree for the same saved model.  A method that segments also says what its own lung
+    map finds (``own_lung_map``), so an empty map is named, not hidden.
     """
-    from benchmark.execution.cell import check_predictions
+    from benchmark.execution.fallbacks import predict_with_provenance
 
     masks = view.images.get("lung_mask_path", pd.Series(index=view.images.index, dtype=object))
     traced = masks.map(lambda v: isinstance(v, str) and v.strip() != "")
-    view, own_maps = own or with_own_lung_maps(method, view)
     try:
-        pred = check_predictions(method.predict(view), view)
+        pred, _, prov, _, _ = predict_with_provenance(method, view, "predict")
     except InputError:
         raise
     except Exception as exc:
         first = first_line(exc)
         raise InputError(f"{label}: prediction failed ({type(exc).__name__}: {first})") from None
-    own = f"own segmentation ({label})" if own_maps else "none (method uses no lung map)"
-    source = pd.Series(np.where(traced.reindex(pred.index).fillna(False), "traced mask", own),
-                       index=pred.index)
-    for image_id in own_maps.empty if own_maps else ():
-        source[image_id] = f"own segmentation ({label}) found no lung"
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "image_id": pred.index,
         "ga_pred_weeks": pred.round(2).to_numpy(),
-        "lung_map": source.to_numpy(),
-        "pixel_spacing_mm": view.images.loc[pred.index, "pixel_spacing_mm"].to_numpy(),
-        "method": label,
+        "provenance": prov.reindex(pred.index).to_numpy(),
+        "ga_flag": [ga_range_flag(v) for v in pred.to_numpy()],
+        "lung_map": np.where(traced.reindex(pred.index).fillna(False), "traced mask",
+                             "none (untraced)"),
     })
+    if method.segments:
+        table["own_lung_map"] = [own_lung_found(method, view.load_image(i)) for i in pred.index]
+    table["pixel_spacing_mm"] = view.images.loc[pred.index, "pixel_spacing_mm"].to_numpy()
+    table["method"] = label
+    return table
+
+
+def ga_range_flag(weeks: float) -> str:
+    """Empty inside the accepted GA range; else what is wrong (the estimate is kept as is:
+    an estimate is never clipped into the range silently)."""
+    low, high = GA_RANGE
+    if weeks < low:
+        return f"below {low:g} wk"
+    if weeks > high:
+        return f"above {high:g} wk"
+    return ""
 
 
 def write_lung_maps(method, view, out_dir: Path) -> list[Path]:
@@ -204,7 +235,9 @@ def write_lung_maps(method, view, out_dir: Path) -> list[Path]:
         if record.mask is not None:
             prob, source = record.mask.astype(np.float32), "traced mask"
         elif method.segments:
-            prob, source = np.asarray(method.segment(record), np.float32), "own lung map"
+            prob = np.asarray(method.segment(record), np.float32)
+            source = "own lung map" + ("" if (prob >= 0.5).any() else
+                                       f": {NO_LUNG_FOUND} (no pixel >= 0.5)")
         else:
             continue
         Image.fromarray(np.clip(prob * 255, 0, 255).astype(np.uint8)).save(

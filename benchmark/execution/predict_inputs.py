@@ -80,9 +80,14 @@ _PREDICT_FIXES = {
 def check_prediction_inputs(manifest, specs) -> None:
     """The file checks of ``validate`` on the inputs: warnings and errors one line each on
     stderr; any error → InputError (nothing is predicted, nothing written)."""
+    from benchmark.data.ingest.table_checks import check_paths_and_spacing
     from benchmark.data.validate import Report, validate_files
 
-    report = validate_files(manifest, specs, Report(manifest.root))
+    # one judgement for every path in: the per-image checks of `validate` (spacing
+    # plausibility and spread, size, field of view, mask content), the same codes and words
+    report = Report(manifest.root)
+    check_paths_and_spacing(manifest, specs, report)
+    report = validate_files(manifest, specs, report)
     from dataclasses import replace
 
     from benchmark.contract.errors import DEFAULT_FIXES

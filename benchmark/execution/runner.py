@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES
 from benchmark.contract.registry import get_method_class, method_info, method_source_digest
 from benchmark.data.cohort import Cohort
 from benchmark.data.sources import resolve_dataset
@@ -37,7 +38,7 @@ class RunConfig:
     methods: Sequence[str] = ("all",)
     split: str = "paper"
     seeds: Sequence[int] = (0,)
-    group_edges: tuple[float, ...] = (30.0, 36.0)
+    group_edges: tuple[float, ...] = DEFAULT_GROUP_EDGES
     runs_dir: str = "runs"
     run_dir: str | None = None
     backend: str = "sequential"

@@ -63,8 +63,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from benchmark.contract.files import honour_umask
 from benchmark.data.cohort import ImageRecord
-from benchmark.execution.store import honour_umask
 
 Kind = Literal["lung", "nonlung"]
 LABELS = {"lung": 1, "nonlung": 0}

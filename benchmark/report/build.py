@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.execution.store import atomic_write_text
+from benchmark.contract.files import atomic_write_text
 from benchmark.report.data import RunData, load_run
 from benchmark.report.formatting import CSV_FLOAT, Table
 from benchmark.report.registry import (

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES
 from benchmark.data.splits import AgeGroups
 
 ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
@@ -106,7 +107,7 @@ class RunData:
     @property
     def group_edges(self) -> tuple[float, ...]:
         return tuple(float(e) for e in self.run.get("config", {}).get("group_edges",
-                                                                       (30.0, 36.0)))
+                                                                       DEFAULT_GROUP_EDGES))
 
     @property
     def group_labels(self) -> list[str]:
@@ -170,7 +171,7 @@ def _table1_from_cohort(data: RunData) -> pd.DataFrame | None:
                          & (preds["level"] == "patient")]["patient_id"])
     patients = cohort.patients.copy()
     patients["side"] = np.where(patients.index.isin(test_ids), "test", "train")
-    edges = tuple(data.run.get("config", {}).get("group_edges", (30.0, 36.0)))
+    edges = tuple(data.run.get("config", {}).get("group_edges", DEFAULT_GROUP_EDGES))
     patients["group"] = AgeGroups(edges).assign(patients["ga_weeks"].to_numpy()).to_numpy()
     patients = patients.rename_axis("patient_id").reset_index()
     keep = [c for c in TABLE1_COLUMNS if c in patients]

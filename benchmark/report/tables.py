@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import stats
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES
 from benchmark.report.data import RunData
 from benchmark.report.formatting import Table, interval, mean_sd, num, pval
 from benchmark.report.registry import ReportContext, register_table
@@ -311,7 +312,7 @@ def is_reference_run(run: dict) -> bool:
     cfg = run.get("config", {})
     return (cfg.get("dataset") == "synthetic" and not cfg.get("dataset_options")
             and cfg.get("split") == "paper" and list(cfg.get("seeds", [])) == [0]
-            and [float(e) for e in cfg.get("group_edges", [])] == [30.0, 36.0])
+            and [float(e) for e in cfg.get("group_edges", [])] == list(DEFAULT_GROUP_EDGES))
 
 
 @register_table("paper_check", order=120)

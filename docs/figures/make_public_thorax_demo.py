@@ -50,6 +50,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from benchmark.data.validate import validate_dataset
     from benchmark.execution.predict import (
         load_method,
         predict_images,
@@ -57,7 +58,6 @@ def main() -> None:
         view_from_dataset,
         with_own_lung_maps,
     )
-    from benchmark.data.validate import validate_dataset
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)
@@ -73,7 +73,7 @@ def main() -> None:
         view, given = view_from_dataset(root)
         own = with_own_lung_maps(method, view)
         own_view = own[0]
-        table = predict_images(method, view, saved.label, own).set_index("image_id")
+        table = predict_images(method, view, saved.label).set_index("image_id")
         fig, axes = plt.subplots(4, 5, figsize=(17, 12.5))
         for ax, image_id in zip(axes.ravel(), view.images.index, strict=True):
             record = own_view.load_image(image_id)

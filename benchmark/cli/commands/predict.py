@@ -46,6 +46,7 @@ def main(args: argparse.Namespace) -> int:
 
     from benchmark.data.io import InputError
     from benchmark.execution.predict import (
+        NO_LUNG_FOUND,
         load_method,
         predict_images,
         resolve_model,
@@ -71,9 +72,17 @@ def main(args: argparse.Namespace) -> int:
         table.insert(2, "ga_given_weeks", table["image_id"].map(given).to_numpy())
     print(f"model: {saved.label} ({saved.model_dir})")
     print(table.to_string(index=False))
-    own = table["lung_map"].str.startswith("own").sum()
-    if own:
-        print(f"{own} image(s) had no traced mask: {saved.label} used its own lung map")
+    fallback = table[table["provenance"] != "measured"]
+    if len(fallback):
+        print(f"{len(fallback)} image(s) not measured, predicted by {saved.label}'s documented "
+              f"fallback (provenance column): {', '.join(sorted(set(fallback['provenance'])))}")
+    if "own_lung_map" in table and (empty := (table["own_lung_map"] == NO_LUNG_FOUND).sum()):
+        print(f"{empty} image(s): {saved.label}'s own lung map found no lung (no pixel >= 0.5)")
+    flagged = table[table["ga_flag"] != ""]
+    if len(flagged):
+        print(f"WARNING {len(flagged)} estimate(s) outside the accepted GA range "
+              f"({', '.join(flagged['image_id'].astype(str))}): kept as estimated, flagged in "
+              "ga_flag; check the image and its spacing")
     if args.out:
         table.to_csv(args.out, index=False)
         print(f"predictions written to {args.out}")

@@ -4,6 +4,8 @@ import argparse
 import os
 import sys
 
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES
+
 HELP = "Run methods on a dataset over patient-level splits; results go to a run folder."
 
 
@@ -35,7 +37,7 @@ def add_grid_arguments(
                         help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K | "
                         "site (leave one site out) | site:NAME")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="repeat with seeds")
-    parser.add_argument("--groups", nargs="+", type=float, default=[30.0, 36.0],
+    parser.add_argument("--groups", nargs="+", type=float, default=list(DEFAULT_GROUP_EDGES),
                         metavar="EDGE", help="GA group edges in weeks (right-closed)")
     parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")

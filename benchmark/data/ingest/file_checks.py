@@ -16,14 +16,16 @@ import numpy as np
 from benchmark.contract.errors import InputError
 from benchmark.data.ingest.manifest import Manifest
 from benchmark.data.ingest.records import ImageSpec, RowData, load_row
-from benchmark.data.validate import (
+from benchmark.data.problems import (
     ERROR,
+    FOV_IMPOSSIBLE_MM,
     FOV_PLAUSIBLE_MM,
+    MIN_IMAGE_PX,
     NEAR_DUPLICATE_BITS,
     WARNING,
     Report,
-    _rel,
-    _strip_root,
+    rel_path,
+    strip_root,
 )
 
 #: how much of the frame sets the perceptual hash (64 bits = 8x8 DCT)
@@ -34,7 +36,7 @@ def _read(manifest: Manifest, i: int, spec: ImageSpec, report: Report) -> RowDat
     try:
         return load_row(spec)
     except InputError as exc:
-        text = _strip_root(manifest, str(exc))
+        text = strip_root(manifest, str(exc))
         text = text[len(spec.where) + 2:] if text.startswith(spec.where) else text
         report.add(ERROR, exc.code, spec.where, text, exc.fix, image_rows=[i])
         return None
@@ -63,7 +65,18 @@ def _check_conversions(spec: ImageSpec, data: RowData, rel: str, report: Report)
                    "crop the text area away (crop box) before sharing figures")
 
 
-def _check_spacing(spec: ImageSpec, data: RowData, report: Report) -> None:
+def _check_size(i: int, spec: ImageSpec, data: RowData, rel: str, report: Report) -> bool:
+    """An image too small to be a frame is an error (it would get a fallback estimate)."""
+    height, width = data.image.full_shape
+    if min(height, width) >= MIN_IMAGE_PX:
+        return True
+    report.add(ERROR, "image-too-small", spec.where, f"{rel} is {width}x{height} pixels: too "
+               f"small to be an ultrasound frame (at least {MIN_IMAGE_PX} on a side)",
+               "export the full frame, not a thumbnail or a placeholder", image_rows=[i])
+    return False
+
+
+def _check_spacing(i: int, spec: ImageSpec, data: RowData, report: Report) -> None:
     image = data.image
     if spec.spacing_mm is not None and image.spacing_mm is not None and \
             not np.isclose(spec.spacing_mm, image.spacing_mm, rtol=0.05):
@@ -74,7 +87,14 @@ def _check_spacing(spec: ImageSpec, data: RowData, report: Report) -> None:
     if data.spacing_mm is None:
         return  # reported by the table checks (spacing-missing)
     fov = data.spacing_mm * max(image.full_shape)
-    if not FOV_PLAUSIBLE_MM[0] <= fov <= FOV_PLAUSIBLE_MM[1]:
+    if fov > FOV_IMPOSSIBLE_MM:
+        height, width = image.full_shape
+        report.add(ERROR, "spacing-impossible", spec.where, f"pixel spacing "
+                   f"{data.spacing_mm:g} mm/pixel makes the {width}x{height} image {fov:.0f} mm "
+                   f"across; no ultrasound frame is over {FOV_IMPOSSIBLE_MM:g} mm",
+                   "check for a decimal or unit slip (cm vs mm, pixels per mm) in "
+                   "pixel_spacing_mm", image_rows=[i])
+    elif not FOV_PLAUSIBLE_MM[0] <= fov <= FOV_PLAUSIBLE_MM[1]:
         height, width = image.full_shape
         # a warning: a cohort-wide slip has no outlier to compare with, and test or
         # cropped images can be small; a single image's slip is an error (spacing-outlier)
@@ -117,7 +137,7 @@ def _check_dicom_ids(manifest: Manifest, i: int, spec: ImageSpec, report: Report
             report.add(ERROR, "phi-id", spec.where, f"an id in this row equals the DICOM "
                        f"{keyword} of its file: it would appear in every result",
                        "use pseudonymous ids (e.g. P001) in the manifest", image_rows=[i])
-        rel = _rel(manifest, spec.image_path)
+        rel = rel_path(manifest, spec.image_path)
         if len(value) >= 3 and value in rel:
             report.add(WARNING, "phi-path", spec.where, f"the file path contains the DICOM "
                        f"{keyword}", "rename files to pseudonymous names before sharing "
@@ -153,23 +173,45 @@ def _check_duplicates(manifest: Manifest, found: dict[int, tuple[str, np.ndarray
                    f"file content is used for different patients: {ids}", "keep the image "
                    "under its own patient only; a copy can sit in train and test at once",
                    image_rows=same)
-    if len(rows) < 2:
-        return
-    bits = np.stack([found[i][1] for i in rows])
-    owner = np.array([str(patients.iat[i]) for i in rows])
-    for a in range(len(rows) - 1):
-        distance = (bits[a + 1:] != bits[a]).sum(axis=1)
-        for b in np.flatnonzero((distance <= NEAR_DUPLICATE_BITS)
-                                & (owner[a + 1:] != owner[a])) + a + 1:
-            if rows[a] in exact and rows[b] in exact:
-                continue
-            pair = [rows[a], rows[b]]
-            report.add(WARNING, "near-duplicate", _where_rows(manifest, pair),
-                       f"images {manifest.images['image_id'].iat[rows[a]]} (patient "
-                       f"{owner[a]}) and {manifest.images['image_id'].iat[rows[b]]} (patient "
-                       f"{owner[b]}) look alike (perceptual hash {distance[b - a - 1]} of "
-                       f"{bits.shape[1]} bits apart)", "check they are not one frame "
-                       "exported twice under two patients")
+    for cluster in look_alike_clusters([found[i][1] for i in rows]):
+        members = [rows[k] for k in cluster]
+        owners = {str(patients.iat[i]) for i in members}
+        if len(owners) < 2 or set(members) <= exact:
+            continue  # one patient's own repeats; or already an exact-copy error
+        report.linked_patients.append(tuple(sorted(owners)))
+        ids = ", ".join(f"{manifest.images['image_id'].iat[i]} (patient {patients.iat[i]})"
+                        for i in members)
+        report.add(WARNING, "near-duplicate", _where_rows(manifest, members),
+                   f"{len(members)} images of {len(owners)} patients look alike (perceptual "
+                   f"hash at most {NEAR_DUPLICATE_BITS} of {_HASH_SIZE ** 2} bits apart): {ids}",
+                   "check they are not one frame exported under several patients; the split "
+                   "keeps these patients on one side (docs/byo-data.md)")
+
+
+def look_alike_clusters(hashes: list[np.ndarray]) -> list[list[int]]:
+    """Groups of images linked by chains of look-alike pairs (perceptual hash at most
+    ``NEAR_DUPLICATE_BITS`` apart): one message and one split group per cluster, not one per
+    pair (14 copies of a frame are one cluster, not 91 pairs).  Indices into ``hashes``."""
+    if len(hashes) < 2:
+        return []
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    bits = np.stack(hashes)
+    first, second = [], []
+    for a in range(len(bits) - 1):
+        close = np.flatnonzero((bits[a + 1:] != bits[a]).sum(axis=1) <= NEAR_DUPLICATE_BITS)
+        first += [a] * len(close)
+        second += list(close + a + 1)
+    if not first:
+        return []
+    n = len(bits)
+    graph = coo_matrix((np.ones(len(first)), (first, second)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    groups: dict[int, list[int]] = {}
+    for k, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(k)
+    return sorted(g for g in groups.values() if len(g) > 1)
 
 
 def _where_rows(manifest: Manifest, rows: list[int]) -> str:
@@ -197,10 +239,12 @@ def check_files(manifest: Manifest, specs: list[tuple[int, ImageSpec]],
             untraced.append(str(manifest.images.at[i, "image_id"]))
         if data is None:
             continue
-        _check_conversions(spec, data, _rel(manifest, spec.image_path), report)
-        _check_spacing(spec, data, report)
+        _check_conversions(spec, data, rel_path(manifest, spec.image_path), report)
+        if not _check_size(i, spec, data, rel_path(manifest, spec.image_path), report):
+            continue
+        _check_spacing(i, spec, data, report)
         if data.full_mask is not None:
-            paths = ", ".join(_rel(manifest, p) for p in spec.mask_paths)
+            paths = ", ".join(rel_path(manifest, p) for p in spec.mask_paths)
             _check_mask(i, spec, data, paths, report)
         from benchmark.data.ingest.readers import reader_for
 

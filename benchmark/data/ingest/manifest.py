@@ -14,7 +14,10 @@ numbering with the header as row 1) so each problem can name its row.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +32,6 @@ IMAGE_COLUMNS = (
     "lung_mask_path", "left_lung_mask_path", "right_lung_mask_path", "lung_mask_label",
     "ga_weeks",
 )
-MASK_COLUMNS = ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
 CROP_COLUMNS = ("crop_x0", "crop_y0", "crop_x1", "crop_y1")
 PATIENT_COLUMNS = (
     "patient_id", "ga_weeks", "enrolment_order", "bpd_mm", "hc_mm", "ac_mm", "fl_mm",
@@ -65,7 +67,7 @@ def _read_one(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
     """A table with ids as strings; unreadable files become one-line errors."""
     try:
         if path.suffix == ".csv":
-            frame = pd.read_csv(path, dtype={c: str for c in _ID_COLUMNS}, skipinitialspace=True)
+            frame = _read_csv(path)
         elif path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
@@ -79,6 +81,49 @@ def _read_one(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
         if col in frame.columns:  # ids as stripped strings; a missing id stays missing
             frame[col] = frame[col].map(lambda v: None if pd.isna(v) else str(v).strip())
     return frame.reset_index(drop=True)
+
+
+#: decimal-comma numbers as European spreadsheets write them (``0,25``; ``1.234,5`` is not
+#: accepted: thousands separators have no place in a manifest)
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV as a spreadsheet saved it: the delimiter sniffed (``,`` ``;`` or tab), a BOM
+    dropped; with ``;`` the decimal mark may be a comma (Excel in most of Europe)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        sep = csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
+    except csv.Error:
+        sep = ","
+    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True,
+                        keep_default_na=True)
+    if len(frame.columns) == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
+        found = next(c for c in ";\t|" if c in str(frame.columns[0]))
+        raise InputError(f"{path}: one column only ({str(frame.columns[0])[:40]!r}...): the "
+                         f"rows look separated by {found!r}, which could not be read "
+                         "consistently; expected comma-separated (or semicolon-separated "
+                         "with decimal commas)", "manifest-format",
+                         "save the sheet as CSV (comma-separated) with one header row")
+    for col in frame.columns:
+        if col in _ID_COLUMNS:
+            continue
+        values = frame[col].dropna()
+        if sep == ";" and len(values) and values.map(
+                lambda v: bool(_DECIMAL_COMMA.fullmatch(v))).any():
+            values = frame[col].str.replace(",", ".", regex=False)
+        else:
+            values = frame[col]
+        numeric = pd.to_numeric(values, errors="coerce")
+        # numbers where every filled cell is one; text (and a mix, which validate names)
+        # stays text
+        frame[col] = numeric if numeric.notna().sum() == values.notna().sum() else values
+    return frame
 
 
 def _rows(label: str, n: int) -> list[str]:

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.contract.domain import MASK_COLUMNS
 from benchmark.contract.errors import InputError
-from benchmark.data.ingest.manifest import CROP_COLUMNS, MASK_COLUMNS
+from benchmark.data.ingest.manifest import CROP_COLUMNS
 from benchmark.data.ingest.polygons import read_polygon_mask
 from benchmark.data.io import (
     CropBox,
@@ -122,17 +123,31 @@ def load_full_mask(spec: ImageSpec, shape: tuple[int, int]) -> np.ndarray | None
         if file_suffix(path) in POLYGON_SUFFIXES:
             part = read_polygon_mask(path, shape, spec.mask_label, spec.image_path.name)
         else:
-            label = None
-            if spec.mask_label is not None:
+            label, colours = None, None
+            if spec.mask_label is not None and ":" in spec.mask_label:
+                colours = _colours(path, spec.mask_label)
+            elif spec.mask_label is not None:
                 try:
                     label = int(spec.mask_label)
                 except ValueError:
                     raise InputError(f"{path}: lung_mask_label {spec.mask_label!r} must be an "
-                                     "integer for this label map",
-                                     "row") from None
-            part = read_mask(path, shape, label=label, frame=spec.frame)
+                                     "integer for this label map (or R:G:B colours for a "
+                                     "colour mask)", "row") from None
+            part = read_mask(path, shape, label=label, frame=spec.frame, colours=colours)
         mask |= part
     return mask
+
+
+def _colours(path: Path, text: str) -> list[tuple[int, int, int]]:
+    """``255:0:0`` or ``255:0:0,0:255:0`` → RGB triples (a colour mask's lung colours)."""
+    out = []
+    for part in text.replace(";", ",").split(","):
+        values = part.strip().split(":")
+        if len(values) != 3 or not all(v.strip().isdigit() and int(v) < 256 for v in values):
+            raise InputError(f"{path}: lung_mask_label {text!r}: {part.strip()!r} is not an "
+                             "R:G:B colour (0-255 each)", "row")
+        out.append(tuple(int(v) for v in values))
+    return out
 
 
 @dataclass

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.contract.domain import MASK_COLUMNS
 from benchmark.contract.errors import InputError
-from benchmark.data.ingest.manifest import MASK_COLUMNS, Manifest, read_manifest
+from benchmark.data.ingest.manifest import Manifest, read_manifest
 from benchmark.data.validate import Report, cached_report
 
 #: the file in the run folder listing every left-out row (also in run.json "skipped")

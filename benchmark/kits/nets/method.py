@@ -242,7 +242,8 @@ class TwoStageNet(BaseMethod):
         report = pd.DataFrame({"image_id": test.images.index})
         report["patches"] = report["image_id"].map(per_patch.groupby("image_id").size())
         report["patches"] = report["patches"].fillna(0).astype(int)
-        report["source"] = report["image_id"].map(fallbacks).fillna("training_mean")
+        report["source"] = report["image_id"].map(fallbacks).astype(object).fillna(
+            "training_mean")
         self.artifacts_ = {"patch_fallbacks.csv": report[report["source"] != "lung"]}
         self.image_sources_ = report.set_index("image_id")["source"]
         image = pd.concat([image, pd.Series(self.ga_mean_, index=missing)])

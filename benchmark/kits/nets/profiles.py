@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.contract.domain import GA_RANGE
 from benchmark.kits.nets.training import DENSE_LOSSES
 
 #: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
-GA_MIN, GA_MAX = 20.0, 44.0
+GA_MIN, GA_MAX = GA_RANGE
 
 
 @dataclass(frozen=True)

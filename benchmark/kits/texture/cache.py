@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.execution.store import honour_umask
+from benchmark.contract.files import honour_umask
 
 try:
     import fcntl
