@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmark.contract.naming import claim
 from benchmark.contract.plugins import REPO_ROOT, load_plugin_folder
 
 DatasetFactory = Callable[..., Path]
@@ -36,8 +37,12 @@ _discovered = False
 
 
 def register_dataset(name: str, summary: str = "") -> Callable[[DatasetFactory], DatasetFactory]:
+    """Register ``fn`` as the source ``name``; a second, different factory for a taken
+    name is an error naming both (:func:`benchmark.contract.naming.claim`)."""
+
     def decorator(fn: DatasetFactory) -> DatasetFactory:
-        _SOURCES[name] = DatasetSource(name, fn, summary)
+        claim(_SOURCES, name, DatasetSource(name, fn, summary), "dataset source",
+              defined_by=lambda source: source.factory)
         return fn
 
     return decorator
