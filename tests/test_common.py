@@ -1,5 +1,7 @@
-"""The method check suite (benchmark.testing.method_checks) over every available method,
-one test per (method, check), and proof that it catches broken plugins."""
+"""Every check suite of benchmark.testing over everything registered, one test per
+(subject, check): methods, readers, report tables and figures, dataset sources, CLI verbs;
+and proof that the method suite catches broken plugins (the other kinds' throw-away
+plugins are in tests/test_check_suites.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,25 @@ import pandas as pd
 import pytest
 
 from benchmark import BaseMethod
+from benchmark.cli import command_modules
 from benchmark.contract.registry import discover, list_methods
 from benchmark.data.cohort import Cohort
+from benchmark.report.registry import list_figures, list_tables
 from benchmark.testing import (
     CheckError,
     MethodCheckError,
     check_method,
+    cli_checks,
+    dataset_checks,
+    figure_checks,
     find_leaks,
     method_checks,
     parametrize_with_checks,
+    reader_checks,
+    registered_readers,
+    registered_sources,
     run_checks,
+    table_checks,
     write_check_cohort,
 )
 
@@ -282,3 +293,29 @@ def test_predict_round_trips_every_saving_method(check_root, tmp_path):
         assert len(mine) > 0
         np.testing.assert_allclose(got.loc[mine.index], mine.round(2), atol=0.011,
                                    err_msg=label)
+
+
+# -- the other extension kinds: every registered one passes its suite -----------------------
+@parametrize_with_checks(registered_readers(), reader_checks)
+def test_reader(check):
+    check()
+
+
+@parametrize_with_checks(list_tables(), table_checks)
+def test_table(check):
+    check()
+
+
+@parametrize_with_checks(list_figures(), figure_checks)
+def test_figure(check):
+    check()
+
+
+@parametrize_with_checks(registered_sources(), dataset_checks)
+def test_dataset_source(check):
+    check()
+
+
+@parametrize_with_checks(command_modules(), cli_checks)
+def test_cli_verb(check):
+    check()

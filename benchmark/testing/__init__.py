@@ -24,7 +24,9 @@ deterministic`` selects the determinism check of every method, table and figure.
 """
 
 from benchmark.testing._core import Check, CheckError, parametrize_with_checks, run_checks
+from benchmark.testing.cli import cli_checks
 from benchmark.testing.cohort import textured_frame, write_check_cohort
+from benchmark.testing.datasets import dataset_checks, registered_sources
 from benchmark.testing.leaks import find_leaks
 from benchmark.testing.methods import (
     GA_RANGE,
@@ -33,6 +35,8 @@ from benchmark.testing.methods import (
     default_check_cohort,
     method_checks,
 )
+from benchmark.testing.readers import reader_checks, registered_readers
+from benchmark.testing.report import figure_checks, table_checks
 
 __all__ = [
     "GA_RANGE",
@@ -40,11 +44,18 @@ __all__ = [
     "CheckError",
     "MethodCheckError",
     "check_method",
+    "cli_checks",
+    "dataset_checks",
     "default_check_cohort",
+    "figure_checks",
     "find_leaks",
     "method_checks",
     "parametrize_with_checks",
+    "reader_checks",
+    "registered_readers",
+    "registered_sources",
     "run_checks",
+    "table_checks",
     "textured_frame",
     "write_check_cohort",
 ]

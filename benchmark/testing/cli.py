@@ -34,6 +34,8 @@ HEAVY_MODULES = ("torch", "timm", "pandas", "scipy", "sklearn", "matplotlib", "s
 _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
+import benchmark.cli.commands
+benchmark.cli.commands.__path__.extend({folders!r})
 from benchmark.cli import main
 try:
     code = main({argv!r})
@@ -46,12 +48,12 @@ sys.stderr.write("\\n@@" + json.dumps({{"code": code, "seconds": seconds,
 
 
 @cache
-def probe(argv: tuple[str, ...], extra_path: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run ``main(argv)`` in a fresh interpreter: exit code, seconds, heavy modules
-    imported, stdout and stderr (without the probe's own line)."""
+def probe(argv: tuple[str, ...], folders: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run ``main(argv)`` in a fresh interpreter (``folders``: extra command folders):
+    exit code, seconds, heavy modules imported, stdout and stderr (less the probe's line)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO_ROOT), *extra_path, os.environ.get("PYTHONPATH", "")])}
-    code = _PROBE.format(argv=list(argv), heavy=HEAVY_MODULES)
+        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    code = _PROBE.format(argv=list(argv), heavy=HEAVY_MODULES, folders=list(folders))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPO_ROOT, env=env, timeout=120)
     head, _, tail = out.stderr.rpartition("\n@@")
@@ -61,9 +63,9 @@ def probe(argv: tuple[str, ...], extra_path: tuple[str, ...] = ()) -> dict[str, 
     return {**json.loads(tail), "stdout": out.stdout, "stderr": head}
 
 
-def cli_checks(verb: str, extra_path: tuple[str, ...] = ()) -> CheckPairs:
-    """``(check name, Check)`` for the CLI verb ``verb`` (``extra_path``: folders to put on
-    the probe's ``PYTHONPATH``, for a verb added by a test)."""
+def cli_checks(verb: str, folders: tuple[str, ...] = ()) -> CheckPairs:
+    """``(check name, Check)`` for the CLI verb ``verb`` (``folders``: command folders
+    besides ``benchmark/cli/commands/``, for a verb added by a test)."""
     from benchmark.cli import command_modules
 
     def declarations() -> None:
@@ -75,18 +77,18 @@ def cli_checks(verb: str, extra_path: tuple[str, ...] = ()) -> CheckPairs:
             assert callable(getattr(module, hook, None)), f"no callable {hook}"
 
     def help_fast() -> None:
-        found = probe((verb, "--help"), extra_path)
+        found = probe((verb, "--help"), folders)
         assert found["code"] == 0, f"--help exited {found['code']}: {found['stderr'][-200:]}"
         assert f"usage: python -m benchmark {verb}" in found["stdout"], "no usage line"
         assert found["seconds"] < HELP_SECONDS, \
             f"--help took {found['seconds']:.2f} s (limit {HELP_SECONDS:g} s)"
 
     def light_imports() -> None:
-        heavy = probe((verb, "--help"), extra_path)["heavy"]
+        heavy = probe((verb, "--help"), folders)["heavy"]
         assert not heavy, f"--help imports {', '.join(heavy)}"
 
     def bad_option() -> None:
-        found = probe((verb, "--no-such-option-flb"), extra_path)
+        found = probe((verb, "--no-such-option-flb"), folders)
         assert found["code"] == 2, f"exited {found['code']}, not 2"
         assert "Traceback" not in found["stderr"], "a traceback for a bad option"
         assert "error:" in found["stderr"], f"no argparse error: {found['stderr'][-200:]!r}"

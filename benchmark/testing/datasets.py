@@ -67,3 +67,17 @@ def dataset_checks(name: str) -> CheckPairs:
     checks = [("resolves", resolves), ("validates", validates),
               ("stable_fingerprint", stable_fingerprint)]
     yield from make_checks(f"dataset-{name}", checks)
+
+
+def registered_sources() -> list[str]:
+    """Names of the registered (importable) dataset sources."""
+    from benchmark.data.sources import get_dataset_source, list_datasets
+
+    names = []
+    for name in list_datasets():
+        try:
+            get_dataset_source(name)
+        except LookupError:  # a plugin file that failed to import: listed, not checkable
+            continue
+        names.append(name)
+    return names
