@@ -94,13 +94,19 @@ def _table_bytes(table: Any) -> tuple[str, ...] | None:
                                        table.to_latex(), table.to_html())
 
 
-@cache
 def _table_names(run_dir: Path) -> dict[str, str | None]:
     """``{registered table: file stem it writes}`` on one run."""
-    from benchmark.report.registry import create_table, list_tables
+    from benchmark.report.registry import list_tables
+
+    return _table_stems(run_dir, tuple(list_tables()))
+
+
+@cache
+def _table_stems(run_dir: Path, names: tuple[str, ...]) -> dict[str, str | None]:
+    from benchmark.report.registry import create_table
 
     ctx = _context(run_dir)
-    return {n: getattr(create_table(n, ctx), "name", None) for n in list_tables()}
+    return {n: getattr(create_table(n, ctx), "name", None) for n in names}
 
 
 def table_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs:
@@ -145,14 +151,18 @@ def _figure_files(name: str, run_dir: Path, out: Path) -> tuple[Any, dict[str, b
                   for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-@cache
 def _figure_stems(run_dir: Path) -> dict[str, str | None]:
     """``{registered figure: file stem it writes}`` on one run."""
     from benchmark.report.registry import list_figures
 
+    return _figure_stems_of(run_dir, tuple(list_figures()))
+
+
+@cache
+def _figure_stems_of(run_dir: Path, names: tuple[str, ...]) -> dict[str, str | None]:
     with tempfile.TemporaryDirectory(prefix="flb-figure-") as tmp:
         return {n: (_figure_files(n, run_dir, Path(tmp) / n)[0] or (None,))[0]
-                for n in list_figures()}
+                for n in names}
 
 
 def figure_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs:
