@@ -82,7 +82,11 @@ def default_check_run() -> tuple[Path, Path]:
     return run_dir, write_empty_run(run_dir, root)
 
 
-def _context(run_dir: Path) -> Any:
+@cache
+def _context(run_dir: Path, reading: int = 0) -> Any:
+    """One report context per run folder and ``reading``: the checks' first builds share
+    reading 0 and the determinism checks' second builds reading 1 (a fresh read of the
+    same files, with its own caches), so every table and figure is built twice in all."""
     from benchmark.report.data import load_run
     from benchmark.report.registry import ReportContext
 
@@ -94,47 +98,39 @@ def _table_bytes(table: Any) -> tuple[str, ...] | None:
                                        table.to_latex(), table.to_html())
 
 
-def _table_names(run_dir: Path) -> dict[str, str | None]:
-    """``{registered table: file stem it writes}`` on one run."""
-    from benchmark.report.registry import list_tables
-
-    return _table_stems(run_dir, tuple(list_tables()))
-
-
 @cache
-def _table_stems(run_dir: Path, names: tuple[str, ...]) -> dict[str, str | None]:
+def _table(name: str, run_dir: Path, reading: int = 0) -> Any:
     from benchmark.report.registry import create_table
 
-    ctx = _context(run_dir)
-    return {n: getattr(create_table(n, ctx), "name", None) for n in names}
+    return create_table(name, _context(run_dir, reading))
 
 
 def table_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs:
     """``(check name, Check)`` for the registered table ``name``."""
-    from benchmark.report.registry import create_table
+    from benchmark.report.registry import list_tables
 
     def run_dirs() -> tuple[Path, Path]:
         return runs or default_check_run()
 
     def builds() -> None:
-        table = create_table(name, _context(run_dirs()[0]))
+        table = _table(name, run_dirs()[0])
         if table is not None:
             assert table.name and "/" not in table.name, f"file stem {table.name!r}"
             assert list(table.display.columns), "a table without columns"
 
     def deterministic() -> None:
-        first = _table_bytes(create_table(name, _context(run_dirs()[0])))
-        second = _table_bytes(create_table(name, _context(run_dirs()[0])))
+        first = _table_bytes(_table(name, run_dirs()[0]))
+        second = _table_bytes(_table(name, run_dirs()[0], reading=1))
         assert first == second, "two builds from the same run differ"
 
     def unique_name() -> None:
-        stems = _table_names(run_dirs()[0])
+        stems = {n: getattr(_table(n, run_dirs()[0]), "name", None) for n in list_tables()}
         mine = stems[name]
         clash = sorted(n for n, stem in stems.items() if n != name and mine and stem == mine)
         assert not clash, f"writes {mine!r}, as table(s) {clash} do"
 
     def empty_run() -> None:
-        table = create_table(name, _context(run_dirs()[1]))
+        table = _table(name, run_dirs()[1])
         assert table is None, f"a table {table.name!r} from a run without predictions"
 
     checks = [("builds", builds), ("deterministic", deterministic),
@@ -142,61 +138,46 @@ def table_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs
     yield from make_checks(f"table-{name}", checks)
 
 
-def _figure_files(name: str, run_dir: Path, out: Path) -> tuple[Any, dict[str, bytes]]:
+@cache
+def _figure(name: str, run_dir: Path, reading: int = 0) -> tuple[Any, dict[str, bytes]]:
+    """What the figure returned and the bytes of every file it wrote (built once)."""
     from benchmark.report.registry import create_figure
 
-    out.mkdir(parents=True, exist_ok=True)
-    made = create_figure(name, _context(run_dir), out)
-    return made, {p.relative_to(out).as_posix(): p.read_bytes()
-                  for p in sorted(out.rglob("*")) if p.is_file()}
-
-
-def _figure_stems(run_dir: Path) -> dict[str, str | None]:
-    """``{registered figure: file stem it writes}`` on one run."""
-    from benchmark.report.registry import list_figures
-
-    return _figure_stems_of(run_dir, tuple(list_figures()))
-
-
-@cache
-def _figure_stems_of(run_dir: Path, names: tuple[str, ...]) -> dict[str, str | None]:
     with tempfile.TemporaryDirectory(prefix="flb-figure-") as tmp:
-        return {n: (_figure_files(n, run_dir, Path(tmp) / n)[0] or (None,))[0]
-                for n in names}
+        made = create_figure(name, _context(run_dir, reading), Path(tmp))
+        return made, {p.relative_to(tmp).as_posix(): p.read_bytes()
+                      for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
 
 
 def figure_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs:
     """``(check name, Check)`` for the registered figure ``name``."""
+    from benchmark.report.registry import list_figures
 
     def run_dirs() -> tuple[Path, Path]:
         return runs or default_check_run()
 
     def builds() -> None:
-        with tempfile.TemporaryDirectory(prefix="flb-figure-") as tmp:
-            made, files = _figure_files(name, run_dirs()[0], Path(tmp))
-            if made is not None:
-                stem, caption = made
-                assert stem and caption, f"figure returned stem {stem!r}, caption {caption!r}"
-                assert any(f.startswith(stem) for f in files), f"no file named {stem}.*"
+        made, files = _figure(name, run_dirs()[0])
+        if made is not None:
+            stem, caption = made
+            assert stem and caption, f"figure returned stem {stem!r}, caption {caption!r}"
+            assert any(f.startswith(stem) for f in files), f"no file named {stem}.*"
 
     def deterministic() -> None:
-        with tempfile.TemporaryDirectory(prefix="flb-figure-") as tmp:
-            first = _figure_files(name, run_dirs()[0], Path(tmp) / "a")
-            second = _figure_files(name, run_dirs()[0], Path(tmp) / "b")
+        first, second = _figure(name, run_dirs()[0]), _figure(name, run_dirs()[0], 1)
         assert first[0] == second[0], "two builds return different stems or captions"
         differ = sorted(f for f in set(first[1]) | set(second[1])
                         if first[1].get(f) != second[1].get(f))
         assert not differ, f"two builds differ in {differ}"
 
     def unique_name() -> None:
-        stems = _figure_stems(run_dirs()[0])
+        stems = {n: (_figure(n, run_dirs()[0])[0] or (None,))[0] for n in list_figures()}
         mine = stems[name]
         clash = sorted(n for n, stem in stems.items() if n != name and mine and stem == mine)
         assert not clash, f"writes {mine!r}, as figure(s) {clash} do"
 
     def empty_run() -> None:
-        with tempfile.TemporaryDirectory(prefix="flb-figure-") as tmp:
-            made, files = _figure_files(name, run_dirs()[1], Path(tmp))
+        made, files = _figure(name, run_dirs()[1])
         assert made is None and not files, \
             f"a run without predictions gave {made} and files {sorted(files)[:3]}"
 
