@@ -35,6 +35,7 @@ class ImageReader:
     safe defaults (no header spacing, no identifying fields).  Raise
     :class:`benchmark.contract.errors.InputError` for bad files; anything else a reader raises is
     turned into a one-line ``unreadable`` error by :func:`benchmark.data.io.read_raw`.
+    :meth:`write_sample` serves the reader checks only (``benchmark.testing.readers``).
     """
 
     #: lower-case suffixes this reader handles (``.nii.gz`` counts as one)
