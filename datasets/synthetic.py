@@ -43,7 +43,9 @@ def _scenario(name: str):
             progress=progress, n_jobs=n_jobs)
 
     factory.__name__ = name.replace("-", "_")
-    return register_dataset(name, summary=SUMMARIES[name])(factory)
+    # the source checks need a valid cohort, not a realistic one: few patients, small frames
+    cheap = {"patients": 12, "size": 128, "progress": False}
+    return register_dataset(name, summary=SUMMARIES[name], test_options=cheap)(factory)
 
 
 synthetic = _scenario("synthetic")

@@ -31,7 +31,7 @@ class DummyMean(BaseMethod):
         (path / "model.json").write_text(json.dumps({"method": self.name, "mean_": self.mean_}))
 
     @classmethod
-    def load(cls, path: Path) -> DummyMean:
+    def load(cls, path: Path, device: str = "cpu") -> DummyMean:
         data = json.loads((Path(path) / "model.json").read_text())
         method = cls()
         method.mean_ = float(data["mean_"])

@@ -26,6 +26,8 @@ class _Glcm(TextureMethod):
         "patch_px": [16],
         "inner_folds": [5],
     }
+    #: the check cohort has 6 training patients: two inner folds, not five
+    test_params = {"inner_folds": 2}
 
     def _extractor(self):
         from benchmark.kits.texture.glcm import GlcmExtractor

@@ -39,6 +39,8 @@ class PatchStatsRidge(TextureMethod):
         "patch_px": [16],
         "inner_folds": [5],
     }
+    #: the check cohort has 6 training patients: two inner folds, not five
+    test_params = {"inner_folds": 2}
 
     def _extractor(self) -> PatchStatsExtractor:
         return PatchStatsExtractor(norm=str(self.norm), n_patches=int(self.n_patches),

@@ -20,6 +20,8 @@ class _Radiomics(TextureMethod):
         "params_file": [None],
         "inner_folds": [5],
     }
+    #: the check cohort has 6 training patients: two inner folds, not five
+    test_params = {"inner_folds": 2}
 
     def _extractor(self):
         from benchmark.kits.texture.radiomics_roi import RadiomicsExtractor

@@ -39,6 +39,8 @@ class _TimmNet(TwoStageNet):
         **TwoStageNet.parameters,
         "weights": [None],  # local checkpoint file to start from (timm adapts it)
     }
+    #: the common checks need a trained net, not a good one: one epoch per stage
+    test_params: ClassVar[dict[str, Any]] = {"max_epochs": 1}
 
     def build_model(self, profile):
         from benchmark.kits.nets.timm_net import TimmPatchNet

@@ -23,6 +23,8 @@ class _UNet(TwoStageNet):
         **TwoStageNet.parameters,
         "width": [None],  # filters of the first block; None = the profile's (8 light, 64 paper)
     }
+    #: the common checks need a trained net, not a good one: one epoch per stage
+    test_params: ClassVar[dict[str, Any]] = {"max_epochs": 1}
 
     def build_model(self, profile):
         from benchmark.kits.nets.unet import ResidualUNet

@@ -1,5 +1,7 @@
-"""The common method checks (benchmark.testing.check_method) over every available method,
-and proof that they catch broken plugins."""
+"""Every check suite of benchmark.testing over everything registered, one test per
+(subject, check): methods, readers, report tables and figures, dataset sources, CLI verbs;
+and proof that the method suite catches broken plugins (the other kinds' throw-away
+plugins are in tests/test_check_suites.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,27 @@ import pandas as pd
 import pytest
 
 from benchmark import BaseMethod
+from benchmark.cli import command_modules
 from benchmark.contract.registry import discover, list_methods
 from benchmark.data.cohort import Cohort
-from benchmark.testing import MethodCheckError, check_method, find_leaks, write_check_cohort
+from benchmark.report.registry import list_figures, list_tables
+from benchmark.testing import (
+    CheckError,
+    MethodCheckError,
+    check_method,
+    cli_checks,
+    dataset_checks,
+    figure_checks,
+    find_leaks,
+    method_checks,
+    parametrize_with_checks,
+    reader_checks,
+    registered_readers,
+    registered_sources,
+    run_checks,
+    table_checks,
+    write_check_cohort,
+)
 
 BROKEN_PLUGINS = Path(__file__).parent / "plugins_broken"
 
@@ -24,10 +44,16 @@ def check_root(tmp_path_factory) -> Path:
     return write_check_cohort(tmp_path_factory.mktemp("common") / "cohort")
 
 
-@pytest.mark.parametrize("name", list_methods("all", available_only=True))
-def test_every_available_method_passes_the_common_checks(name, check_root):
-    done = check_method(name, check_root)
-    assert {"init", "fit", "predict", "no_leak", "deterministic", "provenance"} <= set(done)
+@parametrize_with_checks(list_methods("all", available_only=True), method_checks)
+def test_method(check):
+    check()
+
+
+def test_every_method_has_a_determinism_check():
+    """What ``pytest -k deterministic`` selects: one check per available method."""
+    names = list_methods("all", available_only=True)
+    ids = [c.id for n in names for _, c in method_checks(n) if c.name == "deterministic"]
+    assert ids == [f"{n}-deterministic" for n in names]
 
 
 # -- broken plugins fail -------------------------------------------------------------------
@@ -95,7 +121,7 @@ class _ForgetsOnLoad(_Mean):
         (Path(path) / "model.json").write_text(json.dumps({"mean": self.mean_ + 1}))
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, device="cpu"):
         method = cls()
         method.mean_ = json.loads((Path(path) / "model.json").read_text())["mean"]
         return method
@@ -109,10 +135,38 @@ class _Pickles(_ForgetsOnLoad):
         (Path(path) / "model.bin").write_bytes(pickle.dumps({"mean": self.mean_}))
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, device="cpu"):
         method = cls()
         method.mean_ = pickle.loads((Path(path) / "model.bin").read_bytes())["mean"]
         return method
+
+
+class _LoadWithoutDevice(_Mean):
+    name = "broken-load-signature"
+    saves = True
+
+    def save(self, path) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        (Path(path) / "model.json").write_text(json.dumps({"mean": self.mean_}))
+
+    @classmethod
+    def load(cls, path):  # BaseMethod.load(cls, path, device="cpu"): the engine passes it
+        method = cls()
+        method.mean_ = json.loads((Path(path) / "model.json").read_text())["mean"]
+        return method
+
+
+class _CurvesAsList(_Mean):
+    name = "broken-curves"
+
+    def fit(self, train):
+        self.training_curves_ = [(1, 0.5)]
+        return super().fit(train)
+
+
+class _TestParamsTypo(_Mean):
+    name = "broken-test-params"
+    test_params = {"max_epoch": 1}
 
 
 class _SavesUndeclaredLoad(_Mean):
@@ -130,11 +184,61 @@ class _UnknownRole(_Mean):
     (_OutOfRange, "predict"), (_BadProvenance, "provenance"), (_BadSegment, "segment"),
     (_ForgetsOnLoad, "save_load"), (_Pickles, "save_load"),
     (_SavesUndeclaredLoad, "declarations"), (_UnknownRole, "declarations"),
+    (_LoadWithoutDevice, "save_load"), (_CurvesAsList, "optional_outputs"),
+    (_TestParamsTypo, "declarations"),
 ])
 def test_a_broken_method_fails_the_named_check(cls, check, check_root):
     with pytest.raises(MethodCheckError, match=f"{cls.name}: {check}:"):
         check_method(cls, check_root)
     check_method(_Mean, check_root)  # the same plumbing without the fault passes
+
+
+def test_later_checks_still_run_after_a_failure(check_root):
+    checks = dict(method_checks(_WrongIndex, check_root))
+    with pytest.raises(CheckError, match="broken-index: predict:"):
+        checks["predict"]()
+    checks["no_leak"]()  # independent checks are unaffected
+    checks["fit"]()
+    with pytest.raises(CheckError, match="broken-index: deterministic:"):
+        checks["deterministic"]()  # compares predictions, which are malformed
+
+
+class _KnownFault(_FitReturnsNone):
+    name = "known-fault"
+    expected_failed_checks = {"fit": "returns None (a documented fault of this test class)"}
+
+
+def test_a_declared_expected_failure_is_xfail_with_its_reason(check_root):
+    checks = dict(method_checks(_KnownFault, check_root))
+    assert checks["fit"].expected_failure.startswith("returns None")
+    assert checks["init"].expected_failure is None
+    mark = parametrize_with_checks([_KnownFault], method_checks)
+    params = {p.id: p for p in mark.args[1]}
+    (xfail,) = params["known-fault-fit"].marks
+    assert xfail.name == "xfail" and xfail.kwargs["reason"].startswith("returns None")
+    assert xfail.kwargs["strict"] and not params["known-fault-init"].marks
+    # run outside pytest: the expected failure is not an error, the rest passes
+    done = run_checks((n, c) for n, c in method_checks(_KnownFault, check_root)
+                      if n in ("declarations", "init", "fit"))
+    assert done == ["declarations", "init", "fit"]
+
+
+def test_an_expected_failure_that_passes_is_reported(check_root):
+    class FixedFault(_Mean):
+        name = "fixed-fault"
+        expected_failed_checks = {"fit": "used to return None"}
+
+    with pytest.raises(CheckError, match="fixed-fault-fit: expected to fail"):
+        check_method(FixedFault, check_root)
+
+
+def test_an_expected_failure_naming_no_check_is_refused(check_root):
+    class Typo(_Mean):
+        name = "typo-fault"
+        expected_failed_checks = {"determinstic": "typo"}
+
+    with pytest.raises(ValueError, match="unknown check.*determinstic"):
+        list(method_checks(Typo, check_root))
 
 
 def test_a_broken_registered_plugin_fails(check_root, monkeypatch):
@@ -167,13 +271,11 @@ def test_predict_round_trips_every_saving_method(check_root, tmp_path):
     from benchmark import cli
     from benchmark.contract.registry import get_method_class
     from benchmark.execution.runner import RunConfig, run
-    from benchmark.testing import FAST_PARAMS
-
     selections = []
     for name in list_methods("all", available_only=True):
         cls = get_method_class(name)
         if cls.saves:
-            fast = [f"{k}={v}" for k, v in FAST_PARAMS.items() if k in cls.parameters]
+            fast = [f"{k}={v}" for k, v in cls.test_params.items()]
             selections.append(name + (f"[{','.join(fast)}]" if fast else ""))
     result = run(RunConfig(dataset=str(check_root), methods=selections,
                            run_dir=str(tmp_path / "run")))
@@ -191,3 +293,29 @@ def test_predict_round_trips_every_saving_method(check_root, tmp_path):
         assert len(mine) > 0
         np.testing.assert_allclose(got.loc[mine.index], mine.round(2), atol=0.011,
                                    err_msg=label)
+
+
+# -- the other extension kinds: every registered one passes its suite -----------------------
+@parametrize_with_checks(registered_readers(), reader_checks)
+def test_reader(check):
+    check()
+
+
+@parametrize_with_checks(list_tables(), table_checks)
+def test_table(check):
+    check()
+
+
+@parametrize_with_checks(list_figures(), figure_checks)
+def test_figure(check):
+    check()
+
+
+@parametrize_with_checks(registered_sources(), dataset_checks)
+def test_dataset_source(check):
+    check()
+
+
+@parametrize_with_checks(command_modules(), cli_checks)
+def test_cli_verb(check):
+    check()

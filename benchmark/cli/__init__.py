@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from benchmark.cli import commands
+from benchmark.contract.naming import claim
 
 EXAMPLES = """examples:
   python -m benchmark run --methods all            # every method, embedded synthetic cohort
@@ -24,12 +25,14 @@ EXAMPLES = """examples:
 """
 
 
-def _command_modules() -> dict[str, object]:
-    found = {}
+def command_modules() -> dict[str, object]:
+    """``{verb: module}``; two modules claiming one verb (``NAME``) is an error naming both."""
+    found: dict[str, object] = {}
     for info in pkgutil.iter_modules(commands.__path__):
         if not info.name.startswith("_"):
             module = importlib.import_module(f"benchmark.cli.commands.{info.name}")
-            found[getattr(module, "NAME", info.name.rstrip("_").replace("_", "-"))] = module
+            verb = getattr(module, "NAME", info.name.rstrip("_").replace("_", "-"))
+            claim(found, verb, module, "CLI verb")
     return dict(sorted(found.items()))
 
 
@@ -42,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in _command_modules().items():
+    for name, module in command_modules().items():
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(_main=module.main)
@@ -50,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ValueError as exc:  # a broken verb plugin (e.g. a duplicate NAME): one line
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not getattr(args, "_main", None):
         parser.print_help()

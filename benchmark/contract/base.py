@@ -27,15 +27,25 @@ Hooks a method may override:
   predicted an image by a documented fallback rather than by measuring it; default: all
   measured.  The engine writes it into every prediction row and, with ``--fallback
   exclude``, leaves fallback rows out of the predictions (listed in ``excluded.csv``).
-- ``training_curves_``: a DataFrame (stage, epoch, train_loss, val_loss) after ``fit``.
-- ``cost_``: a dict of extra cost figures (patches/s, FLOP/s, ...) after ``fit``.
+- ``save(self, path)`` / ``load(cls, path, device="cpu")``: when ``saves``: persist a
+  fitted model for ``benchmark predict``.  ``save`` writes into the folder ``path`` (created
+  by the runner as ``cells/<id>/model/``); the classmethod ``load`` returns a fitted
+  instance with its parameters, its weights placed on ``device`` (a method without weights
+  ignores it).  No pickle: JSON, CSV, or torch state dicts read with
+  ``torch.load(weights_only=True)``, so a model folder from elsewhere is safe to load.
+
+Optional outputs, declared below with their types (None until ``fit`` sets them; the engine
+reads them as attributes, never probes for them):
+
+- ``training_curves_``: a DataFrame (stage, epoch, train_loss, val_loss);
+- ``cost_``: a dict of extra cost figures (patches/s, FLOP/s, ...);
 - ``artifacts_``: a dict ``{file name: DataFrame}`` saved beside the predictions
   (feature importances, ...).
-- ``save(self, path)`` / ``load(cls, path[, device])``: when ``saves``: persist a fitted
-  model for ``benchmark predict``.  ``save`` writes into the folder ``path`` (created by the
-  runner as ``cells/<id>/model/``); the classmethod ``load`` returns a fitted instance
-  with its parameters.  No pickle: JSON, CSV, or torch state dicts read with
-  ``torch.load(weights_only=True)``, so a model folder from elsewhere is safe to load.
+
+For the common checks (:mod:`benchmark.testing`) a class declares ``test_params``, cheap
+values of its own parameters for the tiny check cohort (fewer epochs, fewer inner folds),
+and ``expected_failed_checks``, ``{check name: reason}`` for a check it is known to fail
+(marked xfail with the reason, scikit-learn's ``expected_failed_checks``).
 """
 
 from __future__ import annotations
@@ -84,6 +94,18 @@ class BaseMethod:
     role: ClassVar[str | None] = None
     #: name of the method this one is the control of, e.g. ``"unet-transfer"``.
     control_of: ClassVar[str | None] = None
+    #: cheap values of some ``parameters`` for the common checks' tiny cohort
+    test_params: ClassVar[dict[str, Any]] = {}
+    #: ``{check name: reason}``: checks this method is known to fail (xfail in the suite)
+    expected_failed_checks: ClassVar[dict[str, str]] = {}
+
+    # -- optional outputs, set by ``fit`` (class-level None: "not produced") -------------
+    #: per-epoch losses: columns stage, epoch, train_loss, val_loss
+    training_curves_: pd.DataFrame | None = None
+    #: extra cost figures for the costs table (patches/s, FLOP/s, ...)
+    cost_: dict[str, Any] | None = None
+    #: ``{file name: table}`` written beside the cell's predictions
+    artifacts_: dict[str, pd.DataFrame] | None = None
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.parameters)
@@ -125,8 +147,9 @@ class BaseMethod:
         raise NotImplementedError(f"{self.name} does not save models (saves = False)")
 
     @classmethod
-    def load(cls, path: str | Path) -> BaseMethod:
-        """A fitted instance from :meth:`save`'s folder; needs ``saves``."""
+    def load(cls, path: str | Path, device: str = "cpu") -> BaseMethod:
+        """A fitted instance from :meth:`save`'s folder, weights on ``device``; needs
+        ``saves``."""
         raise NotImplementedError(f"{cls.name} does not save models (saves = False)")
 
     def predict_patients(self, test: TestView, image_pred: pd.Series) -> pd.Series:

@@ -52,6 +52,13 @@ def load_plugin_folder(folder: Path, kind: str) -> dict[str, str]:
             continue
         modname = f"{package}.{path.stem}"
         if modname in sys.modules:
+            loaded = getattr(sys.modules[modname], "__file__", None)
+            if loaded and Path(loaded).resolve() != path.resolve():
+                # one module name per file stem: a same-named file in a second folder would
+                # otherwise be skipped without a word (keyed by its path: its stem may be a
+                # working plugin's name, which would hide the entry)
+                broken[str(path)] = (f"not loaded: a plugin file of the same name was loaded "
+                                     f"from {loaded}; rename one")
             continue
         spec = importlib.util.spec_from_file_location(modname, path)
         module = importlib.util.module_from_spec(spec)

@@ -9,7 +9,10 @@ Plugins are discovered, never imported by name from the engine:
 - installed packages declare the entry-point group ``fetal_lung_bench.methods``.
 
 A plugin file that fails to import, or a method whose requirements are missing, is listed
-as *unavailable* with a one-line reason; it never stops discovery.
+as *unavailable* with a one-line reason; it never stops discovery.  A second, different
+class registered under a taken name (or a second factory for a taken family prefix) is
+refused at registration with both definitions named (:mod:`benchmark.contract.naming`);
+the file that tried is listed as unavailable with that reason.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.contract.base import ROLES, BaseMethod
+from benchmark.contract.naming import claim
 from benchmark.contract.plugins import REPO_ROOT, load_plugin_folder
 
 ENTRY_POINT_GROUP = "fetal_lung_bench.methods"
@@ -77,13 +81,19 @@ def check_declarations(cls: type[BaseMethod]) -> type[BaseMethod]:
         raise ValueError(f"{where}: declares saves = True but does not implement save and load")
     if cls.segments and cls.segment is BaseMethod.segment:
         raise ValueError(f"{where}: declares segments = True but does not implement segment")
+    unknown = sorted(set(cls.test_params) - set(cls.parameters))
+    if unknown:
+        raise ValueError(f"{where}: test_params names unknown parameter(s) {unknown}")
+    if not all(isinstance(k, str) and isinstance(v, str) and v
+               for k, v in cls.expected_failed_checks.items()):
+        raise ValueError(f"{where}: expected_failed_checks must map check names to reasons")
     return cls
 
 
 def register_method(cls: type[BaseMethod]) -> type[BaseMethod]:
     """Class decorator: make ``cls`` available as ``cls.name``."""
     check_declarations(cls)
-    _METHODS[cls.name] = cls
+    claim(_METHODS, cls.name, cls, "method")
     return cls
 
 
@@ -95,7 +105,8 @@ def register_family(
 ) -> None:
     """Register every name starting with ``prefix`` (e.g. ``timm-``); ``presets`` are the
     members that ``--methods all`` includes."""
-    _FAMILIES[prefix] = _Family(prefix, factory, tuple(presets), summary)
+    claim(_FAMILIES, prefix, _Family(prefix, factory, tuple(presets), summary),
+          "method family", defined_by=lambda family: family.factory)
 
 
 def discover(force: bool = False) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmark.contract.naming import claim
 from benchmark.contract.plugins import REPO_ROOT, load_plugin_folder
 
 DatasetFactory = Callable[..., Path]
@@ -28,6 +29,8 @@ class DatasetSource:
     name: str
     factory: DatasetFactory
     summary: str = ""
+    #: cheap options for the dataset-source checks (:mod:`benchmark.testing.datasets`)
+    test_options: dict[str, Any] = field(default_factory=dict)
 
 
 _SOURCES: dict[str, DatasetSource] = {}
@@ -35,12 +38,27 @@ _BROKEN: dict[str, str] = {}
 _discovered = False
 
 
-def register_dataset(name: str, summary: str = "") -> Callable[[DatasetFactory], DatasetFactory]:
+def register_dataset(name: str, summary: str = "", test_options: dict[str, Any] | None = None,
+                     ) -> Callable[[DatasetFactory], DatasetFactory]:
+    """Register ``fn`` as the source ``name`` (``test_options``: small, fast options for the
+    source checks); a second, different factory for a taken name is an error naming both
+    (:func:`benchmark.contract.naming.claim`)."""
+
     def decorator(fn: DatasetFactory) -> DatasetFactory:
-        _SOURCES[name] = DatasetSource(name, fn, summary)
+        source = DatasetSource(name, fn, summary, dict(test_options or {}))
+        claim(_SOURCES, name, source, "dataset source", defined_by=lambda s: s.factory)
         return fn
 
     return decorator
+
+
+def get_dataset_source(name: str) -> DatasetSource:
+    """The registered source ``name`` (a LookupError naming the known ones otherwise)."""
+    _discover()
+    if name not in _SOURCES:
+        known = ", ".join(sorted(_SOURCES)) or "none registered"
+        raise LookupError(f"no dataset source {name!r} ({known})")
+    return _SOURCES[name]
 
 
 def cache_root() -> Path:

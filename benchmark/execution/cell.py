@@ -218,10 +218,10 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
                       staging / "excluded.csv")
         if dsc is not None:
             write_csv(dsc, staging / "dsc.csv")
-        curves = getattr(method, "training_curves_", None)
-        if isinstance(curves, pd.DataFrame) and len(curves):
+        curves = method.training_curves_  # optional outputs: declared on BaseMethod
+        if curves is not None and len(curves):
             write_csv(curves.assign(label=spec.label or spec.method), staging / "curves.csv")
-        for name, frame in (getattr(method, "artifacts_", None) or {}).items():
+        for name, frame in (method.artifacts_ or {}).items():
             write_csv(frame, staging / name)
         if method.saves:
             method.save(staging / "model")
@@ -236,7 +236,7 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             n_measured=int((image_prov == MEASURED).sum()),
             n_excluded=int((excluded["level"] == "image").sum()),
             fallback=spec.fallback,
-            cost=getattr(method, "cost_", {}) or {},
+            cost=method.cost_ or {},
         )
         store.commit(spec.cell_id, staging, record)
         return record

@@ -100,14 +100,8 @@ def load_method(saved: SavedModel, device: str = "auto"):
     cls = type(create_method(saved.method, **saved.params))
     if not cls.saves:
         raise InputError(f"method {saved.method!r} cannot be reloaded (it does not save models)")
-    load = cls.load
-    import inspect
-
-    kwargs = {}
-    if "device" in inspect.signature(load).parameters:  # nets place weights at load time
-        kwargs["device"] = "cpu" if device == "auto" else device
-    try:
-        method = load(saved.model_dir, **kwargs)
+    try:  # BaseMethod.load takes the device (nets place their weights at load time)
+        method = cls.load(saved.model_dir, device="cpu" if device == "auto" else device)
     except InputError:
         raise
     except Exception as exc:

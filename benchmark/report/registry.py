@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmark.contract.naming import claim
+
 if TYPE_CHECKING:  # pragma: no cover
     from benchmark.report.data import RunData
     from benchmark.report.formatting import Table
@@ -83,10 +85,8 @@ _loaded = False
 
 def _register(store: dict[str, Registration], kind: str, name: str, order: int):
     def decorator(fn):
-        if name in store and store[name].builder is not fn:
-            raise ValueError(f"{kind} {name!r} is registered twice "
-                             f"({store[name].builder.__module__} and {fn.__module__})")
-        store[name] = Registration(name, order, fn)
+        claim(store, name, Registration(name, order, fn), kind,
+              defined_by=lambda registration: registration.builder)
         return fn
     return decorator
 

@@ -37,8 +37,10 @@ def _split_text(data: RunData) -> str:
 
 
 @register_table("metrics", order=20)
-def metrics_table(ctx: ReportContext) -> Table:
+def metrics_table(ctx: ReportContext) -> Table | None:
     data, level = ctx.data, ctx.level
+    if data.predictions.empty:  # a run whose every cell failed: nothing to pool
+        return None
     pooled = data.pooled_metrics(level)
     pooled = pooled.sort_values(["method", "group"], key=_group_key, kind="stable")
     display = pd.DataFrame({
@@ -64,8 +66,10 @@ def metrics_table(ctx: ReportContext) -> Table:
 
 
 @register_table("metrics_across_splits", order=90)
-def splits_table(ctx: ReportContext) -> Table:
+def splits_table(ctx: ReportContext) -> Table | None:
     data, level = ctx.data, ctx.level
+    if data.predictions.empty:
+        return None
     per_split = stats.split_metrics(data.predictions, level, bootstrap=False)
     agg = stats.aggregate_splits(per_split)
     agg = agg.sort_values(["method", "group"], key=_group_key, kind="stable")
@@ -165,8 +169,10 @@ def table2_paper_layout(ctx: ReportContext) -> Table | None:
 
 
 @register_table("correlation", order=40)
-def correlation_table(ctx: ReportContext) -> Table:
+def correlation_table(ctx: ReportContext) -> Table | None:
     data, level = ctx.data, ctx.level
+    if data.predictions.empty:
+        return None
     pooled = data.pooled_metrics(level)
     groups = ["all", *data.group_labels]
     wide = {"method": sorted(pooled["method"].unique())}

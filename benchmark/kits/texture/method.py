@@ -148,7 +148,7 @@ class TextureMethod(BaseMethod):
         (path / "model.json").write_text(json.dumps(state, indent=1, default=str))
 
     @classmethod
-    def load(cls, path: str | Path) -> TextureMethod:
+    def load(cls, path: str | Path, device: str = "cpu") -> TextureMethod:
         """A fitted method from :meth:`save`'s folder; refuses any object type outside
         :data:`TRUSTED_TYPES` (skops' trusted-types check), so a model file from elsewhere
         cannot run code."""

@@ -13,6 +13,7 @@ import pkgutil
 from pathlib import Path
 
 from benchmark.contract.errors import InputError
+from benchmark.contract.naming import claim
 from benchmark.data.ingest.readers.base import ImageReader, RawImage
 
 _READERS: dict[str, ImageReader] = {}
@@ -20,12 +21,13 @@ _DISCOVERED = False
 
 
 def register_reader(cls: type[ImageReader]) -> type[ImageReader]:
-    """Class decorator: one instance serves every suffix the class lists."""
+    """Class decorator: one instance serves every suffix the class lists; a suffix another
+    reader class already serves is an error naming both."""
     if not cls.suffixes:
         raise TypeError(f"{cls.__name__} declares no suffixes")
     reader = cls()
     for suffix in cls.suffixes:
-        _READERS[suffix.lower()] = reader
+        claim(_READERS, suffix.lower(), reader, "reader for suffix", defined_by=type)
     return cls
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -35,6 +35,7 @@ class ImageReader:
     safe defaults (no header spacing, no identifying fields).  Raise
     :class:`benchmark.contract.errors.InputError` for bad files; anything else a reader raises is
     turned into a one-line ``unreadable`` error by :func:`benchmark.data.io.read_raw`.
+    :meth:`write_sample` serves the reader checks only (``benchmark.testing.readers``).
     """
 
     #: lower-case suffixes this reader handles (``.nii.gz`` counts as one)
@@ -43,6 +44,8 @@ class ImageReader:
     has_header_spacing: ClassVar[bool] = False
     #: the file can carry identifying patient fields (DICOM)
     has_identifying_fields: ClassVar[bool] = False
+    #: ``{check name: reason}``: reader checks this format is known to fail (xfail)
+    expected_failed_checks: ClassVar[dict[str, str]] = {}
 
     def read(self, path: Path) -> RawImage:
         raise NotImplementedError
@@ -54,3 +57,11 @@ class ImageReader:
     def identifying_fields(self, path: Path, keywords: Iterable[str]) -> dict[str, str]:
         """``{field: value}`` of identifying header fields (for checks; never print them)."""
         return {}
+
+    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
+                     identifying: Mapping[str, str]) -> None:
+        """For the reader checks (:mod:`benchmark.testing.readers`): write the 8-bit
+        ``(H, W)`` ``pixels`` in this format, the spacing in the header where the format
+        has one, and the ``identifying`` values wherever the format can hold text (as a
+        scanner would), so the checks can prove none of them comes back."""
+        raise NotImplementedError(f"{type(self).__name__} does not write samples")

@@ -14,7 +14,7 @@ Neither present (or only non-length units) → no spacing; the manifest must giv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +137,27 @@ class DicomReader(ImageReader):
             if text:
                 found[keyword] = text
         return found
+
+    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
+                     identifying: Mapping[str, str]) -> None:
+        """An uncompressed ultrasound DICOM with ``PixelSpacing`` and the identifying
+        values as attributes (their keywords)."""
+        from pydicom.dataset import Dataset, FileMetaDataset
+        from pydicom.uid import ExplicitVRLittleEndian, UltrasoundImageStorage, generate_uid
+
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = UltrasoundImageStorage
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID, ds.SOPInstanceUID = UltrasoundImageStorage, generate_uid()
+        ds.Modality = "US"
+        for keyword, value in identifying.items():
+            setattr(ds, keyword, value)
+        ds.Rows, ds.Columns = pixels.shape
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+        ds.PixelSpacing = [spacing_mm, spacing_mm]
+        ds.PixelData = np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
+        ds.save_as(path, enforce_file_format=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +55,13 @@ class NiftiReader(ImageReader):
         if found is None:
             return None
         return (found[0] + found[1]) / 2, "NIfTI header (pixdim)"
+
+    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
+                     identifying: Mapping[str, str]) -> None:
+        import nibabel as nib
+
+        img = nib.Nifti1Image(np.asarray(pixels, np.uint8).T[:, :, None], np.eye(4))
+        img.header.set_zooms((spacing_mm, spacing_mm, 1.0))
+        img.header.set_xyzt_units("mm")
+        img.header["descrip"] = " ".join(identifying.values()).encode()[:79]  # free text
+        nib.save(img, str(path))

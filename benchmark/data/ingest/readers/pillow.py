@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,3 +24,12 @@ class PillowReader(ImageReader):
             if im.mode == "P":  # palette images: expand so "grey" is judged on real colours
                 frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
         return RawImage(np.stack(frames), colour=colour)
+
+    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
+                     identifying: Mapping[str, str]) -> None:
+        from PIL import Image, PngImagePlugin
+
+        text = PngImagePlugin.PngInfo()  # PNG text chunks: where an export tool puts names
+        for key, value in identifying.items():
+            text.add_text(key, value)
+        Image.fromarray(np.asarray(pixels, np.uint8)).save(path, format="PNG", pnginfo=text)

@@ -1,0 +1,98 @@
+"""The CLI-verb check suite: one named check per contract of a ``benchmark/cli/commands/``
+module (``HELP``, ``add_arguments(parser)``, ``main(args) -> int``).
+
+- ``declarations``: a one-line ``HELP`` and callable ``add_arguments`` and ``main``;
+- ``help_fast``: ``python -m benchmark VERB --help`` exits 0 with the verb's help, the
+  parser built and printed in under :data:`HELP_SECONDS` (timed inside the process, so the
+  interpreter's own start-up on a loaded machine does not count);
+- ``light_imports``: after ``--help`` none of :data:`HEAVY_MODULES` is imported (what
+  makes ``--help`` fast on any machine, measured rather than timed);
+- ``bad_option``: an unknown option exits 2 with argparse's error, no traceback.
+
+Each runs in a fresh interpreter (``sys.modules`` of this one is whatever the tests
+imported).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from typing import Any
+
+from benchmark.contract.plugins import REPO_ROOT
+from benchmark.testing._core import CheckPairs, make_checks
+
+#: ``--help`` answers within this (seconds, parser built and printed)
+HELP_SECONDS = 1.0
+#: libraries ``--help`` must not import: each costs seconds (torch ~2 s, pandas ~0.5 s)
+HEAVY_MODULES = ("torch", "timm", "pandas", "scipy", "sklearn", "matplotlib", "statsmodels",
+                 "radiomics", "mahotas", "pydicom", "nibabel", "PIL")
+
+_PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+import benchmark.cli.commands
+benchmark.cli.commands.__path__.extend({folders!r})
+from benchmark.cli import main
+try:
+    code = main({argv!r})
+except SystemExit as exc:
+    code = exc.code
+seconds = time.perf_counter() - t0
+sys.stderr.write("\\n@@" + json.dumps({{"code": code, "seconds": seconds,
+    "heavy": sorted(m for m in {heavy!r} if m in sys.modules)}}) + "\\n")
+"""
+
+
+@cache
+def probe(argv: tuple[str, ...], folders: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run ``main(argv)`` in a fresh interpreter (``folders``: extra command folders):
+    exit code, seconds, heavy modules imported, stdout and stderr (less the probe's line)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    code = _PROBE.format(argv=list(argv), heavy=HEAVY_MODULES, folders=list(folders))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO_ROOT, env=env, timeout=120)
+    head, _, tail = out.stderr.rpartition("\n@@")
+    if not tail:
+        raise AssertionError(f"the probe died (exit {out.returncode}): "
+                             f"{out.stderr.strip().splitlines()[-1:]}")
+    return {**json.loads(tail), "stdout": out.stdout, "stderr": head}
+
+
+def cli_checks(verb: str, folders: tuple[str, ...] = ()) -> CheckPairs:
+    """``(check name, Check)`` for the CLI verb ``verb`` (``folders``: command folders
+    besides ``benchmark/cli/commands/``, for a verb added by a test)."""
+    from benchmark.cli import command_modules
+
+    def declarations() -> None:
+        module = command_modules()[verb]
+        help_text = getattr(module, "HELP", None)
+        assert isinstance(help_text, str) and help_text.strip() and "\n" not in help_text, \
+            f"HELP must be one line, got {help_text!r}"
+        for hook in ("add_arguments", "main"):
+            assert callable(getattr(module, hook, None)), f"no callable {hook}"
+
+    def help_fast() -> None:
+        found = probe((verb, "--help"), folders)
+        assert found["code"] == 0, f"--help exited {found['code']}: {found['stderr'][-200:]}"
+        assert f"usage: python -m benchmark {verb}" in found["stdout"], "no usage line"
+        assert found["seconds"] < HELP_SECONDS, \
+            f"--help took {found['seconds']:.2f} s (limit {HELP_SECONDS:g} s)"
+
+    def light_imports() -> None:
+        heavy = probe((verb, "--help"), folders)["heavy"]
+        assert not heavy, f"--help imports {', '.join(heavy)}"
+
+    def bad_option() -> None:
+        found = probe((verb, "--no-such-option-flb"), folders)
+        assert found["code"] == 2, f"exited {found['code']}, not 2"
+        assert "Traceback" not in found["stderr"], "a traceback for a bad option"
+        assert "error:" in found["stderr"], f"no argparse error: {found['stderr'][-200:]!r}"
+
+    checks = [("declarations", declarations), ("help_fast", help_fast),
+              ("light_imports", light_imports), ("bad_option", bad_option)]
+    yield from make_checks(f"cli-{verb}", checks)
