@@ -21,7 +21,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from benchmark.report.data import RunData
@@ -73,7 +73,7 @@ FigureBuilder = Callable[[ReportContext, Path], "tuple[str, str] | None"]
 class Registration:
     name: str
     order: int
-    builder: Callable
+    builder: Callable[..., Any]
 
 
 _TABLES: dict[str, Registration] = {}
@@ -81,8 +81,10 @@ _FIGURES: dict[str, Registration] = {}
 _loaded = False
 
 
-def _register(store: dict[str, Registration], kind: str, name: str, order: int):
-    def decorator(fn):
+def _register(
+    store: dict[str, Registration], kind: str, name: str, order: int
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in store and store[name].builder is not fn:
             raise ValueError(f"{kind} {name!r} is registered twice "
                              f"({store[name].builder.__module__} and {fn.__module__})")
