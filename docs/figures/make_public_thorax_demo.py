@@ -50,6 +50,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from benchmark.data.validate import validate_dataset
     from benchmark.execution.predict import (
         load_method,
         predict_images,
@@ -57,7 +58,6 @@ def main() -> None:
         view_from_dataset,
         with_own_lung_maps,
     )
-    from benchmark.data.validate import validate_dataset
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)
