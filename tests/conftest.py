@@ -27,8 +27,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # files holding a test marked slow first, each file kept whole and in order (so module
-    # fixtures are built once): pytest-xdist hands out files in collection order, and a long
-    # file collected last runs alone at the end while the other core idles (test_readme.py
-    # did: ~4 of the 26 min of a loaded -n 2 run)
+    # fixtures are built once): with `--dist loadfile --no-loadscope-reorder` (tox -e test)
+    # pytest-xdist hands out files in this order, and a long file handed out late runs
+    # alone at the end while the other core idles (test_readme.py did, in a loaded -n 2 run)
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
