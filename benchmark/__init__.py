@@ -36,6 +36,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'benchmark' has no attribute {name!r}")
 
 
+#: the one place the version is written (pyproject.toml reads it; CHANGELOG.md says what changed)
 __version__ = "0.1.0"
 __all__ = [
     "BaseMethod",

@@ -228,7 +228,7 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     from tqdm.auto import tqdm
 
     table = cohort.make_cohort(patients, seed, routes=routes, sites=sites)
-    table["outcome"] = outcome.respiratory_morbidity(table, seed)  # I5: docs in that file
+    table["outcome"] = outcome.respiratory_morbidity(table, seed)  # model: _synth_outcome.py
     (root / "images").mkdir()
     (root / "masks").mkdir()
     n_jobs = default_jobs() if n_jobs is None else n_jobs

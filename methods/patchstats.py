@@ -29,7 +29,7 @@ class PatchStatsRidge(TextureMethod):
     name = "patchstats-ridge"
     summary = "floor: first-order statistics of the nets' lung patches, ridge regression"
     regressor = "ridge"
-    role: ClassVar[str | None] = "floor"  # I2: read every patch method against it
+    role: ClassVar[str | None] = "floor"  # docs/methods.md: every patch method is read against it
     requirements = ("sklearn", "scipy")
     relative_cost = 5.0
     parameters = {

@@ -1,4 +1,4 @@
-"""Biometric formulas against values hand-computed from the spec's tables."""
+"""Biometric formulas against values hand-computed from Hadlock et al. 1984's tables."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from benchmark.contract.registry import discover, get_method_class
 discover()
 biometry = __import__("benchmark._plugins.methods.biometry", fromlist=["HADLOCK"])
 
-# BPD 8.0, HC 30.0, AC 28.0, FL 6.0 cm, evaluated from spec §5's table text (not this code)
+# BPD 8.0, HC 30.0, AC 28.0, FL 6.0 cm, evaluated from Hadlock 1984's table text (not this code)
 EXPECTED_32WK = {
     "BPD": 32.122400, "HC": 33.260000, "AC": 32.046400, "FL": 31.230000,
     "BPD+HC": 32.220000, "BPD+AC": 32.050000, "BPD+FL": 31.496000, "HC+AC": 31.890000,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,6 +23,7 @@ def _cli(*args: str, env: dict | None = None):
     )
 
 
+@pytest.mark.serial  # measures a start-up time
 def test_help_is_fast_and_lists_verbs():
     t0 = time.perf_counter()
     out = _cli("--help")

@@ -50,6 +50,7 @@ def test_in_process_faults_fail_only_their_cell(tabular_cohort, tmp_path, faults
     assert "Traceback" not in out
 
 
+@pytest.mark.serial  # a 4 s cell timeout and a 60 s bound: wall-clock sensitive
 def test_isolated_faults_timeout_memory_crash(tabular_cohort, tmp_path, faults):
     t0 = time.monotonic()
     result = run(RunConfig(

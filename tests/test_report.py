@@ -69,7 +69,7 @@ class _Scratch(_ImageMeanRegressor):
     control_of = "demo-seg"
 
 
-#: The I2 roles the runner records in cells.csv (contracts branch); written here only when
+#: The declared roles (docs/methods.md) the runner records in cells.csv; written here only when
 #: the runner of this checkout does not record them yet, exactly as it will.
 ROLES = {"biometry-hadlock": "reference", "dummy-mean": "floor"}
 CONTROLS = {"demo-seg-scratch": "demo-seg"}

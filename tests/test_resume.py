@@ -96,6 +96,7 @@ def _tables(run_dir: Path) -> dict[str, object]:
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # kills at timed points within a wall-clock budget
 def test_sigkill_resume_loses_and_recomputes_nothing(tabular_cohort, tmp_path):
     rng = random.Random(int(os.environ.get("FLB_RESUME_SEED", "8")))
     reference = tmp_path / "reference"

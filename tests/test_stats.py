@@ -175,8 +175,8 @@ def test_ttest_from_summary_equals_ttest_on_raw_data():
 ])
 def test_paper_table2_t_values_from_summary_statistics(group, m1, s1, m2, s2, n, published,
                                                        reproduced):
-    # paper.md: >30–36 and >36 match an unpaired t with the test-group sizes (60, 49);
-    # 24–30 (n = 41) gives 3.661, not the published 1.700
+    # the paper (Yao et al., Table 2): >30–36 and >36 match an unpaired t with the test-group
+    # sizes (60, 49); 24–30 (n = 41) gives 3.661, not the published 1.700
     t = abs(stats.ttest_from_summary(m1, s1, n, m2, s2, n).t)
     assert (round(t, 3) == published) is reproduced
     if not reproduced:

@@ -1,4 +1,5 @@
-"""The synthetic outcome model (I5): documented risk from lung maturity at delivery."""
+"""The synthetic outcome model (datasets/_synth_outcome.py): documented risk from lung
+maturity at delivery."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def test_group_design_and_paper_split() -> None:
 
 def test_biometry_matches_intergrowth_standards() -> None:
     cohort = _private("_synth_cohort")
-    # the spec's worked example at 32 weeks
+    # INTERGROWTH-21st (Papageorghiou 2014) at 32 weeks, worked by hand from its formulas
     for measure, (mu, sd) in {"hc": (294.4, 9.6), "bpd": (83.8, 3.2), "ac": (273.9, 13.6),
                               "fl": (59.4, 2.4)}.items():
         m, s = cohort.intergrowth_mean_sd(measure, np.array([32.0]))

@@ -61,6 +61,7 @@ def load_plugin_folder(folder: Path, kind: str) -> dict[str, str]:
                                      f"from {loaded}; rename one")
             continue
         spec = importlib.util.spec_from_file_location(modname, path)
+        assert spec is not None and spec.loader is not None  # a *.py path always has a loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[modname] = module
         try:

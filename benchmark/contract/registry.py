@@ -77,7 +77,7 @@ def check_declarations(cls: type[BaseMethod]) -> type[BaseMethod]:
     if not isinstance(inspect.getattr_static(cls, "load"), classmethod):
         raise ValueError(f"{where}: load must be a classmethod returning a fitted instance")
     if cls.saves and (cls.save is BaseMethod.save
-                      or cls.load.__func__ is BaseMethod.load.__func__):
+                      or cls.load.__func__ is BaseMethod.load.__func__):  # type: ignore[attr-defined]
         raise ValueError(f"{where}: declares saves = True but does not implement save and load")
     if cls.segments and cls.segment is BaseMethod.segment:
         raise ValueError(f"{where}: declares segments = True but does not implement segment")
@@ -167,7 +167,7 @@ def method_info(name: str) -> MethodInfo:
         reason,
         cls.summary,
         dict(cls.parameters),
-        sys.modules.get(cls.__module__, None).__file__ if cls.__module__ in sys.modules else "",
+        sys.modules.get(cls.__module__, None).__file__ if cls.__module__ in sys.modules else "",  # type: ignore[union-attr, arg-type]
         cls.role,
         cls.control_of,
         tuple(c for c in ("saves", "segments", "reads_truth") if getattr(cls, c)),

@@ -1,4 +1,4 @@
-"""The cohort: patients, images, masks, spacing, biometry, maternal data (spec §3).
+"""The cohort: patients, images, masks, spacing, biometry, maternal data (docs/data-format.md).
 
 A :class:`Cohort` is loaded from a dataset folder (docs/data-format.md).  Methods never
 see it: they get a :class:`TrainView` (GA visible) or a :class:`TestView`, built from

@@ -65,8 +65,8 @@ class RunData:
         return self._pooled[level]
 
     def _cell_attribute(self, column: str) -> dict[str, str | None]:
-        """label -> a per-cell attribute of I2 (``role``, ``control_of``); a cells table
-        without the column (older runs) gives None for every method."""
+        """label -> a per-cell declared attribute (``role``, ``control_of``: docs/methods.md); a
+        cells table without the column (older runs) gives None for every method."""
         cells = self.cells
         if cells.empty or "label" not in cells:
             return {}

@@ -51,7 +51,8 @@ def _floor_by_r(tables: dict[str, Table], floor: str) -> str:
 
 
 def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None) -> list[str]:
-    """Findings read from the declared roles of the run's cells (I2), never from names."""
+    """Findings read from the declared roles of the run's cells (docs/methods.md), never from
+    names."""
     metrics = tables.get("metrics_patient") or tables.get("metrics_image")
     if metrics is None:
         return []

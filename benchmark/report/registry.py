@@ -21,7 +21,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from benchmark.contract.naming import claim
 
@@ -75,7 +75,7 @@ FigureBuilder = Callable[[ReportContext, Path], "tuple[str, str] | None"]
 class Registration:
     name: str
     order: int
-    builder: Callable
+    builder: Callable[..., Any]
 
 
 _TABLES: dict[str, Registration] = {}
@@ -83,8 +83,10 @@ _FIGURES: dict[str, Registration] = {}
 _loaded = False
 
 
-def _register(store: dict[str, Registration], kind: str, name: str, order: int):
-    def decorator(fn):
+def _register(
+    store: dict[str, Registration], kind: str, name: str, order: int
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         claim(store, name, Registration(name, order, fn), kind,
               defined_by=lambda registration: registration.builder)
         return fn

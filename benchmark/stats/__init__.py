@@ -1,4 +1,4 @@
-"""Statistics computed from a run's stored predictions only (spec §7).
+"""Statistics computed from a run's stored predictions only (docs/report.md).
 
 - :mod:`~benchmark.stats.metrics` — MAE, RMSE, bias, Pearson r (Fisher-z and patient
   bootstrap CIs), Spearman, Bland–Altman; per split and mean ± SD across splits; DSC.

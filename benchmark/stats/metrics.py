@@ -1,4 +1,4 @@
-"""Agreement metrics between estimated and true GA (spec §7), per method × group × split.
+"""Agreement metrics between estimated and true GA (docs/report.md), per method × group × split.
 
 Every number here comes from a library call (scipy) or a one-line textbook formula; the
 tests check them against scipy/statsmodels directly or against hand-worked examples.
@@ -213,8 +213,9 @@ def pooled_patient_predictions(predictions: pd.DataFrame, level: str = "patient"
 
 
 def is_measured(predictions: pd.DataFrame) -> pd.Series:
-    """True where a prediction was measured, not a fallback (I1 ``provenance`` column:
-    ``measured`` or ``fallback:<how>``); a file without the column is all measured."""
+    """True where a prediction was measured, not a fallback (the ``provenance`` column of
+    docs/methods.md: ``measured`` or ``fallback:<how>``); a file without the column is all
+    measured."""
     if "provenance" not in predictions:
         return pd.Series(True, index=predictions.index)
     return predictions["provenance"].fillna("measured").astype(str).eq("measured")

@@ -1,4 +1,5 @@
-"""The leak detector's verdict, pooled over independent null cohorts (spec §4).
+"""The leak detector's verdict, pooled over independent null cohorts (docs/synthetic.md: "One
+null cohort is not a leak test").
 
 On ``synthetic-null`` nothing in the pixels depends on GA, so a method's test r is pure
 sampling noise with SD ≈ 1/√n: one cohort of 150 test patients gives |r| > 0.16 in about

@@ -1,4 +1,5 @@
-"""The 10× patients budget (spec §9): time and process-tree peak memory at n and 10·n.
+"""The 10× patients budget (results/performance.md): time and process-tree peak memory at n
+and 10·n.
 
 Runs the same grid at both sizes through ``tree_peak.py`` (time and the summed RSS of the
 whole process tree), with the default report (tables and figures), each size with its own

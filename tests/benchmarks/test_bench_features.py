@@ -1,4 +1,5 @@
-"""Texture-feature speed (spec §9: GLCM ≥ 2,000 patches/s on the 2-core machine).
+"""Texture-feature speed (budget in results/performance.md: GLCM ≥ 2,000 patches/s on the
+2-core machine).
 
 Run: ``python -m pytest tests/benchmarks/test_bench_features.py --benchmark-enable``.
 ``extra_info`` holds the figures: GLCM patches/s over both cores (joblib, as

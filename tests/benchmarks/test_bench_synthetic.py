@@ -1,4 +1,4 @@
-"""Synthetic generation speed (spec §9: ≥ 20 images/s at 512×512 on 2 cores).
+"""Synthetic generation speed (results/performance.md budget: ≥ 20 images/s at 512×512 on 2 cores).
 
 Run: ``python -m pytest tests/benchmarks/test_bench_synthetic.py --benchmark-enable``.
 The figure printed in ``extra_info`` is images/s for one process; ``write_dataset`` runs
@@ -39,8 +39,8 @@ def test_generate_frames_512(benchmark, frame_args) -> None:
 
 
 def test_write_dataset_512_two_processes(benchmark, frame_args, tmp_path, monkeypatch) -> None:
-    """The spec's figure: images/s of the whole write path (frames + PNGs + manifests)
-    with the two forked workers used on a 2-core machine."""
+    """The budget's figure (results/performance.md): images/s of the whole write path (frames
+    + PNGs + manifests) with the two forked workers used on a 2-core machine."""
     gen, _ = frame_args
     monkeypatch.setattr(gen, "MIN_PARALLEL_IMAGES", 0)
     rounds = iter(range(100))

@@ -1,7 +1,7 @@
 """The two-stage transfer protocol as a :class:`BaseMethod`, shared by the U-Net and timm.
 
-Protocol (``docs/paper.md``; details, choices and measurements in ``docs/nets.md``)
-------------------------------------------------------------------------------------
+Protocol (Yao et al., ``docs/paper-protocol.md``; choices and measurements: ``docs/nets.md``)
+---------------------------------------------------------------------------------------------
 1. Every training image is resampled once to the patch grid
    (:class:`benchmark.kits.nets.sampler.PatchPool`); each epoch draws fresh windows from it.
 2. The training patients are split (seeded, by patient) into fit and validation patients.

@@ -1,7 +1,7 @@
 """The paper's network, as we read it: a 39-layer residual U-Net with a scalar sigmoid output.
 
-What the paper says (``docs/paper.md``): "U-Net structure", 39 layers, 9 convolutional
-blocks analysing texture, residual connections between blocks, ReLU, sigmoid output,
+What the paper says (Yao et al., ``docs/paper-protocol.md``): "U-Net structure", 39 layers,
+9 convolutional blocks analysing texture, residual connections between blocks, ReLU, sigmoid output,
 MSE loss, Adam lr 1e-5, batch 16, the same input/body/output in both stages; Fig 2 names
 a "CDP" module, a "CD" structure and a "C" module "with residual input".  Everything
 below that is not in that list is our reading, stated so it can be argued with.

@@ -1,4 +1,4 @@
-"""Texture features for the classical GA regressors (spec §5: ``glcm-*``, ``radiomics-*``).
+"""Texture features for the classical GA regressors (``glcm-*``, ``radiomics-*``; docs/texture.md).
 
 - :mod:`benchmark.kits.texture.glcm` — Haralick/GLCM features (mahotas) and first-order
   statistics of millimetre lung patches drawn by the shared sampler :mod:`benchmark.kits.patches`;
