@@ -56,7 +56,7 @@ def risk_frame(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
     and ``ga_risk`` (GA alone), both out of fold; methods without enough events are left
     out (the callers report why)."""
     frames = []
-    for label, sub in pooled.groupby("label", sort=True):
+    for _, sub in pooled.groupby("label", sort=True):
         y = outcome.reindex(sub["patient_id"].astype(str)).to_numpy(float)
         ok = np.isfinite(y)
         y = y[ok].astype(int)

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-seed", type=int,
                         help="synthetic cohort: generator seed (vary it for the null check)")
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
+    parser.add_argument("--subgroup", action="append", default=[], metavar="COLUMN",
+                        help="report performance per value of this categorical patient "
+                             "column (repeatable)")
     parser.add_argument("--skip-invalid", action="store_true",
                         help="leave out rows and patients with validation errors and run the "
                         "rest; every one is listed (terminal, run.json, skipped_inputs.csv)")
@@ -114,7 +117,12 @@ def main(args: argparse.Namespace) -> int:
     config.skip_invalid = args.skip_invalid
     result = runner.run(config)
     print()
-    print(build_report(result.run_dir))
+    options = None
+    if args.subgroup:
+        from benchmark.report.registry import ReportOptions
+
+        options = ReportOptions(subgroups=tuple(args.subgroup))
+    print(build_report(result.run_dir, options=options))
     print(f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
           f"{result.n_cached} reused)")
     skipped = result.run_dir / "skipped_inputs.csv"
