@@ -82,9 +82,12 @@ def equivalence(pooled: pd.DataFrame, reference: str,
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
+#: Shares of patients referred along the error-versus-rejection curve.
+REFERRED = tuple(round(0.05 * k, 2) for k in range(11))
+
+
 def rejection_curve(intervals: pd.DataFrame,
-                    fractions: np.ndarray = np.round(np.arange(0, 0.51, 0.05), 2)
-                    ) -> pd.DataFrame:
+                    fractions: tuple[float, ...] = REFERRED) -> pd.DataFrame:
     """MAE (weeks) of the patients kept when the widest-interval fraction is referred,
     per method (ties in width broken by patient id: deterministic)."""
     rows = []
