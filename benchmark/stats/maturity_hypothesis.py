@@ -28,8 +28,9 @@ def nested_models(y: np.ndarray, ga: np.ndarray, residual: np.ndarray) -> dict[s
     y = np.asarray(y, int)
     ga, residual = np.asarray(ga, float), np.asarray(residual, float)
     base = sm.Logit(y, sm.add_constant(ga)).fit(disp=0)
-    if np.ptp(residual) == 0:  # a constant residual (a constant estimate minus GA is not)
-        return {"status": "residual constant"}
+    if np.ptp(residual) == 0 or abs(np.corrcoef(ga, residual)[0, 1]) > 0.999:
+        # a constant estimate's residual is −GA + c: nothing beyond GA to test
+        return {"status": "not computed: residual collinear with GA (constant estimate)"}
     full = sm.Logit(y, sm.add_constant(np.column_stack([ga, residual]))).fit(disp=0)
     lr = max(0.0, 2 * (full.llf - base.llf))
     lo, hi = np.exp(full.conf_int(0.05)[2])

@@ -43,7 +43,7 @@ def maturity_hypothesis_table(ctx: ReportContext) -> Table | None:
         "ΔAUC": frame["delta_auc"].map(lambda v: num(v, 3)),
     })
     return Table(
-        "maturity_hypothesis", "The lung-maturity hypothesis: does the residual add to GA?",
+        "maturity_hypothesis", "The lung-maturity hypothesis: the residual beyond GA",
         "Patient level, test patients with a recorded outcome; events / n on every row. "
         "Nested logistic models (statsmodels Logit): outcome ~ GA at the scan vs outcome ~ "
         "GA + residual, residual = estimate − GA (weeks). LR = likelihood-ratio χ² of the "
