@@ -195,5 +195,38 @@ def riley_binary(prevalence: float, parameters: int, r2_cs: float,
     n3 = (stats.norm.ppf(0.975) / margin) ** 2 * phi * (1 - phi)
     n = float(np.ceil(max(n1, n2, n3)))
     return {"n_criterion1": float(np.ceil(n1)), "n_criterion2": float(np.ceil(n2)),
-            "n_criterion3": float(np.ceil(n3)), "n": n, "events": float(np.ceil(n * phi)),
+            "n_criterion3": float(np.ceil(n3)), "n": n, "events_needed": float(np.ceil(n * phi)),
             "epp": n * phi / p, "max_r2_cs": float(max_r2), "r2_cs": float(r2_cs)}
+
+
+def power_from_summary_r(r_a: float, r_b: float, r_ab: float, n_values=DEFAULT_N,
+                         n_sim: int = N_SIM, alpha: float = ALPHA, seed: int = SEED
+                         ) -> pd.DataFrame:
+    """Power of Williams' t when only published correlations are known: draw (GA, A, B)
+    from a trivariate normal with r(GA, A) = ``r_a``, r(GA, B) = ``r_b``, r(A, B) =
+    ``r_ab`` (an assumption a paper rarely reports) and test each simulated study."""
+    cov = np.array([[1, r_a, r_b], [r_a, 1, r_ab], [r_b, r_ab, 1]], float)
+    if np.linalg.eigvalsh(cov).min() <= 0:
+        raise ValueError(f"r(A, B) = {r_ab:g} is impossible with r_A = {r_a:g}, r_B = {r_b:g}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in n_values:
+        draws = rng.multivariate_normal(np.zeros(3), cov, size=(n_sim, int(n)))
+        p = np.empty(n_sim)
+        for k in range(n_sim):
+            c = np.corrcoef(draws[k].T)
+            p[k] = williams_t(c[0, 1], c[0, 2], c[1, 2], int(n))[1]
+        power = float((np.nan_to_num(p, nan=1.0) < alpha).mean())
+        rows.append({"n": int(n), "power": power,
+                     "power_se": float(np.sqrt(power * (1 - power) / n_sim))})
+    return pd.DataFrame(rows)
+
+
+def pilot_outcome_r2(y: np.ndarray, predictors: np.ndarray) -> float:
+    """Cox–Snell R² of a logistic model of the pilot (statsmodels Logit): 1 − exp(−LR/n),
+    the anticipated R² Riley's criteria take."""
+    import statsmodels.api as sm
+
+    y = np.asarray(y, int)
+    fit = sm.Logit(y, sm.add_constant(np.asarray(predictors, float))).fit(disp=0)
+    return float(1 - np.exp(-2 * (fit.llf - fit.llnull) / len(y)))
