@@ -42,7 +42,7 @@ def out_of_fold_risk(score: np.ndarray, y: np.ndarray, folds: int = FOLDS,
 
     x = np.asarray(score, float).reshape(-1, 1)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return cross_val_predict(LogisticRegression(penalty=None), x, np.asarray(y, int), cv=cv,
+    return cross_val_predict(LogisticRegression(C=np.inf), x, np.asarray(y, int), cv=cv,
                              method="predict_proba")[:, 1]
 
 
