@@ -81,7 +81,7 @@ def power_table(pooled: pd.DataFrame, comparisons: list[tuple[str, str]], metric
         "n for 80 % power": frame["n_for_80"].map(
             lambda v: "—" if not np.isfinite(v) else f"{int(v)}"),
     })
-    return Table("power", "Power of the paired comparison by resampling this run",
+    return Table(f"power_{metric}", "Power of the paired comparison by resampling this run",
                  f"Patients resampled with replacement from the pilot's {test} pairs "
                  f"(measured patients both methods predicted), {n_sim} simulated studies per "
                  "n; power ± Monte-Carlo SE; n for 80 % power: statsmodels TTestPower on the "
@@ -163,7 +163,7 @@ def published_r_table(r_a: float, r_b: float, r_between: list[float], n_values: 
                  "z(0.8).", frame, display)
 
 
-def _power_figure(frame: pd.DataFrame, out: Path) -> str:
+def _power_figure(frame: pd.DataFrame, out: Path, metric: str) -> str:
     from benchmark.report.figures import _plt, _save
 
     plt = _plt()
@@ -178,7 +178,7 @@ def _power_figure(frame: pd.DataFrame, out: Path) -> str:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=6)
     fig.tight_layout()
-    return _save(fig, out, "fig_power")
+    return _save(fig, out, f"fig_power_{metric}")
 
 
 def plan(run_dir: str | Path, comparisons: list[tuple[str, str]], metric: str = "mae",
@@ -207,7 +207,7 @@ def plan(run_dir: str | Path, comparisons: list[tuple[str, str]], metric: str = 
     for table in tables:
         atomic_write_text(out / f"{table.name}.csv", table.to_csv())
         atomic_write_text(out / f"{table.name}.md", table.to_markdown())
-    figure = _power_figure(tables[0].data, out)
+    figure = _power_figure(tables[0].data, out, metric)
     return PlanResult(out, tables, figure)
 
 

@@ -79,9 +79,10 @@ def checklist(data: RunData, tables: list[Table], figures: list[tuple[str, str]]
         if (data.root / "cells.csv").is_file() else ())
     plan = data.root / "plan"
     add("10", "Sample size", f"{n_test} test patients; power and n for 80 % power: "
-        + ("plan/ (python -m benchmark plan)" if plan.is_dir() else
+        + ("plan/ (python -m benchmark plan)" if any(plan.glob("power_*.md")) else
            "not yet planned (run python -m benchmark plan on this folder)"),
-        ("plan/power.md",) if (plan / "power.md").is_file() else
+        tuple(sorted(f"plan/{p.name}" for p in plan.glob("power_*.md"))) if plan.is_dir()
+        and any(plan.glob("power_*.md")) else
         (("tables/results.md",) if n_test else ()))
     add("11", "Missing data", "n measured / n per method (a fallback prediction is not "
         "measured)", ("tables/results.md",))

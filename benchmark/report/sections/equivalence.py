@@ -88,14 +88,14 @@ def rejection_figure(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     from benchmark.report.figures import _plt, _save
 
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(8.0, 4.2))
     cmap = plt.get_cmap("tab20")
     for k, (label, sub) in enumerate(frame.groupby("method", sort=True)):
         ax.plot(100 * sub["referred"], sub["mae_kept"] * 7, marker="o", ms=2, lw=1,
                 color=cmap(k % 20), label=label)
     ax.set_xlabel("patients referred (widest intervals first), %")
     ax.set_ylabel("MAE of the patients kept (days)")
-    ax.legend(fontsize=5, ncol=2)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     return (_save(fig, out, "fig_rejection_curve_patient"),
             f"Error versus rejection: MAE (days) of the test patients kept when the given "
