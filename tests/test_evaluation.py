@@ -237,3 +237,20 @@ def test_enrich_option_leaves_the_default_cohort_alone():
     assert generate.cache_key("synthetic", {**base, "routes": routes.as_dict()}) != \
         generate.cache_key("synthetic", {**base, "enrich_preterm": True,
                                          "routes": routes.as_dict()})
+
+
+def test_plan_command_writes_power_table_and_curve(tmp_path, capsys):
+    from benchmark.cli import main
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    if not (results / "predictions.csv").is_file():
+        pytest.skip("results/ has no predictions.csv")
+    out = tmp_path / "plan"
+    assert main(["plan", str(results), "--compare", "glcm-ridge", "biometry-hadlock",
+                 "--n", "20", "80", "--n-sim", "100", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "power_mae.csv")
+    assert list(table["n"]) == [20, 80] and table["power"].iloc[1] >= table["power"].iloc[0]
+    assert (out / "fig_power_mae.png").is_file()
+    assert main(["plan", str(results), "--compare", "no-such", "biometry-hadlock",
+                 "--out", str(out)]) == 2
+    assert "no-such" in capsys.readouterr().err

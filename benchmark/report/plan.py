@@ -186,8 +186,6 @@ def plan(run_dir: str | Path, comparisons: list[tuple[str, str]], metric: str = 
          n_sim: int = power.N_SIM, out: str | Path | None = None,
          published_r: tuple[float, float] | None = None,
          r_between: list[float] | None = None) -> PlanResult:
-    from benchmark.execution.store import atomic_write_text
-
     data = load_run(run_dir)
     out = Path(out) if out is not None else Path(run_dir) / "plan"
     out.mkdir(parents=True, exist_ok=True)
@@ -205,8 +203,8 @@ def plan(run_dir: str | Path, comparisons: list[tuple[str, str]], metric: str = 
         tables.append(published_r_table(*published_r, list(r_between or (0.5, 0.7, 0.9)),
                                         list(n_values or power.DEFAULT_N), n_sim))
     for table in tables:
-        atomic_write_text(out / f"{table.name}.csv", table.to_csv())
-        atomic_write_text(out / f"{table.name}.md", table.to_markdown())
+        (out / f"{table.name}.csv").write_text(table.to_csv(), encoding="utf-8")
+        (out / f"{table.name}.md").write_text(table.to_markdown(), encoding="utf-8")
     figure = _power_figure(tables[0].data, out, metric)
     return PlanResult(out, tables, figure)
 
