@@ -98,7 +98,7 @@ def checklist(data: RunData, tables: list[Table], figures: list[tuple[str, str]]
     add("12f", "Model updating / recalibration", "the benchmark compares fixed methods; "
         "none is updated", status="not applicable")
     add("12g", "Fairness: subgroups", "performance per categorical patient column",
-        _table_file(by_name, f"subgroups_{level}"))
+        _table_file(by_name, "subgroups_patient"))
     add("20a", "Participants: flow and numbers", f"{n_test} test patients; train/test per "
         "GA group", _table_file(by_name, t1) if t1 else ())
     add("20b", "Participants: characteristics", "train vs test per GA group",
@@ -114,7 +114,7 @@ def checklist(data: RunData, tables: list[Table], figures: list[tuple[str, str]]
     add("23a", "Calibration plot", "lowess smoother and ideal line",
         tuple(f"figures/{s}.png" for s in ("fig_calibration_patient",) if s in stems))
     add("23b", "Heterogeneity: subgroups and sites", "per subgroup / site",
-        _table_file(by_name, f"subgroups_{level}", f"sites_{level}"))
+        _table_file(by_name, "subgroups_patient", f"sites_{level}"))
     utility = _table_file(by_name, "decision_curve")
     computed = (utility and "status" in by_name["decision_curve"].data
                 and (by_name["decision_curve"].data["status"] == "computed").any())

@@ -48,7 +48,7 @@ def equivalence_table(ctx: ReportContext) -> Table | None:
                                   zip(frame["p_tost"], frame["diff_lo"], frame["diff_hi"])],
     })
     return Table(
-        f"equivalence_{ctx.level}", f"Equivalence to {reference} (two one-sided tests)",
+        "equivalence_patient", f"Equivalence to {reference} (two one-sided tests)",
         f"Patient level. Paired TOST (statsmodels ttost_paired) of each patient's absolute "
         f"error in days, method minus {reference}, on the patients both predicted; margin "
         f"±{margin:g} days (report --equivalence-days; a stated choice, not a clinical "
@@ -72,7 +72,7 @@ def acog_table(ctx: ReportContext) -> Table | None:
         "n": frame["n"], "within tolerance %": frame["within"].map(lambda v: num(100 * v, 1)),
     })
     return Table(
-        f"acog_tolerance_{ctx.level}", "Within the ACOG redating tolerance",
+        "acog_tolerance_patient", "Within the ACOG redating tolerance",
         "Patient level. Share of patients whose estimate differs from the true GA by no more "
         "than the redating tolerance of their GA window (ACOG Committee Opinion 700, 2017): "
         "a discrepancy above 14 d at 22+0–27+6 weeks or above 21 d from 28+0 weeks would "

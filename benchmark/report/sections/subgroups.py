@@ -71,7 +71,7 @@ def subgroups_table(ctx: ReportContext) -> Table | None:
             num(100 * v, 1) if ok else "—" for v, ok in zip(frame["coverage"], done)],
     })
     return Table(
-        f"subgroups_{ctx.level}", "Performance per subgroup",
+        "subgroups_patient", "Performance per subgroup",
         "Patient level, test patients, per categorical patient column (report --subgroup "
         "COLUMN; a multi-site cohort's site always): n, MAE in days, calibration slope of "
         "true on estimated GA (OLS, 95 % CI) and coverage of the conformal prediction "
