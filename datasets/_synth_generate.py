@@ -219,7 +219,7 @@ def default_jobs() -> int:
 
 def write_dataset(root: Path, name: str, patients: int, images_per_patient: int, seed: int,
                   size: int, routes: Routes, sites: int = 1, progress: bool = True,
-                  n_jobs: int | None = None) -> None:
+                  n_jobs: int | None = None, enrich_preterm: bool = False) -> None:
     """Write the whole folder into ``root`` (which must exist and be empty).
 
     Every frame has its own seeded generator, so the output is the same for any
@@ -228,6 +228,8 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     from tqdm.auto import tqdm
 
     table = cohort.make_cohort(patients, seed, routes=routes, sites=sites)
+    if enrich_preterm:  # sampled within 48 h of delivery (docs in _synth_outcome)
+        table["delivery_ga_weeks"] = outcome.delivery_soon_after_scan(table, seed)
     table["outcome"] = outcome.respiratory_morbidity(table, seed)  # model: _synth_outcome.py
     (root / "images").mkdir()
     (root / "masks").mkdir()
@@ -261,7 +263,9 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
         "license": "CC0-1.0 (generated data)",
         "generator_version": GENERATOR_VERSION,
         "options": {"patients": patients, "images_per_patient": images_per_patient,
-                    "seed": seed, "size": size, "sites": sites},
+                    "seed": seed, "size": size, "sites": sites,
+                    # only when set: the default cohort's dataset.json stays byte-identical
+                    **({"enrich_preterm": True} if enrich_preterm else {})},
         "routes": routes.as_dict(),
         "truth_columns": ["truth_maturity"],
     }
@@ -272,7 +276,8 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
 
 def generate(cache_dir: Path, name: str, *, patients: int, images_per_patient: int,
              seed: int, size: int, routes: Routes | None = None, sites: int = 1,
-             progress: bool = True, n_jobs: int | None = None) -> Path:
+             progress: bool = True, n_jobs: int | None = None,
+             enrich_preterm: bool = False) -> Path:
     """Generate into ``cache_dir/<name>-<key>`` once (atomically); reuse afterwards.
     ``routes`` defaults to the named scenario's."""
     routes = SCENARIOS[name] if routes is None else routes
@@ -283,6 +288,8 @@ def generate(cache_dir: Path, name: str, *, patients: int, images_per_patient: i
     site_presets(int(sites))  # refuses a bad K before any work
     options = {"patients": int(patients), "images_per_patient": int(images_per_patient),
                "seed": int(seed), "size": int(size), "sites": int(sites)}
+    if enrich_preterm:  # absent by default: the default cohort's cache key is unchanged
+        options["enrich_preterm"] = True
     cache_dir = Path(cache_dir)
     final = cache_dir / f"{name}-{cache_key(name, {**options, 'routes': routes.as_dict()})}"
     if (final / "dataset.json").is_file():

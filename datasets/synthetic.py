@@ -10,6 +10,10 @@ which routes carry GA to the pixels:
 - ``synthetic-anatomy``: only anatomy size and zoom carry GA;
 - ``synthetic-null``: nothing does (a leak detector, on which no image method may
   correlate with GA).
+
+Any scenario takes ``enrich_preterm=True`` (``run --enrich-preterm``): every fetus is
+delivered within 48 h of its scan, as lung-maturity studies sample (``_synth_outcome``),
+so the outcome has enough events for CIs; the images are unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ def _check(kw: dict[str, Any]) -> tuple[bool, int | None]:
 
 def _scenario(name: str):
     def factory(cache_dir: Path, patients: int = 316, images_per_patient: int = 2,
-                seed: int = 0, size: int = 512, sites: int = 1, **kw: Any) -> Path:
+                seed: int = 0, size: int = 512, sites: int = 1,
+                enrich_preterm: bool = False, **kw: Any) -> Path:
         """Generate (once, cached) and return the dataset folder."""
         progress, n_jobs = _check(kw)
         from . import _synth_generate  # scipy.fft etc.: only when generating, not `list`
@@ -40,7 +45,7 @@ def _scenario(name: str):
         return _synth_generate.generate(
             Path(cache_dir), name, routes=SCENARIOS[name], patients=patients,
             images_per_patient=images_per_patient, seed=seed, size=size, sites=sites,
-            progress=progress, n_jobs=n_jobs)
+            progress=progress, n_jobs=n_jobs, enrich_preterm=bool(enrich_preterm))
 
     factory.__name__ = name.replace("-", "_")
     # the source checks need a valid cohort, not a realistic one: few patients, small frames

@@ -115,7 +115,8 @@ def _fingerprint(source: Path, options: ReportOptions, figures: bool,
 
 def _outputs(out: Path) -> dict[str, int]:
     """Every output file of a build (tables, figures, report) with its size."""
-    files = [out / "report.html", *(out / "tables").glob("*"), *(out / "figures").glob("*")]
+    files = [out / "report.html", out / "tripod_ai.md", *(out / "tables").glob("*"),
+             *(out / "figures").glob("*")]
     return {p.relative_to(out).as_posix(): p.stat().st_size for p in files if p.is_file()}
 
 
@@ -164,6 +165,10 @@ def build(
     data.skips = skips
     atomic_write_text(out / "report.html", render_html(
         ReportContext(data, options), tables, made, out / "figures"))
+    from benchmark.report import tripod
+
+    atomic_write_text(out / "tripod_ai.md",
+                      tripod.render(tripod.checklist(data, tables, made, options.level)))
     if (out / "cells").is_dir():  # a run folder; an exported results/ holds no stamp
         atomic_write_text(out / FINGERPRINT, json.dumps(
             {"inputs": key, "skips": skips, "outputs": _outputs(out)}, indent=1) + "\n")

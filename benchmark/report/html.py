@@ -59,12 +59,13 @@ def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None
     overall = metrics.data[metrics.data["group"] == "all"].sort_values("mae", kind="stable")
     ceilings = set(data.labels_with_role("ceiling"))
     lines = []
-    real = overall[~overall["method"].isin(ceilings)]
-    if len(real):
-        best = real.iloc[0]
-        lines.append(f"Most accurate method overall: <b>{escape(best['method'])}</b>, off by "
-                     f"{best['mae']:.2f} weeks on average (n = {int(best['n_rows'])}, "
-                     f"r = {best['r']:.2f}).")
+    from benchmark.report.findings import best_method_finding
+
+    # a best method only where the paired CIs show one (benchmark/report/findings.py)
+    first = best_method_finding(data, "image" if "metrics_image" in tables
+                                and "metrics_patient" not in tables else "patient")
+    if first:
+        lines.append(first)
     ref = _overall_row(overall, reference) if reference else None
     if ref is not None:
         lines.append(f"The reference, <b>{escape(str(reference))}</b>, is off by "

@@ -27,6 +27,22 @@ TABLE_READINGS: tuple[tuple[str, str], ...] = (
     ("table2", "t > 0: the method errs more than the reference; read the Holm-corrected p."),
     ("clinical_days", "Days as clinicians date: more patients within ±7 d and a narrower "
                       "interval are better; compare each method with the reference."),
+    ("calibration", "Slope near 1 with its CI covering 1 = true GA follows the estimate one "
+                    "for one; above 1 = the method hedges toward the mean, below 1 = it "
+                    "overstates the extremes."),
+    ("equivalence", "'equivalent' = the 90 % CI of the MAE difference lies inside the stated "
+                    "margin; 'not shown equivalent' is not proof of a difference."),
+    ("acog_tolerance", "The share of patients a method dates within the ACOG redating "
+                       "tolerance of their window; higher is better, compare with the "
+                       "reference."),
+    ("decision_curve", "A method helps at a threshold only where its net benefit beats both "
+                       "GA alone and treat-all; read events / n first."),
+    ("outcome_calibration", "Lower Brier is better; a Brier near the prevalence-only value = "
+                            "the risk says little beyond the base rate."),
+    ("maturity_hypothesis", "A small p and an OR CI away from 1 = the method's residual "
+                            "predicts the outcome beyond GA, i.e. it reads lung maturity."),
+    ("subgroups", "Compare each subgroup's MAE and coverage with the method's overall row; "
+                  "subgroups marked too small cannot be read."),
     ("intervals", "Coverage inside its binomial band = the intervals are honest; then the "
                   "narrower the width, the more useful."),
     ("prediction_intervals", "One interval per patient: the true GA should fall inside for "
@@ -61,6 +77,14 @@ FIGURE_READINGS: tuple[tuple[str, str], ...] = (
                         "across GA groups, and every method with the floor control."),
     ("fig_intervals", "One line per patient: blue = the interval holds the true GA, red = "
                       "it misses; short lines near the dashed identity are best."),
+    ("fig_calibration", "Red smoother on the dashed line = calibrated; flatter = estimates too "
+                        "spread, steeper = shrunk toward the mean."),
+    ("fig_rejection_curve", "A curve that falls as more patients are referred = wide intervals "
+                            "flag the estimates that are off."),
+    ("fig_decision_curve", "Red above blue and above the dashed treat-all line = the estimate "
+                           "adds clinical value at that threshold."),
+    ("fig_outcome_reliability", "Points on the dashed line = predicted risks match observed "
+                                "event shares."),
     ("fig_training_curves", "Falling then flattening lines = learning; validation far above "
                             "training = overfitting; a line that stops early hit a cap."),
     ("fig_segmentation_overlays", "Orange should fill the cyan outline and nothing else."),

@@ -47,6 +47,10 @@ class ReportOptions:
     interval_level: float = 0.9
     #: binary "preterm lung" threshold (weeks) for the maturity-class table.
     preterm_weeks: float = 34.0
+    #: equivalence margin (days) of the TOST against the reference.
+    equivalence_days: float = 2.0
+    #: categorical patient columns to report performance by (``--subgroup``, repeatable).
+    subgroups: tuple[str, ...] = ()
 
 
 @dataclass

@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preterm-weeks", type=float, default=34.0,
                         help="binary preterm-lung threshold of the maturity-class table "
                              "(default 34)")
+    parser.add_argument("--equivalence-days", type=float, default=2.0,
+                        help="equivalence margin (days) of the TOST against the reference "
+                             "(default 2)")
+    parser.add_argument("--subgroup", action="append", default=[], metavar="COLUMN",
+                        help="report performance per value of this categorical patient "
+                             "column (repeatable)")
     parser.add_argument("--no-figures", dest="figures", action="store_false",
                         help="tables and report only")
 
@@ -45,6 +51,8 @@ def main(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{run_dir}: not a run folder (no predictions.csv)")
     options = ReportOptions(level=args.level, reference=args.reference,
                             paper_check=args.paper_check, interval_level=args.interval_level,
-                            preterm_weeks=args.preterm_weeks)
+                            preterm_weeks=args.preterm_weeks,
+                            equivalence_days=args.equivalence_days,
+                            subgroups=tuple(args.subgroup))
     print(build_report(run_dir, args.out, figures=args.figures, options=options))
     return 0
