@@ -10,6 +10,10 @@ which routes carry GA to the pixels:
 - ``synthetic-anatomy``: only anatomy size and zoom carry GA;
 - ``synthetic-null``: nothing does (a leak detector, on which no image method may
   correlate with GA).
+
+Every entry of ``SCENARIOS`` is registered here with the tags a study asks for
+(``scenario``; ``null`` when no route carries GA; ``sites``: every scenario takes the
+``sites`` option), so a new scenario is one entry in that table and nothing else.
 """
 
 from __future__ import annotations
@@ -30,6 +34,17 @@ def _check(kw: dict[str, Any]) -> tuple[bool, int | None]:
     return progress, n_jobs
 
 
+def _tags(name: str) -> tuple[str, ...]:
+    return ("scenario", "sites") + (() if SCENARIOS[name].any else ("null",))
+
+
+def _summary(name: str) -> str:
+    # a new scenario may come without prose: its routes say what it is
+    routes = SCENARIOS[name]
+    return SUMMARIES.get(name) or "synthetic scenario; routes " + ", ".join(
+        f"{k}={v}" for k, v in routes.as_dict().items())
+
+
 def _scenario(name: str):
     def factory(cache_dir: Path, patients: int = 316, images_per_patient: int = 2,
                 seed: int = 0, size: int = 512, sites: int = 1, **kw: Any) -> Path:
@@ -43,10 +58,7 @@ def _scenario(name: str):
             progress=progress, n_jobs=n_jobs)
 
     factory.__name__ = name.replace("-", "_")
-    return register_dataset(name, summary=SUMMARIES[name])(factory)
+    return register_dataset(name, summary=_summary(name), tags=_tags(name))(factory)
 
 
-synthetic = _scenario("synthetic")
-synthetic_texture = _scenario("synthetic-texture")
-synthetic_anatomy = _scenario("synthetic-anatomy")
-synthetic_null = _scenario("synthetic-null")
+FACTORIES = {name: _scenario(name) for name in SCENARIOS}
