@@ -62,3 +62,5 @@ def _scenario(name: str):
 
 
 FACTORIES = {name: _scenario(name) for name in SCENARIOS}
+#: the default world's factory, called by name where a test or script generates it directly
+synthetic = FACTORIES["synthetic"]

@@ -6,8 +6,17 @@ plugin file a method comes from) its cheapest finished cell, if that cell's comm
 + predict time is under a minute; and the cheapest cell of the most expensive declared
 ``relative_cost`` class (the nets), so a net is always among them.  They are ordered by
 that time (the net first), and the first K run.  Their predictions must equal the
-committed ones within ``tolerance`` weeks (0 by default: on CPU every method here is
-seeded and deterministic, ``tests/test_determinism.py``).
+committed ones within ``tolerance`` weeks (0 by default: every method here is seeded and
+deterministic on one machine, ``tests/test_determinism.py``).
+
+Device jobs (torch methods, ``backends.uses_gpu``) are deterministic on one machine but
+not across CPU models: torch picks other float kernels on another CPU, and training
+amplifies the last-bit differences (measured: the pre-move code, re-run here on the
+reference run's own commit, differs from ``results/predictions.csv`` exactly as the
+current code does).  A device job whose predictions differ passes only if its
+patient-level r and MAE stay within ``device_r`` and ``device_mae`` of the committed ones:
+set a priori to about a third of the half-width of r's 95 % CI on the 150 test patients
+(±0.13), so a real change of what a net computes still fails.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from benchmark.execution import runner
 #: a family is covered when its cheapest committed cell runs in less than this (seconds)
 FAMILY_BUDGET_S = 60.0
 KEYS = ["label", "seed", "fold", "level", "image_id", "patient_id"]
+#: tolerances of a device job whose predictions differ (see the module doc)
+DEVICE_R, DEVICE_MAE = 0.05, 0.10
 
 
 @dataclass
@@ -36,7 +47,11 @@ class CellCheck:
     seconds: float = float("nan")
     rows: int = 0
     max_abs_diff: float = float("nan")
+    delta_r: float = float("nan")  # patient level, recomputed − committed
+    delta_mae: float = float("nan")
+    device_job: bool = False
     problem: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -63,6 +78,14 @@ def _cost(method: str) -> float:
     return float(get_method_class(method).relative_cost)
 
 
+def _device_job(method: str) -> bool:
+    from types import SimpleNamespace
+
+    from benchmark.execution.backends import uses_gpu
+
+    return uses_gpu(SimpleNamespace(method=method, device="auto"))
+
+
 def choose_cells(cells: pd.DataFrame, k: int) -> tuple[list[CellCheck], list[str]]:
     """The K cells to rerun (see the module doc) and the families they leave out."""
     done = cells[cells["status"] == "done"].copy()
@@ -83,11 +106,13 @@ def choose_cells(cells: pd.DataFrame, k: int) -> tuple[list[CellCheck], list[str
     chosen = ordered[:k]
     left = [f"{r['family']} (cheapest cell {r['label']}: {r['seconds']:.0f} s)" for r in slow]
     left += [f"{r['family']} (beyond K = {k})" for r in ordered[k:]]
-    return [CellCheck(r["label"], r["family"], float(r["seconds"])) for r in chosen], left
+    return [CellCheck(r["label"], r["family"], float(r["seconds"]),
+                      device_job=_device_job(r["method"])) for r in chosen], left
 
 
 def recompute(results: str | Path, k: int, tolerance: float = 0.0,
-              execution: dict | None = None) -> RecomputeResult:
+              execution: dict | None = None, device_r: float = DEVICE_R,
+              device_mae: float = DEVICE_MAE) -> RecomputeResult:
     """Rerun the chosen cells in a throw-away runs folder and compare predictions."""
     results = Path(results)
     if k < 1:
@@ -121,12 +146,21 @@ def recompute(results: str | Path, k: int, tolerance: float = 0.0,
             if row.get("status") != "done":
                 check.problem = f"{row.get('status')}: {row.get('error', '')}"
                 continue
-        _compare(check, committed, fresh, tolerance)
+        _compare(check, committed, fresh, tolerance, device_r, device_mae)
     return out
 
 
+def _patient_r_mae(frame: pd.DataFrame) -> tuple[float, float]:
+    rows = frame[frame["level"] == "patient"]
+    x, y = rows["ga_true"].to_numpy(float), rows["ga_pred"].to_numpy(float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    r = float(np.corrcoef(x, y)[0, 1]) if len(x) > 2 and np.ptp(y) > 0 else float("nan")
+    return r, float(np.mean(np.abs(y - x))) if len(x) else float("nan")
+
+
 def _compare(check: CellCheck, committed: pd.DataFrame, fresh: pd.DataFrame,
-             tolerance: float) -> None:
+             tolerance: float, device_r: float, device_mae: float) -> None:
     old = committed[committed["label"] == check.label]
     new = fresh[fresh["label"] == check.label] if len(fresh) else fresh
     check.rows = len(old)
@@ -142,8 +176,20 @@ def _compare(check: CellCheck, committed: pd.DataFrame, fresh: pd.DataFrame,
     both_nan = merged["ga_pred_old"].isna() & merged["ga_pred_new"].isna()
     diff = np.where(both_nan, 0.0, diff)
     check.max_abs_diff = float(np.nanmax(diff)) if len(diff) else 0.0
-    if np.isnan(diff).any() or check.max_abs_diff > tolerance:
-        check.problem = (f"predictions differ from results/predictions.csv: max |Δ| "
-                         f"{check.max_abs_diff:.3g} wk > tolerance {tolerance:g}")
-    elif (merged["provenance_old"] != merged["provenance_new"]).any():
+    (r_old, mae_old), (r_new, mae_new) = _patient_r_mae(old), _patient_r_mae(new)
+    check.delta_r, check.delta_mae = r_new - r_old, mae_new - mae_old
+    if (merged["provenance_old"] != merged["provenance_new"]).any():
         check.problem = "provenance (measured / fallback) differs"
+    elif not np.isnan(diff).any() and check.max_abs_diff <= tolerance:
+        return
+    elif check.device_job and abs(np.nan_to_num(check.delta_r)) <= device_r \
+            and abs(check.delta_mae) <= device_mae:
+        check.note = (f"device job: predictions differ (max |Δ| {check.max_abs_diff:.3g} wk), "
+                      f"patient-level Δr {check.delta_r:+.4f}, ΔMAE {check.delta_mae:+.4f} wk "
+                      f"within {device_r:g} / {device_mae:g}")
+    else:
+        check.problem = (f"predictions differ from results/predictions.csv: max |Δ| "
+                         f"{check.max_abs_diff:.3g} wk > tolerance {tolerance:g}; patient-level "
+                         f"Δr {check.delta_r:+.4f}, ΔMAE {check.delta_mae:+.4f} wk"
+                         + (f" (device job: beyond {device_r:g} / {device_mae:g})"
+                            if check.device_job else ""))

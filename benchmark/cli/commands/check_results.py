@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=float, default=0.0, metavar="WEEKS",
                         help="largest |difference| of a recomputed prediction (default 0: "
                         "CPU runs are deterministic)")
+    parser.add_argument("--device-tolerance", nargs=2, type=float, metavar=("R", "MAE"),
+                        default=None, help="torch cells whose predictions differ (other CPU "
+                        "kernels): largest patient-level |Δr| and |ΔMAE| in weeks "
+                        "(default 0.05 0.10)")
     add_execution_arguments(parser)
 
 
@@ -60,13 +64,15 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _recompute(args: argparse.Namespace) -> int:
-    from benchmark.execution.recompute import recompute
+    from benchmark.execution.recompute import DEVICE_MAE, DEVICE_R, recompute
 
-    result = recompute(args.results, args.recompute, args.tolerance, execution_from_args(args))
+    device_r, device_mae = args.device_tolerance or (DEVICE_R, DEVICE_MAE)
+    result = recompute(args.results, args.recompute, args.tolerance, execution_from_args(args),
+                       device_r, device_mae)
     print(f"\nrecomputed {len(result.cells)} cell(s) of {args.results}/ in "
           f"{result.seconds:.0f} s (tolerance {args.tolerance:g} wk):")
     for cell in result.cells:
-        verdict = cell.problem or f"identical (max |Δ| {cell.max_abs_diff:.3g})"
+        verdict = cell.problem or cell.note or f"identical (max |Δ| {cell.max_abs_diff:.3g})"
         print(f"    {cell.label:<32} {cell.family:<18} {cell.rows:>4} rows  "
               f"{cell.seconds:6.1f} s (committed {cell.committed_seconds:.1f} s)  {verdict}")
     for family in result.uncovered:
