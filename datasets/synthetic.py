@@ -14,6 +14,10 @@ which routes carry GA to the pixels:
 Any scenario takes ``enrich_preterm=True`` (``run --enrich-preterm``): every fetus is
 delivered within 48 h of its scan, as lung-maturity studies sample (``_synth_outcome``),
 so the outcome has enough events for CIs; the images are unchanged.
+
+Every entry of ``SCENARIOS`` is registered here with the tags a study asks for
+(``scenario``; ``null`` when no route carries GA; ``sites``: every scenario takes the
+``sites`` option), so a new scenario is one entry in that table and nothing else.
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ def _check(kw: dict[str, Any]) -> tuple[bool, int | None]:
     return progress, n_jobs
 
 
+def _tags(name: str) -> tuple[str, ...]:
+    return ("scenario", "sites") + (() if SCENARIOS[name].any else ("null",))
+
+
+def _summary(name: str) -> str:
+    # a new scenario may come without prose: its routes say what it is
+    routes = SCENARIOS[name]
+    return SUMMARIES.get(name) or "synthetic scenario; routes " + ", ".join(
+        f"{k}={v}" for k, v in routes.as_dict().items())
+
+
 def _scenario(name: str):
     def factory(cache_dir: Path, patients: int = 316, images_per_patient: int = 2,
                 seed: int = 0, size: int = 512, sites: int = 1,
@@ -50,10 +65,10 @@ def _scenario(name: str):
     factory.__name__ = name.replace("-", "_")
     # the source checks need a valid cohort, not a realistic one: few patients, small frames
     cheap = {"patients": 12, "size": 128, "progress": False}
-    return register_dataset(name, summary=SUMMARIES[name], test_options=cheap)(factory)
+    return register_dataset(name, summary=_summary(name), test_options=cheap,
+                            tags=_tags(name))(factory)
 
 
-synthetic = _scenario("synthetic")
-synthetic_texture = _scenario("synthetic-texture")
-synthetic_anatomy = _scenario("synthetic-anatomy")
-synthetic_null = _scenario("synthetic-null")
+FACTORIES = {name: _scenario(name) for name in SCENARIOS}
+#: the default world's factory, called by name where a test or script generates it directly
+synthetic = FACTORIES["synthetic"]

@@ -49,3 +49,42 @@ def _check(root: Path) -> None:
         + "\nIf the change is intended, re-export: python -m benchmark report RUN --out "
         + str(root.relative_to(RESULTS.parent))
     )
+
+
+STUDIES = RESULTS.parent / "studies"
+#: study folders committed before studies stored their inputs (results/README.md): their
+#: study outputs cannot be rebuilt until the study is run again
+OUTPUTS_ONLY = {"scenarios", "null-check"}
+
+
+def _studies():
+    from benchmark.execution.results_check import studies_under
+
+    return {folder.relative_to(RESULTS.resolve()).as_posix(): study
+            for folder, study in studies_under(RESULTS, STUDIES).items()}
+
+
+def test_every_results_folder_is_made_by_a_study_file_or_listed_as_not():
+    studies = _studies()
+    folders = {p.name for p in RESULTS.iterdir() if p.is_dir()} - {"tables", "figures"}
+    assert folders - set(studies) == {"realism"}  # a measurement script, not a study
+    exports = {f"{name}/{study.export_dir(run)}".removesuffix("/.")
+               for name, study in studies.items() if study.export for run in study.runs}
+    assert set(SIDE_RUNS) == exports  # every folder with predictions belongs to a study
+
+
+@pytest.mark.parametrize("folder", sorted(_studies()))
+def test_study_outputs_regenerate_byte_identically(folder):
+    from benchmark.report.build import compare_files
+    from benchmark.report.studies.build import fresh_outputs
+
+    study = _studies()[folder]
+    fresh = fresh_outputs(study, RESULTS / folder)
+    if folder in OUTPUTS_ONLY:
+        assert isinstance(fresh, str) and "stores only outputs" in fresh
+        pytest.skip(f"results/{folder}: {fresh}")
+    assert not isinstance(fresh, str), fresh
+    problems = [p for p in compare_files(RESULTS / folder, fresh, "study output")
+                if Path(p.split(":")[0]).name in fresh]
+    assert not problems, "\n".join(problems) + (
+        f"\nIf intended: python -m benchmark check-results --update ({study.source})")

@@ -105,8 +105,8 @@ SMALL = {"patients": 4, "images_per_patient": 1, "size": 128, "progress": False}
 def test_same_seed_same_scenario_is_byte_identical(tmp_path, monkeypatch) -> None:
     """Two generations of one scenario into separate caches give identical files."""
     gen = _private("synthetic")
-    a = gen.synthetic_texture(tmp_path / "a", seed=2, **SMALL)
-    b = gen.synthetic_texture(tmp_path / "b", seed=2, **SMALL)
+    a = gen.FACTORIES["synthetic-texture"](tmp_path / "a", seed=2, **SMALL)
+    b = gen.FACTORIES["synthetic-texture"](tmp_path / "b", seed=2, **SMALL)
     names = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
     _, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)

@@ -3,9 +3,13 @@
 Generators live as plugin files in the repository's ``datasets/`` folder (loaded by path,
 like methods) and register with :func:`register_dataset`::
 
-    @register_dataset("synthetic", summary="...")
+    @register_dataset("synthetic", summary="...", tags=("scenario",))
     def synthetic(cache_dir: Path, **options) -> Path:
         ...  # write (once) and return a folder in the on-disk format (docs/data-format.md)
+
+Tags say what a source is for (``scenario``: a synthetic world of the scenario study;
+``null``: images carry no GA, the leak detector's cohorts; ``sites``: takes the ``sites``
+option), so a study asks ``list_datasets(tag="scenario")`` instead of copying names.
 
 Generated folders are cached under ``$FLB_CACHE`` (default ``~/.cache/fetal-lung-bench``).
 """
@@ -13,7 +17,7 @@ Generated folders are cached under ``$FLB_CACHE`` (default ``~/.cache/fetal-lung
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ class DatasetSource:
     summary: str = ""
     #: cheap options for the dataset-source checks (:mod:`benchmark.testing.datasets`)
     test_options: dict[str, Any] = field(default_factory=dict)
+    tags: frozenset[str] = frozenset()
 
 
 _SOURCES: dict[str, DatasetSource] = {}
@@ -39,13 +44,14 @@ _discovered = False
 
 
 def register_dataset(name: str, summary: str = "", test_options: dict[str, Any] | None = None,
-                     ) -> Callable[[DatasetFactory], DatasetFactory]:
+                     tags: Iterable[str] = ()) -> Callable[[DatasetFactory], DatasetFactory]:
     """Register ``fn`` as the source ``name`` (``test_options``: small, fast options for the
-    source checks); a second, different factory for a taken name is an error naming both
+    source checks; ``tags``: what a study asks the registry for, e.g. ``scenario``); a
+    second, different factory for a taken name is an error naming both
     (:func:`benchmark.contract.naming.claim`)."""
 
     def decorator(fn: DatasetFactory) -> DatasetFactory:
-        source = DatasetSource(name, fn, summary, dict(test_options or {}))
+        source = DatasetSource(name, fn, summary, dict(test_options or {}), frozenset(tags))
         claim(_SOURCES, name, source, "dataset source", defined_by=lambda s: s.factory)
         return fn
 
@@ -72,12 +78,21 @@ def _discover() -> None:
         _BROKEN.update(load_plugin_folder(REPO_ROOT / "datasets", "datasets"))
 
 
-def list_datasets() -> dict[str, str]:
-    """``{name: summary or unavailability reason}``."""
+def list_datasets(tag: str | None = None) -> dict[str, str]:
+    """``{name: summary or unavailability reason}``; with ``tag``, only the sources
+    declaring it, in registration order (a study's columns follow it)."""
     _discover()
+    if tag is not None:
+        return {name: src.summary for name, src in _SOURCES.items() if tag in src.tags}
     out = {name: src.summary for name, src in _SOURCES.items()}
     out.update({name: f"unavailable: {why}" for name, why in _BROKEN.items()})
     return dict(sorted(out.items()))
+
+
+def dataset_tags(name: str) -> frozenset[str]:
+    """The tags a registered source declares (a folder has none)."""
+    _discover()
+    return _SOURCES[name].tags if name in _SOURCES else frozenset()
 
 
 def resolve_dataset(spec: str, **options: Any) -> Path:

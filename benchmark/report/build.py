@@ -213,10 +213,10 @@ def export(run_dir: str | Path, out: str | Path, level: str = "patient",
     return build(out, out, level, reference, figures, figure_source=data, options=options)
 
 
-def check_results(results: str | Path, options: ReportOptions | None = None) -> list[str]:
-    """Rebuild the tables of an exported folder in a temp dir; list every difference."""
+def fresh_tables(results: str | Path, options: ReportOptions | None = None
+                 ) -> dict[str, bytes]:
+    """The ``tables/`` files an exported folder's inputs give today (name → bytes)."""
     results = Path(results)
-    committed = results / "tables"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name in EXPORTED_INPUTS:
@@ -224,15 +224,25 @@ def check_results(results: str | Path, options: ReportOptions | None = None) -> 
                 shutil.copyfile(results / name, work / name)
         data = load_run(work)
         write_tables(build_tables(data, options), work, data)
-        fresh = work / "tables"
-        problems = []
-        old = {p.name for p in committed.glob("*")} if committed.is_dir() else set()
-        new = {p.name for p in fresh.glob("*")}
-        for name in sorted(old - new):
-            problems.append(f"{committed / name}: committed but no longer generated")
-        for name in sorted(new - old):
-            problems.append(f"{committed / name}: generated but not committed")
-        for name in sorted(old & new):
-            if (committed / name).read_bytes() != (fresh / name).read_bytes():
-                problems.append(f"{committed / name}: differs from the regenerated table")
-        return problems
+        return {p.name: p.read_bytes() for p in sorted((work / "tables").glob("*"))}
+
+
+def compare_files(committed: Path, fresh: dict[str, bytes], what: str = "table"
+                  ) -> list[str]:
+    """One line per file of ``committed`` that is missing, extra or differs from ``fresh``."""
+    old = {p.name for p in committed.glob("*") if p.is_file()} if committed.is_dir() else set()
+    problems = []
+    for name in sorted(old - set(fresh)):
+        problems.append(f"{committed / name}: committed but no longer generated")
+    for name in sorted(set(fresh) - old):
+        problems.append(f"{committed / name}: generated but not committed")
+    for name in sorted(old & set(fresh)):
+        if (committed / name).read_bytes() != fresh[name]:
+            problems.append(f"{committed / name}: differs from the regenerated {what}")
+    return problems
+
+
+def check_results(results: str | Path, options: ReportOptions | None = None) -> list[str]:
+    """Rebuild the tables of an exported folder in a temp dir; list every difference."""
+    results = Path(results)
+    return compare_files(results / "tables", fresh_tables(results, options))

@@ -34,7 +34,8 @@ def add_grid_arguments(
     methods_help: str = "names or globs, e.g. all | 'unet*' | "
                         "'biometry-hadlock[combination=HC+FL]' (default: all)",
 ) -> None:
-    """Options shared by every verb that runs a grid (``run``, ``null-check``)."""
+    """What a grid runs (methods, split, seeds, synthetic options) and how
+    (:func:`add_execution_arguments`): ``run``, ``scenarios``, ``null-check``."""
     parser.add_argument("--methods", nargs="+", default=methods_default, help=methods_help)
     parser.add_argument("--split", default="paper",
                         help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K | "
@@ -50,6 +51,17 @@ def add_grid_arguments(
                         help="synthetic cohort: every fetus delivered within 48 h of its scan, "
                         "as lung-maturity studies sample (Burgos-Artizzu 2019): an outcome "
                         "with enough events for CIs (images unchanged)")
+    parser.add_argument("--fallback", default="predict", choices=["predict", "exclude"],
+                        help="images a method cannot measure (no usable lung): 'predict' "
+                        "them by the method's documented fallback, marked in the "
+                        "provenance column (default), or 'exclude' them, listed in "
+                        "excluded.csv")
+    add_execution_arguments(parser)
+
+
+def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """How cells run (never what they compute): shared by ``run``, ``study`` and the
+    study aliases."""
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
     parser.add_argument("--n-jobs", type=int, default=default_n_jobs(),
                         help="local worker processes, or --cluster local workers "
@@ -68,11 +80,6 @@ def add_grid_arguments(
                         help="per-cell memory allowance (address space above the cell "
                         "process's start size); exceeding it fails that cell")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--fallback", default="predict", choices=["predict", "exclude"],
-                        help="images a method cannot measure (no usable lung): 'predict' "
-                        "them by the method's documented fallback, marked in the "
-                        "provenance column (default), or 'exclude' them, listed in "
-                        "excluded.csv")
     parser.add_argument("--no-resume", dest="resume", action="store_false",
                         help="recompute cells even if finished")
 
@@ -91,6 +98,16 @@ def config_from_args(args: argparse.Namespace):
         options["enrich_preterm"] = True
     if getattr(args, "dataset_seed", None) is not None:
         options["seed"] = args.dataset_seed
+    return RunConfig(
+        dataset=args.dataset, dataset_options=options, methods=args.methods, split=args.split,
+        seeds=args.seeds, group_edges=tuple(args.groups),
+        run_dir=getattr(args, "run_dir", None), fallback=args.fallback,
+        **execution_from_args(args),
+    )
+
+
+def execution_from_args(args: argparse.Namespace) -> dict:
+    """The RunConfig fields of :func:`add_execution_arguments` (how cells run)."""
     backend_options = {}
     if args.scheduler:
         backend_options["scheduler"] = args.scheduler
@@ -101,14 +118,10 @@ def config_from_args(args: argparse.Namespace):
     for name, value in (("--timeout", args.timeout), ("--memory-limit", args.memory_limit_mb)):
         if value is not None and value <= 0:
             raise ValueError(f"{name} must be positive, got {value:g}")
-    return RunConfig(
-        dataset=args.dataset, dataset_options=options, methods=args.methods, split=args.split,
-        seeds=args.seeds, group_edges=tuple(args.groups), runs_dir=args.runs_dir,
-        run_dir=getattr(args, "run_dir", None), backend=args.backend or default_backend,
-        n_jobs=args.n_jobs, device=args.device, resume=args.resume,
-        backend_options=backend_options, timeout=args.timeout,
-        memory_limit_mb=args.memory_limit_mb, fallback=args.fallback,
-    )
+    return {"runs_dir": args.runs_dir, "backend": args.backend or default_backend,
+            "n_jobs": args.n_jobs, "device": args.device, "resume": args.resume,
+            "backend_options": backend_options, "timeout": args.timeout,
+            "memory_limit_mb": args.memory_limit_mb}
 
 
 def main(args: argparse.Namespace) -> int:

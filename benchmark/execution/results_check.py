@@ -1,0 +1,161 @@
+"""``check-results``: every folder under ``results/`` rebuilt from what it stores.
+
+A folder is one of: the reference run (``results/`` itself: its ``tables/`` from its
+``predictions.csv`` and other inputs), a study's folder (``studies/*.toml`` whose
+``study.out`` names it: each exported run's ``tables/``, and the study tables and figures
+from the runs' stored inputs), an exported run no study claims, or a folder nothing here
+can rebuild (listed with the reason).  ``update`` writes what changed and lists it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark.report.build import compare_files, fresh_tables
+from benchmark.report.studies.build import RUNS_FOLDER, fresh_outputs
+from benchmark.report.studies.spec import Study, StudyFileError, load_study
+
+#: sub-folders that belong to the folder above them (its outputs or its stored runs)
+OWNED = ("tables", "figures", RUNS_FOLDER)
+
+
+@dataclass
+class FolderCheck:
+    folder: Path
+    what: str  # "reference run", "study scenarios (studies/scenarios.toml)", ...
+    checked: list[str] = field(default_factory=list)  # what was rebuilt and compared
+    problems: list[str] = field(default_factory=list)
+    not_rebuilt: str = ""  # why (part of) this folder is not rebuilt from stored inputs
+    #: file → the bytes it should hold (None: remove it); what ``update`` writes
+    fixes: dict[Path, bytes | None] = field(default_factory=dict)
+
+
+def _tables(folder: Path, check: FolderCheck) -> None:
+    fresh = fresh_tables(folder)
+    problems = compare_files(folder / "tables", fresh)
+    where = (folder / "tables").relative_to(check.folder).as_posix()
+    check.checked.append(f"{where}/ ({len(fresh)} files)")
+    check.problems += problems
+    committed = folder / "tables"
+    for name, data in fresh.items():
+        if not (committed / name).is_file() or (committed / name).read_bytes() != data:
+            check.fixes[committed / name] = data
+    for path in committed.glob("*") if committed.is_dir() else ():
+        if path.is_file() and path.name not in fresh:
+            check.fixes[path] = None
+
+
+def _config_matches(study: Study, run, folder: Path) -> list[str]:
+    """The stored run.json was made by the options the study file states."""
+    path = folder / "run.json"
+    if not path.is_file():
+        return [f"{path}: missing (the run's configuration)"]
+    stored = json.loads(path.read_text(encoding="utf-8")).get("config", {})
+    options = dict(study.options)
+    if run.dataset_seed is not None:
+        options["seed"] = run.dataset_seed
+    methods = list(study.methods or ())
+    if stored.get("methods", [])[:len(methods)] == methods:
+        methods = stored["methods"]  # an output's prepare may add methods (the oracle)
+    expected = {"dataset": run.dataset, "dataset_options": options,
+                "methods": methods, "split": study.split,
+                "seeds": list(study.seeds), "group_edges": [float(g) for g in study.groups],
+                "fallback": study.fallback}
+    return [f"{path}: config.{key} is {stored.get(key)!r}, {study.source} says {value!r}"
+            for key, value in expected.items() if stored.get(key) != value]
+
+
+def _study(study: Study, folder: Path, check: FolderCheck) -> list[Path]:
+    exported = []
+    for run in study.runs if study.export is not None else ():
+        target = (folder / study.export_dir(run)).resolve()
+        exported.append(target)
+        if not (target / "predictions.csv").is_file():
+            check.problems.append(f"{target}: {study.source} exports run {run.key} here; "
+                                  "no predictions.csv")
+            continue
+        _tables(target, check)
+        check.problems += _config_matches(study, run, target)
+    if study.tables or study.figures:
+        fresh = fresh_outputs(study, folder)
+        names = ", ".join((*study.tables, *study.figures))
+        if isinstance(fresh, str):
+            check.not_rebuilt = f"study outputs ({names}) not rebuilt: {fresh}"
+        else:
+            check.checked.append(f"study outputs {names} ({len(fresh)} files)")
+            for name, data in fresh.items():
+                path = folder / name
+                if not path.is_file():
+                    check.problems.append(f"{path}: generated but not committed")
+                elif path.read_bytes() != data:
+                    check.problems.append(f"{path}: differs from the regenerated study output")
+                else:
+                    continue
+                check.fixes[path] = data
+    return exported
+
+
+def studies_under(results: Path, studies: Path) -> dict[Path, Study]:
+    """Study files whose ``study.out`` lies in ``results`` (``results/x`` → ``<results>/x``)."""
+    found = {}
+    for path in sorted(studies.glob("*.toml")):
+        study = load_study(path)
+        out = Path(study.out)
+        if out.parts[:1] != ("results",):
+            continue
+        found[(results / Path(*out.parts[1:])).resolve()] = study
+    return found
+
+
+def check_all(results: str | Path, studies: str | Path) -> list[FolderCheck]:
+    """One :class:`FolderCheck` per folder under ``results`` (and ``results`` itself)."""
+    results = Path(results).resolve()
+    claimed = studies_under(results, Path(studies))
+    checks, covered = [], set()
+    if (results / "predictions.csv").is_file():
+        check = FolderCheck(results, "reference run")
+        _tables(results, check)
+        checks.append(check)
+        covered.add(results)
+    for folder, study in claimed.items():
+        check = FolderCheck(folder, f"study {study.name} ({Path(study.source).as_posix()})")
+        if not folder.is_dir():
+            check.problems.append(f"{folder}: {study.source} writes here; the folder is missing")
+        else:
+            covered.update(_study(study, folder, check))
+        covered.add(folder)
+        checks.append(check)
+    for folder in sorted(p for p in results.rglob("*") if p.is_dir()):
+        if folder in covered or set(folder.relative_to(results).parts) & set(OWNED):
+            continue
+        if any(c != results and c in folder.parents for c in covered):
+            continue  # inside a study's folder: its exports were checked with it
+        check = FolderCheck(folder, "exported run")
+        if (folder / "predictions.csv").is_file():
+            _tables(folder, check)
+        else:
+            check.what = "other"
+            check.not_rebuilt = ("not rebuilt: no study file names it and it stores no "
+                                 "predictions.csv (results/README.md says what makes it)")
+        checks.append(check)
+    return checks
+
+
+def apply_fixes(checks: list[FolderCheck]) -> list[str]:
+    """Write every fix; the files written or removed, one line each."""
+    done = []
+    for check in checks:
+        for path, data in sorted(check.fixes.items()):
+            if data is None:
+                path.unlink(missing_ok=True)
+                done.append(f"removed  {path}")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                done.append(f"written  {path}")
+    return done
+
+
+__all__ = ["FolderCheck", "StudyFileError", "apply_fixes", "check_all", "studies_under"]

@@ -1,0 +1,115 @@
+"""Run a study: every run of a study file through the runner (resume, backends, the run
+lock, exactly as ``run``), then its registered outputs from those runs' predictions.
+
+``python -m benchmark study studies/NAME.toml``; the ``scenarios`` and ``null-check`` verbs
+build their study from their options and call :func:`run_study` too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmark.execution import runner
+from benchmark.report.studies.build import (
+    RECORD,
+    StudyBuild,
+    build_outputs,
+    inputs_dir,
+    read_cells,
+    read_predictions,
+)
+from benchmark.report.studies.registry import StudyContext, StudyRunData, study_output
+from benchmark.report.studies.spec import Study
+
+
+@dataclass
+class StudyResult:
+    out: Path
+    build: StudyBuild
+    n_computed: int = 0
+    n_cached: int = 0
+    n_failed: int = 0
+    run_dirs: dict[str, Path] = field(default_factory=dict)
+
+
+def prepare_study(study: Study) -> tuple[Study, list[str]]:
+    """Apply each named output's ``prepare`` (methods it adds, checks it makes), in order."""
+    notes: list[str] = []
+    for name in (*study.tables, *study.figures):
+        prepare = study_output(name).prepare
+        if prepare is not None:
+            study, more = prepare(study)
+            notes += more
+    return study, notes
+
+
+def run_config(study: Study, run, execution: dict[str, Any]) -> runner.RunConfig:
+    options = dict(study.options)
+    if run.dataset_seed is not None:
+        options["seed"] = run.dataset_seed
+    return runner.RunConfig(
+        dataset=run.dataset, dataset_options=options, methods=list(study.methods),
+        split=study.split, seeds=list(study.seeds), group_edges=tuple(study.groups),
+        fallback=study.fallback, **execution)
+
+
+def run_study(study: Study, execution: dict[str, Any], out: str | Path | None = None,
+              prepared: tuple[Study, list[str]] | None = None) -> StudyResult:
+    """Run every run of ``study`` and build its outputs into ``out`` (default: its own).
+
+    ``execution`` holds the RunConfig fields that say *how* cells run (runs_dir, backend,
+    n_jobs, device, resume, timeout, memory_limit_mb, backend_options): they never change
+    a prediction, so they are options of the command, not of the study file."""
+    study, notes = prepared or prepare_study(study)
+    for note in notes:
+        print(note, file=sys.stderr)
+    out = Path(out if out is not None else study.out)
+    result = StudyResult(out, StudyBuild())
+    started = time.perf_counter()
+    runs, outcome = [], []
+    for k, run in enumerate(study.runs, 1):
+        print(f"\n[{k}/{len(study.runs)}] {study.name}: {run.key}", file=sys.stderr)
+        done = runner.run(run_config(study, run, execution))
+        result.n_computed += done.n_computed
+        result.n_cached += done.n_cached
+        result.n_failed += done.n_failed
+        result.run_dirs[run.key] = done.run_dir
+        outcome.append((run, done))
+    for run, done in outcome:
+        runs.append(_stored_or_live(study, out, run, done))
+    record = {"study": study.name, "file": study.source,
+              "seconds": round(time.perf_counter() - started, 1),
+              "runs": {key: str(path) for key, path in result.run_dirs.items()}}
+    if study.store_inputs or study.export is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n",
+                                  encoding="utf-8")
+    ctx = StudyContext(study, runs, record)
+    result.build = build_outputs(ctx, out) if study.tables or study.figures else StudyBuild()
+    return result
+
+
+def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
+    """Store the run's inputs where the study keeps them and read them back from there,
+    so the outputs are those ``check-results`` rebuilds; else use the live run."""
+    folder = inputs_dir(study, out, run)
+    if folder is None:
+        return StudyRunData(run, read_predictions(done.run_dir / "predictions.csv"),
+                            done.cells, str(done.run_dir))
+    if study.export is not None:
+        from benchmark.report.hook import build_report
+
+        build_report(done.run_dir, folder, figures=study.export_figures)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(done.run_dir / "predictions.csv", folder / "predictions.csv")
+        (folder / "cells.csv").write_text(
+            done.cells.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    return StudyRunData(run, read_predictions(folder / "predictions.csv"),
+                        read_cells(folder / "cells.csv"), str(done.run_dir))
