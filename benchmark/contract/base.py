@@ -29,6 +29,11 @@ Hooks a method may override:
   exclude``, leaves fallback rows out of the predictions (listed in ``excluded.csv``).
 - ``training_curves_``: a DataFrame (stage, epoch, train_loss, val_loss) after ``fit``.
 - ``cost_``: a dict of extra cost figures (patches/s, FLOP/s, ...) after ``fit``.
+- ``training_stages_``: a list with one dict per training stage after ``fit``: ``stage``,
+  ``steps``, ``stopped_by`` (``"criterion"``: its stopping rule ended it; ``"cap"``: a step
+  or time cap did, so it is not shown to have converged) and any detail; the cell writes
+  ``stopped_by`` / ``stage_steps`` columns into cells.csv and the report flags a cap.
+  Progress during ``fit``: :func:`benchmark.contract.progress.report`.
 - ``artifacts_``: a dict ``{file name: DataFrame}`` saved beside the predictions
   (feature importances, ...).
 - ``save(self, path)`` / ``load(cls, path[, device])``: when ``saves``: persist a fitted
