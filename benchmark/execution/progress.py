@@ -6,7 +6,7 @@ The cell (whatever process runs it) writes the latest
 second, removed when the cell ends).  The runner's :class:`CellProgressDisplay` polls
 those files from a thread and draws one line per running cell under the ``cells`` bar::
 
-    unet-transfer  stage2 ███████▌      312/600 steps · val_mae_weeks 3.87 · ≤ 0:41 left
+    unet-transfer stage2 ███████▌      312/600 steps, val_mae_weeks 3.87 · ≤ 0:41 left
 
 Files rather than a queue because a cell may run in the runner's process, a loky worker,
 an isolated child or a Dask worker: all of them can write into the run folder, and a
@@ -144,7 +144,7 @@ class CellProgressDisplay:
             if bar is None:
                 bar = self._bars[key] = tqdm(
                     total=rep["total"], leave=False, dynamic_ncols=True,
-                    bar_format="  {desc} {bar} {n_fmt}/{total_fmt} steps · {postfix}")
+                    bar_format="  {desc} {bar} {n_fmt}/{total_fmt} steps{postfix}")
             if bar.total != rep["total"] or bar.n > rep["done"]:
                 bar.reset(total=rep["total"])  # the next stage
             bar.set_description_str(f"{rep.get('label', '')} {rep['task']}", refresh=False)
