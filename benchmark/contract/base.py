@@ -39,6 +39,11 @@ reads them as attributes, never probes for them):
 
 - ``training_curves_``: a DataFrame (stage, epoch, train_loss, val_loss);
 - ``cost_``: a dict of extra cost figures (patches/s, FLOP/s, ...);
+- ``training_stages_``: a list with one dict per training stage: ``stage``, ``steps``,
+  ``stopped_by`` (``"criterion"``: its stopping rule ended it; ``"cap"``: a step or time
+  cap did, so it is not shown to have converged) and any detail; the cell writes
+  ``stopped_by`` / ``stage_steps`` columns into cells.csv and the report flags a cap.
+  Progress during ``fit``: :func:`benchmark.contract.progress.report`.
 - ``artifacts_``: a dict ``{file name: DataFrame}`` saved beside the predictions
   (feature importances, ...).
 
@@ -106,6 +111,8 @@ class BaseMethod:
     cost_: dict[str, Any] | None = None
     #: ``{file name: table}`` written beside the cell's predictions
     artifacts_: dict[str, pd.DataFrame] | None = None
+    #: one mapping per training stage: stage, steps, stopped_by ("criterion" | "cap"), ...
+    training_stages_: list[dict[str, Any]] | None = None
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.parameters)

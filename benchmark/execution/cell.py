@@ -31,6 +31,7 @@ from benchmark.data.io import InputError
 from benchmark.data.splits import AgeGroups, Split, check_disjoint
 from benchmark.execution import provenance
 from benchmark.execution.fallbacks import check_predictions, predict_with_provenance
+from benchmark.execution.progress import cell_progress
 from benchmark.execution.store import RunStore, run_log, write_csv
 
 log = logging.getLogger("benchmark")
@@ -143,6 +144,18 @@ def _prediction_rows(
     return rows
 
 
+def training_stage_columns(method: BaseMethod) -> dict[str, str]:
+    """A method's declared ``training_stages_`` (one mapping per training stage with its
+    ``stage``, ``steps`` and ``stopped_by``) as cells.csv columns, e.g. ``stopped_by`` =
+    ``"stage1:cap;stage2:criterion"``, ``stage_steps`` = ``"stage1:500;stage2:402"``;
+    nothing for a method without training stages."""
+    stages = method.training_stages_ or []
+    if not stages:
+        return {}
+    return {"stopped_by": ";".join(f"{s['stage']}:{s['stopped_by']}" for s in stages),
+            "stage_steps": ";".join(f"{s['stage']}:{int(s['steps'])}" for s in stages)}
+
+
 def _dice(prob: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
     pred = prob >= threshold
     denom = pred.sum() + mask.sum()
@@ -205,7 +218,8 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
         with provenance.PeakMemory() as memory, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # library chatter belongs in the log, not the bar
             t0 = time.perf_counter()
-            method.fit(train)
+            with cell_progress(run_dir, spec.cell_id, spec.label or spec.method):
+                method.fit(train)
             t1 = time.perf_counter()
             image_pred, patient_pred, image_prov, patient_prov, excluded = predict_with_provenance(
                 method, test, spec.fallback)
@@ -237,6 +251,7 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             n_excluded=int((excluded["level"] == "image").sum()),
             fallback=spec.fallback,
             cost=method.cost_ or {},
+            **training_stage_columns(method),
         )
         store.commit(spec.cell_id, staging, record)
         return record

@@ -26,6 +26,7 @@ from benchmark.execution.cell import CellSpec, declared_roles
 from benchmark.execution.fallbacks import FALLBACK_MODES
 from benchmark.execution.gridspec import expand
 from benchmark.execution.isolation import Limits
+from benchmark.execution.progress import CellProgressDisplay
 from benchmark.execution.store import RunLock, RunStore, atomic_write_text, run_log, write_csv
 
 log = logging.getLogger("benchmark")
@@ -216,7 +217,8 @@ def _run_locked(
         tqdm.write(f"starting {config.backend} backend for {len(pending)} cell(s) ...")
         backend = create_backend(config.backend, n_jobs=config.n_jobs, limits=limits,
                                  **config.backend_options)
-        with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar:
+        with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar, \
+                CellProgressDisplay(run_dir):  # one line per running cell, under the bar
             # absolute, so workers with another working directory (Dask) write here too
             for record in backend.run(pending, str(run_dir.resolve())):
                 bar.update()
@@ -231,9 +233,12 @@ def _one_line(record: dict[str, Any]) -> str:
         measured = f"measured {record['n_measured']}/{record['n_images']}"
         if record.get("n_excluded"):
             measured += f" ({record['n_excluded']} excluded)"
+        capped = [s.split(":")[0] for s in str(record.get("stopped_by") or "").split(";")
+                  if s.endswith(":cap")]
         return (f"  ✓ {label:<34} fit {record['fit_seconds']:7.1f}s  "
                 f"predict {record['predict_seconds']:6.1f}s  peak {record['peak_rss_mb']:.0f} MB"
-                f"  {measured}")
+                f"  {measured}"
+                + (f"  not converged ({', '.join(capped)} at its cap)" if capped else ""))
     return f"  ✗ {label:<34} {record['status']}: {record.get('error', '')}"
 
 

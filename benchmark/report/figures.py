@@ -150,45 +150,6 @@ def error_boxes(data: RunData, out: Path, level: str) -> str:
     return _save(fig, out, f"fig_error_boxes_{level}")
 
 
-def training_curves(data: RunData, out: Path) -> str | None:
-    curves = data.curves
-    needed = {"stage", "epoch", "train_loss", "label"}
-    if curves.empty or not needed <= set(curves.columns):
-        return None
-    plt = _plt()
-    stages = sorted(curves["stage"].astype(str).unique())
-    labels = sorted(curves["label"].unique())
-    colors = _colors(sorted(set(data.labels) | set(labels)))  # same colour as other figures
-    fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 2.6), squeeze=False)
-    for ax, stage in zip(axes.flat, stages):
-        sub = curves[curves["stage"].astype(str) == stage]
-        for label in labels:
-            # first cell of each method only: one line per method, as in paper Fig 3
-            cell = sub[sub["label"] == label]
-            if cell.empty:
-                continue
-            cell = cell[cell["cell_id"] == cell["cell_id"].iloc[0]] if "cell_id" in cell else cell
-            ax.plot(cell["epoch"], cell["train_loss"], color=colors[label], lw=1.2,
-                    label=f"{label} train")
-            if "val_loss" in cell and cell["val_loss"].notna().any():
-                ax.plot(cell["epoch"], cell["val_loss"], color=colors[label], lw=1.0, ls="--",
-                        label=f"{label} validation")
-        ax.set_title(stage if stage.lower().startswith("stage") else f"stage {stage}")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    handles, names = [], []
-    for ax in axes.flat:  # one legend below the panels, no line hidden under it
-        for handle, name in zip(*ax.get_legend_handles_labels()):
-            if name not in names:
-                handles.append(handle)
-                names.append(name)
-    fig.tight_layout()
-    fig.legend(handles, names, loc="upper center", ncol=2, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))  # below the axes; bbox="tight" keeps it in
-    return _save(fig, out, "fig_training_curves")
-
-
 def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str | None:
     """Test image with the traced lung (outline) and the method's lung map (paper Fig 1)."""
     if not data.lung_maps:
@@ -282,13 +243,6 @@ def fig_error_boxes(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
         return None
     return (error_boxes(ctx.data, out, ctx.level),
             f"Absolute error per method (best first) and GA group ({_level_text(ctx.level)}).")
-
-
-@register_figure("training_curves", order=60)
-def fig_training_curves(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
-    name = training_curves(ctx.data, out)
-    return (name, "Training loss of both stages (paper Fig 3): stage 1 lung vs non-lung, "
-                  "stage 2 GA regression; first split of each method.") if name else None
 
 
 @register_figure("segmentation_overlays", order=70)

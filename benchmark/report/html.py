@@ -99,6 +99,11 @@ def _key_findings(tables: dict[str, Table], data: RunData, reference: str | None
                  for row in transfer.data[transfer.data["group"] == "all"].to_dict("records")]
         if pairs:
             lines.append("Each method vs its declared control: " + "; ".join(pairs) + ".")
+    from benchmark.report.sections.training import not_converged_finding
+
+    capped = not_converged_finding(data)  # a stage that ended at its cap, in any run
+    if capped:
+        lines.append(capped)
     return lines
 
 

@@ -11,7 +11,8 @@ Protocol (Yao et al., ``docs/paper-protocol.md``; choices and measurements: ``do
    weights ("transfer is done simply by swapping the training data"); the scratch variant
    from the same seeded initialisation, with the same stage-2 budget and stopping rule.
 5. Each stage: Adam, warm-up + schedule, budget in optimiser steps, early stopping on the
-   validation patients (``benchmark.kits.nets.training``); per-epoch losses → ``training_curves_``.
+   validation patients (``benchmark.kits.nets.training``); per-epoch losses →
+   ``training_curves_``, how each stage ended (criterion or cap) → ``training_stages_``.
 
 Prediction: ``test_lung_per_image`` lung windows per test image; image GA = mean of its
 patch predictions, patient GA = mean over all the patient's lung patches
@@ -74,6 +75,11 @@ class TwoStageNet(BaseMethod):
         "stage1_px": [None],  # side of the dense stage-1 tiles in patch pixels (light 64)
         "stage1_loss": [None],  # dense stage 1: mse (the paper's loss) | bce+dice
         "seg_stride_mm": [None],  # lung-map stride of nets without a dense output
+        # stopping (docs/nets.md, "Stopping"); None keeps today's rule
+        "stop_on": [None],  # val_loss | val_loss_ema; None = each stage's own figure
+        "ema": [None],  # stop_on=val_loss_ema: weight of the past (profile: 0.7)
+        "min_steps": [None],  # no stop by the criterion before this many steps per stage
+        "val_patches": [None],  # stage-2 validation patches per image (None: test's 64)
     }
 
     # -- to implement ----------------------------------------------------------------------
@@ -137,9 +143,12 @@ class TwoStageNet(BaseMethod):
             self.flops_per_step_ = count_flops(model, prof.grid, prof.batch_size, self.device_)
 
             def config(steps: int, monitor: str) -> StageConfig:
+                smoothing = prof.ema if prof.stop_on.endswith("_ema") else 0.0
                 return StageConfig(prof.lr, prof.batch_size, steps, prof.patience,
-                                   prof.warmup_steps, prof.schedule, monitor=monitor,
-                                   clip_norm=prof.clip_norm, max_epochs=prof.max_epochs)
+                                   prof.warmup_steps, prof.schedule,
+                                   monitor="val_loss" if prof.stop_on else monitor,
+                                   clip_norm=prof.clip_norm, max_epochs=prof.max_epochs,
+                                   smoothing=smoothing, min_steps=prof.min_steps)
 
             results = []
             self.stage1_state_ = None
@@ -182,6 +191,8 @@ class TwoStageNet(BaseMethod):
         #: from the stage-1 weights, a scratch fit from the seeded initialisation
         self.stage_start_digest_ = {r.history[0]["stage"]: r.start_digest
                                     for r in results if r.history}
+        #: how each stage ended (``stopped_by``: criterion | cap) → cells.csv, the report
+        self.training_stages_ = [r.record() for r in results]
         self.training_curves_ = pd.DataFrame(
             [row for r in results for row in r.history],
             columns=["stage", "epoch", "step", "lr", "train_loss", "val_loss", "val_mae_weeks"],

@@ -49,6 +49,15 @@ class Profile:
     schedule: str = "constant"  # "constant" (the paper) or "cosine" (after the warm-up)
     clip_norm: float | None = None  # gradient-norm clipping (None: the paper's plain Adam)
     max_epochs: int = 0  # optional cap on epochs per stage besides the step budget (0: none)
+    #: what early stopping watches (docs/nets.md, "Stopping"): "" = each stage's own figure
+    #: (stage 1 the validation MSE, stage 2 the patient-level validation MAE: today's rule),
+    #: "val_loss" (both stages: the validation loss over every validation patch) or
+    #: "val_loss_ema" (the same, smoothed over epochs by an EMA of weight ``ema``)
+    stop_on: str = ""
+    ema: float = 0.7  # weight of the previous smoothed value (``stop_on="val_loss_ema"``)
+    min_steps: int = 0  # no stop by the criterion before this many steps of a stage
+    #: stage-2 validation patches per validation image (0: ``test_lung_per_image``)
+    val_lung_per_image: int = 0
 
 
 #: the paper's hyper-parameters; only the patch geometry differs between the two readings
@@ -77,9 +86,12 @@ _OVERRIDES = {"lr": ("lr",), "max_steps": ("max_steps_stage1", "max_steps_stage2
               "seg_stride_mm": ("seg_stride_mm",), "width": ("width",), "norm": ("norm",),
               "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",),
               "patience": ("patience",),
-              "stage1_loss": ("stage1_loss",)}
+              "stage1_loss": ("stage1_loss",), "stop_on": ("stop_on",), "ema": ("ema",),
+              "min_steps": ("min_steps",), "val_patches": ("val_lung_per_image",)}
 _CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float,
-          "norm": str, "stage1": str, "stage1_loss": str}
+          "norm": str, "stage1": str, "stage1_loss": str, "stop_on": str, "ema": float}
+#: values of ``stop_on`` ("" = each stage's own figure, the default)
+STOP_ON = ("", "val_loss", "val_loss_ema")
 
 
 def ga_to_target(ga: np.ndarray) -> np.ndarray:
@@ -107,4 +119,9 @@ def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Prof
     if prof.stage1_loss not in DENSE_LOSSES:
         raise ValueError(f"{method_name}: stage1_loss must be one of {DENSE_LOSSES}, "
                          f"got {prof.stage1_loss!r}")
+    if prof.stop_on not in STOP_ON:
+        raise ValueError(f"{method_name}: stop_on must be one of {[v for v in STOP_ON if v]} "
+                         f"(or unset), got {prof.stop_on!r}")
+    if not 0.0 <= prof.ema < 1.0:
+        raise ValueError(f"{method_name}: ema must be in [0, 1), got {prof.ema!r}")
     return prof

@@ -13,8 +13,9 @@ Stage 1 (lung), two readings (profile field ``stage1``):
 
 Stage 2: ``lung_per_image`` lung windows per training image and epoch, target = the
 image's normalised GA.  Validation: a fixed draw (seeded once) of ``test_lung_per_image``
-lung windows per validation image; ``val_mae_weeks`` is the patient-level MAE (mean of a
-patient's patch predictions vs the patient's GA), the stopping metric.
+(or ``val_lung_per_image``) lung windows per validation image; ``val_mae_weeks`` is the
+patient-level MAE (mean of a patient's patch predictions vs the patient's GA), the
+stopping metric by default (``val_loss``, the per-patch MSE, with ``stop_on``).
 
 Every draw uses ``numpy.random.default_rng([seed, stage, epoch])``: the same fit seed draws
 the same patches, epoch by epoch (tested).
@@ -86,7 +87,7 @@ def stage2_data(pool: PatchPool, train_imgs: np.ndarray, val_imgs: np.ndarray, p
 
     if not len(val_imgs):
         return draw, None
-    xv, owner, _ = pool.draw("lung", prof.test_lung_per_image,
+    xv, owner, _ = pool.draw("lung", prof.val_lung_per_image or prof.test_lung_per_image,
                              np.random.default_rng([seed, 12]), val_imgs)
     patients = np.array([pool.images[i].patient_id for i in owner])
     truth = pd.Series(image_ga[owner]).groupby(patients).mean()

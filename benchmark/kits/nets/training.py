@@ -17,7 +17,16 @@
   in weeks on the validation patients; stage 1: ``val_loss``, the validation MSE); an
   epoch improves if the metric is below ``(1 − min_rel_delta)`` × the best so far; stop
   after ``patience`` epochs without improvement; the best epoch's weights are restored.
-  Without validation patients the stage runs its whole budget.
+  Without validation patients the stage runs its whole budget.  Optional (off by default,
+  see ``docs/nets.md``): ``smoothing`` > 0 watches an exponential moving average of the
+  metric instead of its raw value, and ``min_steps`` forbids stopping before that many
+  steps — for a validation figure whose epoch-to-epoch noise is larger than its trend.
+- **Stopping record**: :class:`StageResult` says whether the stage ended by its stopping
+  rule (``stopped_by = "criterion"``) or at a cap (``"cap"``: the step budget, the epoch
+  cap, ``budget_s``, no validation split, no data) — a stage that ended at a cap has not
+  shown that it converged, and the report says so.
+- **Progress**: :func:`benchmark.contract.progress.report` after every step (steps, the
+  budget, the latest validation figure); a no-op unless the engine listens.
 - **Stability**: optional gradient-norm clipping (``clip_norm``; the light profile uses 1).
 - **Speed**: channels-last memory format, batched inference; on CUDA mixed precision
   (``torch.autocast`` + gradient scaling), pinned host memory and non-blocking copies.
@@ -59,6 +68,15 @@ class StageConfig:
     monitor: str = "val_loss"
     #: loss of dense (map) targets: "mse" (the paper's loss, per pixel) or "bce+dice"
     dense_loss: str = "mse"
+    #: early stopping watches ``s_t = smoothing · s_(t−1) + (1 − smoothing) · monitor_t``
+    #: (0: the raw metric, today's rule); the best *smoothed* epoch's weights are restored
+    smoothing: float = 0.0
+    #: no stop by the criterion before this many optimiser steps (0: none, today's rule)
+    min_steps: int = 0
+
+
+#: how a stage ended: by its stopping rule, or at a cap (not shown to have converged)
+STOPPED_BY = ("criterion", "cap")
 
 
 @dataclass
@@ -71,6 +89,21 @@ class StageResult:
     best_epoch: int = 0
     start_digest: str = ""  # weights the stage started from (see state_digest)
     flops_per_step: int = 0  # set by the caller (benchmark.kits.nets.cost.count_flops)
+    stage: str = ""
+    max_steps: int = 0  # the stage's step budget (its cap)
+    monitor: str = ""  # the validation figure the stopping rule watched
+    #: "criterion" (the stopping rule ended it) or "cap" (see ``stop_reason``)
+    stopped_by: str = "cap"
+    #: patience | max_steps | max_epochs | budget_s | no_validation | no_data
+    stop_reason: str = "max_steps"
+    best_value: float = math.nan  # best (smoothed, if smoothing) monitored value
+
+    def record(self) -> dict[str, Any]:
+        """The stage's stopping record (``TwoStageNet.training_stages_``)."""
+        return {"stage": self.stage, "steps": self.steps, "max_steps": self.max_steps,
+                "epochs": len(self.history), "best_epoch": self.best_epoch,
+                "stopped_by": self.stopped_by, "stop_reason": self.stop_reason,
+                "monitor": self.monitor, "best_value": self.best_value}
 
 
 def state_digest(state: dict) -> str:
@@ -188,19 +221,24 @@ def train_stage(
     """
     import torch
 
+    from benchmark.contract import progress
+
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule))
     cuda = device.startswith("cuda")
     scaler = torch.amp.GradScaler("cuda", enabled=cuda)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    result = StageResult(start_digest=state_digest(model.state_dict()))
+    result = StageResult(start_digest=state_digest(model.state_dict()), stage=stage,
+                         max_steps=cfg.max_steps, monitor=cfg.monitor)
     best, best_state, wait, epoch = math.inf, None, 0, 0
+    smoothed, figures = math.nan, {}
     t_start = time.perf_counter()
     while result.steps < cfg.max_steps and not (cfg.max_epochs and epoch >= cfg.max_epochs):
         epoch += 1
         x_epoch, y_epoch = draw(epoch)
         if len(x_epoch) == 0:
+            result.stop_reason = "no_data"
             break
         model.train()
         order = rng.permutation(len(x_epoch))
@@ -232,6 +270,7 @@ def train_stage(
             total += loss.detach().item() * len(idx)
             seen += len(idx)
             result.steps += 1
+            progress.report(stage, result.steps, cfg.max_steps, **figures)
         result.seconds += time.perf_counter() - t0
         result.cpu_seconds += time.process_time() - c0
         result.patches_seen += seen
@@ -242,17 +281,29 @@ def train_stage(
                                "train_loss": total / max(seen, 1),
                                "val_loss": scores.get("val_loss", math.nan),
                                "val_mae_weeks": scores.get("val_mae_weeks", math.nan)})
+        if not math.isnan(val):
+            smoothed = val if math.isnan(smoothed) or not cfg.smoothing else (
+                cfg.smoothing * smoothed + (1.0 - cfg.smoothing) * val)
+            figures = {cfg.monitor + ("_ema" if cfg.smoothing else ""): smoothed}
+        progress.report(stage, result.steps, cfg.max_steps, **figures)
         if cfg.budget_s is not None and time.perf_counter() - t_start > cfg.budget_s:
+            result.stop_reason = "budget_s"
             break
         if math.isnan(val):
+            result.stop_reason = "no_validation"
             continue  # no validation split: run the whole budget
-        if val < best * (1.0 - cfg.min_rel_delta):
-            best, wait, result.best_epoch = val, 0, epoch
+        if smoothed < best * (1.0 - cfg.min_rel_delta):
+            best, wait, result.best_epoch = smoothed, 0, epoch
             best_state = copy.deepcopy(model.state_dict())
         else:
             wait += 1
-            if wait >= cfg.patience:
+            if wait >= cfg.patience and result.steps >= cfg.min_steps:
+                result.stopped_by, result.stop_reason = "criterion", "patience"
                 break
+    else:  # the loop ran out: which cap ended it
+        if result.steps < cfg.max_steps and result.stop_reason == "max_steps":
+            result.stop_reason = "max_epochs"
+    result.best_value = best if best_state is not None else math.nan
     if best_state is not None:
         model.load_state_dict(best_state)
     else:

@@ -1,0 +1,154 @@
+"""How a net stage ends (criterion or cap), the optional smoothed rule, progress reports,
+and that none of it changed what the default nets predict."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from _nets_cohort import write_nets_cohort  # noqa: E402
+
+from benchmark.contract import progress  # noqa: E402
+from benchmark.contract.registry import create_method  # noqa: E402
+from benchmark.data.cohort import Cohort  # noqa: E402
+from benchmark.kits.nets.training import StageConfig, train_stage  # noqa: E402
+
+GOLDEN = Path(__file__).parent / "golden" / "nets_predictions.json"
+GRID = 8
+
+
+class _Tiny(torch.nn.Module):
+    """A patch → [0, 1] regressor small enough to train in milliseconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(GRID * GRID, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.linear(x.flatten(1) / 255.0))[:, 0]
+
+
+def _draw(epoch: int):
+    rng = np.random.default_rng(epoch)
+    return rng.integers(0, 256, (32, GRID, GRID), dtype=np.uint8), rng.random(32, np.float32)
+
+
+def _run(values, **cfg):
+    """train_stage whose validation figure follows ``values``, one per epoch."""
+    script = iter(values)
+    torch.manual_seed(0)
+    config = StageConfig(lr=1e-3, batch_size=16, monitor="val_loss",
+                         **{"max_steps": 2 * len(values), "patience": 3, **cfg})
+    return train_stage(_Tiny(), _draw, lambda model: {"val_loss": next(script)}, config,
+                       np.random.default_rng(0), "cpu", "stage2", channels_last=False)
+
+
+def test_a_curve_that_flattens_stops_by_the_criterion():
+    result = _run([1.0, 0.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    assert (result.stopped_by, result.stop_reason) == ("criterion", "patience")
+    assert result.steps < result.max_steps == 20 and result.best_epoch == 3
+    assert result.record()["stopped_by"] == "criterion"
+
+
+def test_a_curve_that_keeps_falling_hits_the_cap():
+    result = _run(list(np.linspace(1.0, 0.1, 10)))
+    assert (result.stopped_by, result.stop_reason) == ("cap", "max_steps")
+    assert result.steps == result.max_steps == 20 and result.best_epoch == 10
+    assert _run(list(np.linspace(1.0, 0.1, 10)), max_epochs=4).stop_reason == "max_epochs"
+
+
+def test_min_steps_holds_the_criterion_back():
+    flat = [1.0] + [0.5] * 9
+    assert _run(flat).steps == 10  # best at epoch 2, three epochs without improvement
+    held = _run(flat, min_steps=16)
+    assert held.stopped_by == "criterion" and held.steps == 16
+
+
+def test_smoothing_watches_the_moving_average():
+    values = [1.0, 0.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    raw, smooth = _run(values), _run(values, smoothing=0.5)
+    assert raw.best_value == pytest.approx(0.2) and raw.best_epoch == 2
+    assert smooth.best_value == pytest.approx(0.6) and smooth.best_epoch == 2  # (1 + .2) / 2
+    reports = []
+    with progress.reporting_to(reports.append):
+        _run(values, smoothing=0.5)
+    assert {k for r in reports for k in r["figures"]} == {"val_loss_ema"}
+
+
+@pytest.fixture(scope="module")
+def views(tmp_path_factory):
+    cohort = Cohort.load(write_nets_cohort(tmp_path_factory.mktemp("nets") / "c"))
+    ids = list(cohort.patients.index)
+    return cohort.train_view(ids[::2] + ids[1::4]), cohort.test_view(ids[3::4])
+
+
+def _fit(name, train, **params):
+    method = create_method(name, **{"patch_mm": 4.0, "seg_stride_mm": 2.0, "stage1_px": 32,
+                                    **params})
+    method.random_state, method.device = 0, "cpu"
+    return method.fit(train)
+
+
+@pytest.mark.slow
+def test_default_predictions_are_bit_identical_to_before_the_stopping_record(views):
+    """Recorded with the code before stopped_by / stop_on existed (tests/golden): the
+    default rule must predict exactly what it predicted then."""
+    golden = json.loads(GOLDEN.read_text())
+    if (golden["torch"], golden["machine"]) != (torch.__version__, platform.machine()):
+        pytest.skip(f"golden recorded with torch {golden['torch']} on {golden['machine']}")
+    train, test = views
+    for name, case in golden["cases"].items():
+        method = _fit(name, train, **case["params"])
+        pred = method.predict(test)
+        assert {k: float(v).hex() for k, v in pred.items()} == case["predictions"], name
+        assert method.cost_["epochs"] == case["epochs"], name
+
+
+def test_a_net_records_each_stage_and_reports_progress(views):
+    reports = []
+    with progress.reporting_to(reports.append):
+        net = _fit("unet-transfer", views[0], max_steps=4, patience=100)
+    stages = net.training_stages_
+    assert [s["stage"] for s in stages] == ["stage1", "stage2"]
+    assert all(s["stopped_by"] == "cap" and s["steps"] == s["max_steps"] == 4 for s in stages)
+    assert {r["task"] for r in reports} == {"stage1", "stage2"}
+    assert max(r["done"] for r in reports) == 4 and {r["total"] for r in reports} == {4}
+    assert any("val_mae_weeks" in r["figures"] for r in reports)  # stage 2's stopping figure
+
+
+def test_stop_on_val_loss_ema_is_a_named_option(views):
+    net = _fit("unet-scratch", views[0], max_steps=6, stop_on="val_loss_ema", min_steps=2,
+               val_patches=8)
+    assert {s["monitor"] for s in net.training_stages_} == {"val_loss"}
+    with pytest.raises(ValueError, match="stop_on must be one of"):
+        _fit("unet-scratch", views[0], stop_on="val_r")
+
+
+@pytest.mark.slow
+def test_stopped_by_reaches_cells_csv_and_the_report(tmp_path):
+    from benchmark.execution.runner import RunConfig, run
+    from benchmark.report.hook import build_report
+
+    root = write_nets_cohort(tmp_path / "c")
+    result = run(RunConfig(
+        dataset=str(root), runs_dir=str(tmp_path / "runs"), device="cpu",
+        methods=["unet-scratch[patch_mm=4,max_steps=3,patience=100]", "dummy-mean"],
+    ))
+    cells = pd.read_csv(result.run_dir / "cells.csv").set_index("method")
+    assert cells.loc["unet-scratch", "stopped_by"] == "stage2:cap"
+    assert cells.loc["unet-scratch", "stage_steps"] == "stage2:3"
+    assert pd.isna(cells.loc["dummy-mean", "stopped_by"])  # not a trained method
+    assert not list((result.run_dir / "cells").glob(".*.progress.json"))  # cleaned up
+    build_report(result.run_dir)
+    html = (result.run_dir / "report.html").read_text()
+    assert "Not converged" in html and "unet-scratch[patch_mm=4,max_steps=3,patience=100]" in html
+    stops = pd.read_csv(result.run_dir / "tables" / "training_stops.csv")
+    assert stops[["stage", "at cap", "converged"]].values.tolist() == [
+        ["stage2", 1, "not converged"]]
