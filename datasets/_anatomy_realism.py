@@ -25,19 +25,39 @@ REPO = Path(__file__).resolve().parents[1]
 LITERATURE = {
     "cardiac_axis_deg": (25.0, 65.0, "45 ± 20° (Comstock 1987); 43 ± 7° (Shipp 1995)"),
     "cardiothoracic_area_ratio": (0.25, 0.35, "0.25–0.35 (Paladini 1990)"),
-    "heart_share_left_of_midline": (0.5, 1.0, "most of the heart in the left chest, apex "
-                                              "to the left (ISUOG 2013 cardiac screening)"),
-    "lung_area_right_over_left": (1.2, 2.0, "right lung larger: left/right lung volume ≈ 0.7 "
-                                            "(Peralta 2006); the heart takes more of the "
-                                            "left hemithorax in this section"),
-    "lung_anterior_to_heart_share": (0.0, 0.05, "almost no lung anterior to the heart: the "
-                                                "right ventricle is retrosternal (≤ 5 %)"),
-    "lung_share_posterior_to_heart_centre": (0.5, 1.0, "lungs lie lateral and posterior to "
-                                                       "the heart (ISUOG 2013)"),
-    "aorta_left_anterior_of_spine": (1.0, 1.0, "descending aorta left-anterior of the spine "
-                                               "in every normal fetus (ISUOG 2013)"),
-    "lv_longer_than_rv": (1.0, 1.0, "the left ventricle forms the apex; the right ventricle "
-                                    "is shorter, with the moderator band (ISUOG 2013)"),
+    "heart_share_left_of_midline": (
+        0.5,
+        1.0,
+        "most of the heart in the left chest, apex to the left (ISUOG 2013 cardiac screening)",
+    ),
+    "lung_area_right_over_left": (
+        1.2,
+        2.0,
+        "right lung larger: left/right lung volume ≈ 0.7 "
+        "(Peralta 2006); the heart takes more of the "
+        "left hemithorax in this section",
+    ),
+    "lung_anterior_to_heart_share": (
+        0.0,
+        0.05,
+        "almost no lung anterior to the heart: the right ventricle is retrosternal (≤ 5 %)",
+    ),
+    "lung_share_posterior_to_heart_centre": (
+        0.5,
+        1.0,
+        "lungs lie lateral and posterior to the heart (ISUOG 2013)",
+    ),
+    "aorta_left_anterior_of_spine": (
+        1.0,
+        1.0,
+        "descending aorta left-anterior of the spine in every normal fetus (ISUOG 2013)",
+    ),
+    "lv_longer_than_rv": (
+        1.0,
+        1.0,
+        "the left ventricle forms the apex; the right ventricle "
+        "is shorter, with the moderator band (ISUOG 2013)",
+    ),
 }
 
 
@@ -71,10 +91,12 @@ def measure(an, anat) -> dict[str, float]:
     top = lab.shape[0] - 1 - np.argmax(heart[::-1, cols], axis=0)
     anterior = np.zeros_like(lung)
     for c, t in zip(cols, top, strict=True):
-        anterior[t + 1:, c] = lung[t + 1:, c]
+        anterior[t + 1 :, c] = lung[t + 1 :, c]
     aorta_parts, _ = ndimage.label(lab == anat.BLOOD)
-    ai = (int(round((anat.AORTA_XY[1] * R - origin) / res)),
-          int(round((anat.AORTA_XY[0] * R - origin) / res)))
+    ai = (
+        int(round((anat.AORTA_XY[1] * R - origin) / res)),
+        int(round((anat.AORTA_XY[0] * R - origin) / res)),
+    )
     aorta = aorta_parts == aorta_parts[ai]
     spine_y = -0.66 * R
     # chambers: blood on each side of the long axis (v < 0: left heart), length along u
@@ -90,22 +112,25 @@ def measure(an, anat) -> dict[str, float]:
         "lung_area_right_over_left": float((lung & (x < 0)).sum() / (lung & (x > 0)).sum()),
         "lung_anterior_to_heart_share": float(anterior.sum() / lung.sum()),
         "lung_share_posterior_to_heart_centre": float((lung & (y < hy)).sum() / lung.sum()),
-        "aorta_left_anterior_of_spine": float(aorta.any() and x[aorta].mean() > 0
-                                              and y[aorta].mean() > spine_y),
+        "aorta_left_anterior_of_spine": float(
+            aorta.any() and x[aorta].mean() > 0 and y[aorta].mean() > spine_y
+        ),
         "lv_longer_than_rv": float(lv_len > rv_len),
     }
 
 
 def anatomy_table(frames: int = 120, seed: int = 0) -> pd.DataFrame:
     """One row per generated frame (patients of a cohort of ``frames``, first frame)."""
-    gen, cohort, anat = (_private(n) for n in ("_synth_generate", "_synth_cohort",
-                                               "_synth_anatomy"))
+    gen, cohort, anat = (
+        _private(n) for n in ("_synth_generate", "_synth_cohort", "_synth_anatomy")
+    )
     table = cohort.make_cohort(frames, seed)
     rows = []
     for _, row in table.iterrows():
         an = gen.frame_anatomy(row, 0, seed)[0]
-        rows.append({"patient_id": row["patient_id"], "ga_weeks": row["ga_weeks"],
-                     **measure(an, anat)})
+        rows.append(
+            {"patient_id": row["patient_id"], "ga_weeks": row["ga_weeks"], **measure(an, anat)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -118,12 +143,18 @@ def summarise(per_frame: pd.DataFrame) -> pd.DataFrame:
         q1, med, q3 = np.percentile(values, [25, 50, 75])
         binary = lo == hi
         inside = bool((values == lo).all()) if binary else bool(lo <= med <= hi)
-        out.append({"quantity": quantity,
-                    "literature_range": "all frames" if binary else f"{lo:g}–{hi:g}",
-                    "source": source, "n_frames": len(values),
-                    "synthetic_median": round(float(med), 4),
-                    "synthetic_q1": round(float(q1), 4), "synthetic_q3": round(float(q3), 4),
-                    "inside": "yes" if inside else "no"})
+        out.append(
+            {
+                "quantity": quantity,
+                "literature_range": "all frames" if binary else f"{lo:g}–{hi:g}",
+                "source": source,
+                "n_frames": len(values),
+                "synthetic_median": round(float(med), 4),
+                "synthetic_q1": round(float(q1), 4),
+                "synthetic_q3": round(float(q3), 4),
+                "inside": "yes" if inside else "no",
+            }
+        )
     return pd.DataFrame(out)
 
 

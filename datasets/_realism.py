@@ -24,9 +24,14 @@ from scipy import ndimage, stats
 
 REPO = Path(__file__).resolve().parents[1]
 #: the real images live beside the checkout (../shared), or two levels up from a worktree
-REAL_DIR = next((p / "shared" / "data" / "public-thorax" for p in REPO.parents
-                 if (p / "shared" / "data" / "public-thorax").is_dir()),
-                REPO.parent / "shared" / "data" / "public-thorax")
+REAL_DIR = next(
+    (
+        p / "shared" / "data" / "public-thorax"
+        for p in REPO.parents
+        if (p / "shared" / "data" / "public-thorax").is_dir()
+    ),
+    REPO.parent / "shared" / "data" / "public-thorax",
+)
 
 
 def _fwhm(profile: np.ndarray) -> float:
@@ -61,10 +66,18 @@ def speckle_fwhm(roi: np.ndarray) -> tuple[float, float]:
 def glcm(roi: np.ndarray, distance: int, levels: np.ndarray) -> dict[str, float]:
     from skimage.feature import graycomatrix, graycoprops
 
-    m = graycomatrix(levels, [distance], [0, np.pi / 4, np.pi / 2, 3 * np.pi / 4], 32,
-                     symmetric=True, normed=True)
-    return {p: float(graycoprops(m, p).mean()) for p in
-            ("contrast", "homogeneity", "energy", "correlation")}
+    m = graycomatrix(
+        levels,
+        [distance],
+        [0, np.pi / 4, np.pi / 2, 3 * np.pi / 4],
+        32,
+        symmetric=True,
+        normed=True,
+    )
+    return {
+        p: float(graycoprops(m, p).mean())
+        for p in ("contrast", "homogeneity", "energy", "correlation")
+    }
 
 
 def roi_stats(roi: np.ndarray, spacing: float) -> dict[str, float]:
@@ -75,9 +88,13 @@ def roi_stats(roi: np.ndarray, spacing: float) -> dict[str, float]:
     lo, hi = float(roi.min()), float(roi.max())
     ranged = np.clip((roi - lo) / max(hi - lo, 1e-9) * 32, 0, 31).astype(np.uint8)
     out = {
-        "mean": v.mean(), "sd": v.std(ddof=1), "snr": v.mean() / max(v.std(ddof=1), 1e-9),
-        "skewness": stats.skew(v), "kurtosis": stats.kurtosis(v),
-        "fwhm_axial_mm": ax * spacing, "fwhm_lateral_mm": lat * spacing,
+        "mean": v.mean(),
+        "sd": v.std(ddof=1),
+        "snr": v.mean() / max(v.std(ddof=1), 1e-9),
+        "skewness": stats.skew(v),
+        "kurtosis": stats.kurtosis(v),
+        "fwhm_axial_mm": ax * spacing,
+        "fwhm_lateral_mm": lat * spacing,
         "lat_over_ax": lat / ax if ax else np.nan,
     }
     out.update({f"glcm_fixed_{k}": x for k, x in glcm(roi, d, fixed).items()})
@@ -90,7 +107,7 @@ def real_table() -> pd.DataFrame:
     rows = []
     for r in rois.itertuples():
         img = np.asarray(Image.open(REAL_DIR / r.image).convert("L"))
-        roi = img[r.y0:r.y1, r.x0:r.x1]
+        roi = img[r.y0 : r.y1, r.x0 : r.x1]
         rows.append({"image": r.image, "region": r.region, **roi_stats(roi, r.spacing_mm)})
     return pd.DataFrame(rows)
 
@@ -118,8 +135,9 @@ def _box(inside: np.ndarray, half: tuple[int, int]) -> tuple[slice, slice] | Non
 def synthetic_table(n_images: int, size: int, seed: int = 0) -> tuple[pd.DataFrame, list]:
     """Lung and chamber ROIs (≈ 10 × 14 mm and 4 × 5 mm, like the real boxes) on frames
     spread over the GA range."""
-    gen, cohort, anat = (_private(n) for n in ("_synth_generate", "_synth_cohort",
-                                               "_synth_anatomy"))
+    gen, cohort, anat = (
+        _private(n) for n in ("_synth_generate", "_synth_cohort", "_synth_anatomy")
+    )
     table = cohort.make_cohort(n_images, seed, null=False).sort_values("ga_weeks")
     rows, frames = [], []
     for _, row in table.iterrows():
@@ -136,15 +154,27 @@ def synthetic_table(n_images: int, size: int, seed: int = 0) -> tuple[pd.DataFra
         if not chamber_mean >= 1:  # black (below the display floor): no ratio
             chamber_mean = np.nan
         if cbox:
-            rows.append({"image": f"ga{row['ga_weeks']:.1f}", "region": "chamber",
-                         **roi_stats(fr.image[cbox], s)})
+            rows.append(
+                {
+                    "image": f"ga{row['ga_weeks']:.1f}",
+                    "region": "chamber",
+                    **roi_stats(fr.image[cbox], s),
+                }
+            )
         for k in np.argsort(sizes)[::-1][:2]:
             box = _box(parts == k + 1, (int(5.0 / s), int(7.0 / s)))
             if box:
                 st = roi_stats(fr.image[box], s)
                 st["lung_chamber_ratio"] = st["mean"] / chamber_mean
-                rows.append({"image": f"ga{row['ga_weeks']:.1f}", "region": "lung",
-                             "ga_weeks": row["ga_weeks"], "maturity": m, **st})
+                rows.append(
+                    {
+                        "image": f"ga{row['ga_weeks']:.1f}",
+                        "region": "lung",
+                        "ga_weeks": row["ga_weeks"],
+                        "maturity": m,
+                        **st,
+                    }
+                )
     return pd.DataFrame(rows), frames
 
 
@@ -160,14 +190,30 @@ def summary(real: pd.DataFrame, syn: pd.DataFrame) -> str:
         q1, q2, q3 = np.nanpercentile(x, [25, 50, 75])
         return f"{q2:.3g} [{q1:.3g}–{q3:.3g}]"
 
-    cols = ["mean", "sd", "snr", "skewness", "kurtosis", "lung_chamber_ratio",
-            "fwhm_axial_mm", "fwhm_lateral_mm", "lat_over_ax",
-            "glcm_fixed_contrast", "glcm_fixed_homogeneity", "glcm_fixed_energy",
-            "glcm_fixed_correlation", "glcm_range_contrast", "glcm_range_homogeneity",
-            "glcm_range_energy", "glcm_range_correlation"]
+    cols = [
+        "mean",
+        "sd",
+        "snr",
+        "skewness",
+        "kurtosis",
+        "lung_chamber_ratio",
+        "fwhm_axial_mm",
+        "fwhm_lateral_mm",
+        "lat_over_ax",
+        "glcm_fixed_contrast",
+        "glcm_fixed_homogeneity",
+        "glcm_fixed_energy",
+        "glcm_fixed_correlation",
+        "glcm_range_contrast",
+        "glcm_range_homogeneity",
+        "glcm_range_energy",
+        "glcm_range_correlation",
+    ]
     rl, sl = real[real.region == "lung"], syn[syn.region == "lung"]
-    lines = [f"| lung ROI statistic | real (n={len(rl)}) | synthetic (n={len(sl)}) |",
-             "|---|---|---|"]
+    lines = [
+        f"| lung ROI statistic | real (n={len(rl)}) | synthetic (n={len(sl)}) |",
+        "|---|---|---|",
+    ]
     lines += [f"| {c} | {cell(rl[c])} | {cell(sl[c])} |" for c in cols]
     rc, sc = real[real.region == "chamber"], syn[syn.region == "chamber"]
     lines += [f"| chamber mean grey | {cell(rc['mean'])} | {cell(sc['mean'])} |"]
@@ -189,8 +235,11 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
 
     picks = [frames[int(i)] for i in np.linspace(0, len(frames) - 1, 6)]
     rois = pd.read_csv(REAL_DIR / "lung_rois.csv")
-    reals = ["Patient00724_Plane6_2_of_2.png", "Patient00953_Plane6_1_of_1.png",
-             "Patient01100_Plane6_1_of_1.png"][:n_real]
+    reals = [
+        "Patient00724_Plane6_2_of_2.png",
+        "Patient00953_Plane6_1_of_1.png",
+        "Patient01100_Plane6_1_of_1.png",
+    ][:n_real]
     fig, axes = plt.subplots(2, 6, figsize=(18, 6.8))
     half = FIGURE_WINDOW_MM / 2
 
@@ -206,8 +255,14 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
     for ax, (ga, fr) in zip(axes[0], picks, strict=True):
         show(ax, fr.image, fr.spacing_mm)
         h, w = fr.mask.shape
-        ax.contour(fr.mask, levels=[0.5], colors="yellow", linewidths=0.6,
-                   extent=(0, w * fr.spacing_mm, 0, h * fr.spacing_mm), origin="upper")
+        ax.contour(
+            fr.mask,
+            levels=[0.5],
+            colors="yellow",
+            linewidths=0.6,
+            extent=(0, w * fr.spacing_mm, 0, h * fr.spacing_mm),
+            origin="upper",
+        )
         ax.set_title(f"synthetic, GA {ga:.1f} wk\n{fr.spacing_mm:.3f} mm/px")
     for ax, name in zip(axes[1], reals, strict=False):
         image = np.asarray(Image.open(REAL_DIR / name).convert("L"))
@@ -215,17 +270,30 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
         spacing = float(mine["spacing_mm"].iloc[0])
         show(ax, image, spacing)
         for r in mine[mine["region"] == "lung"].itertuples():
-            ax.add_patch(Rectangle((r.x0 * spacing, r.y0 * spacing), (r.x1 - r.x0) * spacing,
-                                   (r.y1 - r.y0) * spacing, fill=False, color="yellow",
-                                   linewidth=0.8))
-        ax.set_title(f"real: {name.split('_')[0]}, {spacing:.3f} mm/px\n"
-                     "(FETAL_PLANES_DB, CC BY 4.0)")
-    for ax in axes[1][len(reals):]:
+            ax.add_patch(
+                Rectangle(
+                    (r.x0 * spacing, r.y0 * spacing),
+                    (r.x1 - r.x0) * spacing,
+                    (r.y1 - r.y0) * spacing,
+                    fill=False,
+                    color="yellow",
+                    linewidth=0.8,
+                )
+            )
+        ax.set_title(
+            f"real: {name.split('_')[0]}, {spacing:.3f} mm/px\n(FETAL_PLANES_DB, CC BY 4.0)"
+        )
+    for ax in axes[1][len(reals) :]:
         ax.axis("off")
-    axes[1][-1].text(0, 0.5, f"every panel: {FIGURE_WINDOW_MM:.0f} mm wide\n"
-                     "top: synthetic frames across GA\n(yellow: exported lung mask)\n"
-                     "bottom: real four-chamber views\n(yellow: annotated lung ROIs)\n"
-                     "Burgos-Artizzu et al. 2020,\nZenodo 3904280, via FU-LoRA", fontsize=10)
+    axes[1][-1].text(
+        0,
+        0.5,
+        f"every panel: {FIGURE_WINDOW_MM:.0f} mm wide\n"
+        "top: synthetic frames across GA\n(yellow: exported lung mask)\n"
+        "bottom: real four-chamber views\n(yellow: annotated lung ROIs)\n"
+        "Burgos-Artizzu et al. 2020,\nZenodo 3904280, via FU-LoRA",
+        fontsize=10,
+    )
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
@@ -237,8 +305,12 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=20)
-    parser.add_argument("--size", type=int, default=1024,
-                        help="1024 gives ≈ 0.1–0.2 mm/px, near the real images' 0.125")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=1024,
+        help="1024 gives ≈ 0.1–0.2 mm/px, near the real images' 0.125",
+    )
     parser.add_argument("--figure", type=Path, default=REPO / "docs/figures/synthetic_vs_real.png")
     args = parser.parse_args(argv)
     if not REAL_DIR.is_dir():
@@ -248,8 +320,14 @@ def main(argv: list[str] | None = None) -> None:
     print(summary(real, syn))
     lung = syn[syn.region == "lung"]
     print("\nsynthetic lung, Spearman ρ with GA:")
-    for c in ("mean", "sd", "lung_chamber_ratio", "glcm_range_contrast",
-              "glcm_range_correlation", "fwhm_lateral_mm"):
+    for c in (
+        "mean",
+        "sd",
+        "lung_chamber_ratio",
+        "glcm_range_contrast",
+        "glcm_range_correlation",
+        "fwhm_lateral_mm",
+    ):
         rho = stats.spearmanr(lung["ga_weeks"], lung[c], nan_policy="omit").statistic
         print(f"  {c}: {rho:+.2f}")
     figure(frames, args.figure)

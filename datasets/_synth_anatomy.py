@@ -80,16 +80,24 @@ def draw_anatomy(rng: np.random.Generator, ga: float, size_z: float) -> Anatomy:
             ribs.append(side * rng.uniform(0.25 * np.pi, 0.85 * np.pi))
     arcs = [float(rng.uniform(*RIB_HALF_ARC)) for _ in ribs]
     # arms, cord and other fetal parts lying against the chest in the same section
-    limbs = [(float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(1.2, 1.45)),
-              float(rng.uniform(0, np.pi))) for _ in range(int(rng.integers(1, 4)))]
+    limbs = [
+        (
+            float(rng.uniform(0, 2 * np.pi)),
+            float(rng.uniform(1.2, 1.45)),
+            float(rng.uniform(0, np.pi)),
+        )
+        for _ in range(int(rng.integers(1, 4)))
+    ]
     return Anatomy(
         radius=radius,
         limbs=limbs,
         ellipticity=float(rng.uniform(1.0, 1.12)),
         heart_axis=np.deg2rad(rng.normal(AXIS_MEAN_DEG, AXIS_SD_DEG)),
         ctar=float(np.clip(rng.normal(CTAR_MEAN, CTAR_SD), 0.22, 0.38)),
-        heart_offset=(float(rng.normal(HEART_LEFT, HEART_LEFT_SD)),
-                      float(rng.uniform(*ANTERIOR_GAP))),
+        heart_offset=(
+            float(rng.normal(HEART_LEFT, HEART_LEFT_SD)),
+            float(rng.uniform(*ANTERIOR_GAP)),
+        ),
         rib_angles=ribs,
         rib_arcs=arcs,
         rotation=float(rng.uniform(0, 2 * np.pi)),
@@ -108,23 +116,31 @@ class _Raster:
         self.axis = (self.origin + np.arange(n) * res).astype(np.float32)
         self.out = np.full((n, n), FLUID, np.uint8)  # rows: y, columns: x
 
-    def box(self, cx: float, cy: float, extent: float) -> tuple[slice, slice, np.ndarray,
-                                                                 np.ndarray]:
+    def box(
+        self, cx: float, cy: float, extent: float
+    ) -> tuple[slice, slice, np.ndarray, np.ndarray]:
         n = len(self.axis)
-        i0, i1 = (np.clip([(c - extent - self.origin) / self.res,
-                           (c + extent - self.origin) / self.res + 2], 0, n).astype(int)
-                  for c in (cy, cx))
+        i0, i1 = (
+            np.clip(
+                [(c - extent - self.origin) / self.res, (c + extent - self.origin) / self.res + 2],
+                0,
+                n,
+            ).astype(int)
+            for c in (cy, cx)
+        )
         sy, sx = slice(i0[0], i0[1]), slice(i1[0], i1[1])
         return sy, sx, self.axis[sx][None, :], self.axis[sy][:, None]
 
-    def ellipse(self, label: int, cx: float, cy: float, a: float, b: float,
-                angle: float = 0.0) -> None:
+    def ellipse(
+        self, label: int, cx: float, cy: float, a: float, b: float, angle: float = 0.0
+    ) -> None:
         sy, sx, x, y = self.box(cx, cy, max(a, b))
         self.out[sy, sx][_inside(x, y, cx, cy, a, b, angle)] = label
 
 
-def _inside(x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: float,
-            angle: float) -> np.ndarray:
+def _inside(
+    x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: float, angle: float
+) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
     dx, dy = x - cx, y - cy
     u, v = (dx * c + dy * s) / a, (-dx * s + dy * c) / b
@@ -208,8 +224,7 @@ def raster(an: Anatomy, res: float = RASTER_MM) -> tuple[np.ndarray, float, floa
     return g.out, g.origin, g.res
 
 
-def _chambers(g: _Raster, an: Anatomy, hx: float, hy: float, A: float, B: float,
-              th: float) -> None:
+def _chambers(g: _Raster, an: Anatomy, hx: float, hy: float, A: float, B: float, th: float) -> None:
     """Four chambers inside the myocardial ellipse: the LV reaches the apex, the RV is
     shorter, triangular and crossed by the moderator band, atria are smaller, the
     tricuspid valve sits apical to the mitral, the foramen-ovale flap opens into the LA."""
@@ -231,8 +246,14 @@ def _chambers(g: _Raster, an: Anatomy, hx: float, hy: float, A: float, B: float,
     # atria: smaller than the ventricles (their outer third is atrial wall)
     cavity &= ~(~ventricle & ((u < -0.8) | (np.abs(v) > 0.72)))
     heart[cavity] = BLOOD
-    heart[right & ventricle & (np.abs(u - MODERATOR_BAND) < 0.035) & inner
-          & (v > septum) & (v < septum + rv_width)] = MYO  # moderator band
+    heart[
+        right
+        & ventricle
+        & (np.abs(u - MODERATOR_BAND) < 0.035)
+        & inner
+        & (v > septum)
+        & (v < septum + rv_width)
+    ] = MYO  # moderator band
     # foramen ovale: a gap in the mid interatrial septum with its flap in the LA
     fo = ~ventricle & (u > -0.55) & (u < -0.3) & inner
     heart[fo & (np.abs(v) <= IAS / 2)] = BLOOD
@@ -246,8 +267,7 @@ def _chambers(g: _Raster, an: Anatomy, hx: float, hy: float, A: float, B: float,
         heart[inner & (np.abs(u - av) < 0.03) & (np.abs(v) > septum)] = VALVE
 
 
-def sample(grid: tuple[np.ndarray, float, float], x: np.ndarray, y: np.ndarray
-           ) -> np.ndarray:
+def sample(grid: tuple[np.ndarray, float, float], x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Nearest-neighbour labels at fetal-frame points; outside the raster is fluid."""
     out, origin, res = grid
     n = out.shape[0]
@@ -259,8 +279,9 @@ def sample(grid: tuple[np.ndarray, float, float], x: np.ndarray, y: np.ndarray
     return labels
 
 
-def to_fetal(an: Anatomy, x: np.ndarray, y: np.ndarray, cx: float, cy: float
-             ) -> tuple[np.ndarray, np.ndarray]:
+def to_fetal(
+    an: Anatomy, x: np.ndarray, y: np.ndarray, cx: float, cy: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Image-plane mm (x right, y down, thorax centre at cx, cy) → fetal frame."""
     c, s = np.cos(an.rotation), np.sin(an.rotation)
     dx, dy = x - cx, cy - y  # fetal +y points up in the unrotated pose

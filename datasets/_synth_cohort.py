@@ -57,8 +57,9 @@ def _rng(seed: int, *stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, *stream])
 
 
-def _truncnorm(rng: np.random.Generator, mean: float, sd: float, lo: float, hi: float,
-               n: int) -> np.ndarray:
+def _truncnorm(
+    rng: np.random.Generator, mean: float, sd: float, lo: float, hi: float, n: int
+) -> np.ndarray:
     # rejection is exact and cheap here: the bounds lie within ±3 SD of the mean
     out = rng.normal(mean, sd, n)
     bad = (out < lo) | (out > hi)
@@ -87,8 +88,9 @@ def intergrowth_mean_sd(measure: str, ga: np.ndarray) -> tuple[np.ndarray, np.nd
         sd = 1.98735 + 0.0136772 * g**3 - 0.00726264 * g**3 * lg + 0.000976253 * g**3 * lg**2
     elif measure == "bpd":
         mu = 5.60878 + 0.158369 * g**2 - 0.00256379 * g**3
-        sd = np.exp(0.101242 + 0.00150557 * g**3 - 0.000771535 * g**3 * lg
-                    + 0.0000999638 * g**3 * lg**2)
+        sd = np.exp(
+            0.101242 + 0.00150557 * g**3 - 0.000771535 * g**3 * lg + 0.0000999638 * g**3 * lg**2
+        )
     elif measure == "ac":
         mu = -81.3243 + 11.6772 * g - 0.000561865 * g**3
         sd = -4.36302 + 0.121445 * g**2 - 0.0130256 * g**3 + 0.00282143 * g**3 * lg
@@ -111,8 +113,9 @@ def _interleave(rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(pos, kind="stable"), kind="stable") + 1
 
 
-def make_cohort(patients: int, seed: int, null: bool = False,
-                routes: Routes | None = None, sites: int = 1) -> pd.DataFrame:
+def make_cohort(
+    patients: int, seed: int, null: bool = False, routes: Routes | None = None, sites: int = 1
+) -> pd.DataFrame:
     """One row per patient, in enrolment order.
 
     Columns: the public ones of ``docs/data-format.md``, ``truth_maturity`` (the maturity
@@ -168,23 +171,25 @@ def make_cohort(patients: int, seed: int, null: bool = False,
     site = np.array([p.name for p in presets])[_rng(seed, 8).integers(len(presets), size=n)]
 
     order = _interleave(_rng(seed, 6), groups)
-    df = pd.DataFrame({
-        "enrolment_order": order,
-        "ga_weeks": np.round(ga, 4),
-        **bio,
-        "maternal_age": maternal_age,
-        "parity": parity,
-        "delivery_ga_weeks": delivery,
-        "apgar": apgar,
-        "site": site,
-        "truth_maturity": np.round(texture_maturity, 5),
-        "_image_ga": pick(routes.size, ga, free_ga),
-        "_size_z": pick(routes.size, size_z, free_size_z),
-        "_zoom_ga": pick(routes.zoom, ga, free_ga),
-        "_zoom_size_z": pick(routes.zoom, size_z, free_size_z),
-        "_texture_maturity": texture_maturity,
-        "_echo_maturity": pick(routes.echogenicity, maturity, free_maturity),
-    })
+    df = pd.DataFrame(
+        {
+            "enrolment_order": order,
+            "ga_weeks": np.round(ga, 4),
+            **bio,
+            "maternal_age": maternal_age,
+            "parity": parity,
+            "delivery_ga_weeks": delivery,
+            "apgar": apgar,
+            "site": site,
+            "truth_maturity": np.round(texture_maturity, 5),
+            "_image_ga": pick(routes.size, ga, free_ga),
+            "_size_z": pick(routes.size, size_z, free_size_z),
+            "_zoom_ga": pick(routes.zoom, ga, free_ga),
+            "_zoom_size_z": pick(routes.zoom, size_z, free_size_z),
+            "_texture_maturity": texture_maturity,
+            "_echo_maturity": pick(routes.echogenicity, maturity, free_maturity),
+        }
+    )
     df = df.sort_values("enrolment_order", kind="stable").reset_index(drop=True)
     df.insert(0, "patient_id", [f"S{i:04d}" for i in df["enrolment_order"]])
     return df

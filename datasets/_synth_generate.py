@@ -61,13 +61,13 @@ def _effective(maturity: float, strength: float) -> float:
     return float(np.clip(0.5 + gain * (maturity - 0.5), *MATURITY_CLIP))
 
 
-def lung_texture(maturity: float, echo_maturity: float | None = None,
-                 routes: Routes = DEFAULT_ROUTES) -> scanner.LungTexture:
+def lung_texture(
+    maturity: float, echo_maturity: float | None = None, routes: Routes = DEFAULT_ROUTES
+) -> scanner.LungTexture:
     """Lung texture for a microstructure maturity and an echogenicity maturity (the same
     one unless a route is cut)."""
     m = _effective(maturity, routes.microstructure)
-    e = _effective(maturity if echo_maturity is None else echo_maturity,
-                   routes.echogenicity)
+    e = _effective(maturity if echo_maturity is None else echo_maturity, routes.echogenicity)
 
     def lerp(pair: tuple[float, float], t: float) -> float:
         return pair[0] + (pair[1] - pair[0]) * t
@@ -91,9 +91,9 @@ PLACENTA_MM = (20.0, 40.0)
 FRAME_ROTATION_SD_DEG = 10.0
 
 
-def frame_anatomy(row: pd.Series, image_index: int, seed: int
-                  ) -> tuple[anat.Anatomy, scanner.Acquisition, float, np.random.Generator,
-                             np.random.Generator]:
+def frame_anatomy(
+    row: pd.Series, image_index: int, seed: int
+) -> tuple[anat.Anatomy, scanner.Acquisition, float, np.random.Generator, np.random.Generator]:
     """The anatomy, settings and fluid gap (mm) of one frame (what ``frame`` renders;
     also what the anatomy check measures), and the two generators in their states after."""
     patient_rng = np.random.default_rng([seed, 1000, int(row["enrolment_order"])])
@@ -114,9 +114,14 @@ def frame_anatomy(row: pd.Series, image_index: int, seed: int
     return a, acq, wall_gap, patient_rng, rng
 
 
-def frame(row: pd.Series, image_index: int, seed: int, size: int,
-          keep_labels: bool = False, routes: Routes = DEFAULT_ROUTES
-          ) -> tuple[scanner.Frame, float]:
+def frame(
+    row: pd.Series,
+    image_index: int,
+    seed: int,
+    size: int,
+    keep_labels: bool = False,
+    routes: Routes = DEFAULT_ROUTES,
+) -> tuple[scanner.Frame, float]:
     """One image of one patient; returns the frame and the image's (microstructure)
     maturity.  Which latents of ``row`` carry GA was decided by the cohort; ``routes``
     only sets the texture routes' strengths."""
@@ -146,9 +151,18 @@ def frame(row: pd.Series, image_index: int, seed: int, size: int,
             lab[(lab == anat.FLUID) & (y < acq.wall_mm + placenta)] = anat.SOFT
         return lab
 
-    fr = scanner.render(label_fn, lung_texture(maturity, echo_maturity, routes), acq, x0=x0,
-                        y0=y0, size=size, spacing=spacing, focus_mm=zc + rng.normal(0, 5.0),
-                        rng=rng, keep_labels=keep_labels)
+    fr = scanner.render(
+        label_fn,
+        lung_texture(maturity, echo_maturity, routes),
+        acq,
+        x0=x0,
+        y0=y0,
+        size=size,
+        spacing=spacing,
+        focus_mm=zc + rng.normal(0, 5.0),
+        rng=rng,
+        keep_labels=keep_labels,
+    )
     return fr, maturity
 
 
@@ -175,10 +189,16 @@ def cache_key(name: str, options: dict) -> str:
     source = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("_synth_*.py")):
         source.update(path.read_bytes())
-    blob = json.dumps({"name": name, "version": GENERATOR_VERSION, **options,
-                       "source": source.hexdigest(),
-                       "libs": [np.__version__, scipy.__version__, PIL.__version__]},
-                      sort_keys=True)
+    blob = json.dumps(
+        {
+            "name": name,
+            "version": GENERATOR_VERSION,
+            **options,
+            "source": source.hexdigest(),
+            "libs": [np.__version__, scipy.__version__, PIL.__version__],
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -190,22 +210,25 @@ NULL_NOTE = (
 )
 
 
-def _render_patient(root: Path, row: pd.Series, images_per_patient: int, seed: int,
-                    size: int, routes: Routes) -> list[dict]:
+def _render_patient(
+    root: Path, row: pd.Series, images_per_patient: int, seed: int, size: int, routes: Routes
+) -> list[dict]:
     out = []
     for j in range(images_per_patient):
         fr, maturity = frame(row, j, seed, size, routes=routes)
         image_id = f"{row['patient_id']}_{j + 1:02d}"
         _write_png(root / "images" / f"{image_id}.png", fr.image)
         _write_png(root / "masks" / f"{image_id}.png", fr.mask.astype(np.uint8) * 255)
-        out.append({
-            "image_id": image_id,
-            "patient_id": row["patient_id"],
-            "image_path": f"images/{image_id}.png",
-            "pixel_spacing_mm": fr.spacing_mm,
-            "lung_mask_path": f"masks/{image_id}.png",
-            "truth_maturity": round(maturity, 5),
-        })
+        out.append(
+            {
+                "image_id": image_id,
+                "patient_id": row["patient_id"],
+                "image_path": f"images/{image_id}.png",
+                "pixel_spacing_mm": fr.spacing_mm,
+                "lung_mask_path": f"masks/{image_id}.png",
+                "truth_maturity": round(maturity, 5),
+            }
+        )
     return out
 
 
@@ -217,9 +240,19 @@ def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def write_dataset(root: Path, name: str, patients: int, images_per_patient: int, seed: int,
-                  size: int, routes: Routes, sites: int = 1, progress: bool = True,
-                  n_jobs: int | None = None, enrich_preterm: bool = False) -> None:
+def write_dataset(
+    root: Path,
+    name: str,
+    patients: int,
+    images_per_patient: int,
+    seed: int,
+    size: int,
+    routes: Routes,
+    sites: int = 1,
+    progress: bool = True,
+    n_jobs: int | None = None,
+    enrich_preterm: bool = False,
+) -> None:
     """Write the whole folder into ``root`` (which must exist and be empty).
 
     Every frame has its own seeded generator, so the output is the same for any
@@ -237,14 +270,23 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     # small cohorts are not worth the worker start-up; workers are forked because this
     # module lives in a namespace that exists only in the parent (plugin loader)
     # (daemonic workers, e.g. inside a process pool, may not have children)
-    if (len(table) * images_per_patient < MIN_PARALLEL_IMAGES
-            or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon):
+    if (
+        len(table) * images_per_patient < MIN_PARALLEL_IMAGES
+        or "fork" not in mp.get_all_start_methods()
+        or mp.current_process().daemon
+    ):
         n_jobs = 1
     args = [(root, row, images_per_patient, seed, size, routes) for _, row in table.iterrows()]
     rows = []
     with contextlib.ExitStack() as stack:
-        bar = stack.enter_context(tqdm(total=len(table) * images_per_patient, unit="img",
-                                       desc=f"generating {name}", disable=not progress))
+        bar = stack.enter_context(
+            tqdm(
+                total=len(table) * images_per_patient,
+                unit="img",
+                desc=f"generating {name}",
+                disable=not progress,
+            )
+        )
         if n_jobs > 1:
             pool = stack.enter_context(ProcessPoolExecutor(n_jobs, mp.get_context("fork")))
             chunks = pool.map(_render_patient, *zip(*args, strict=True), chunksize=4)
@@ -259,13 +301,18 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     meta = {
         "name": name,
         "description": "Simulated four-chamber-view B-mode ultrasound of the fetal thorax "
-                       "(fetal-lung-bench embedded cohort; docs/synthetic.md).",
+        "(fetal-lung-bench embedded cohort; docs/synthetic.md).",
         "license": "CC0-1.0 (generated data)",
         "generator_version": GENERATOR_VERSION,
-        "options": {"patients": patients, "images_per_patient": images_per_patient,
-                    "seed": seed, "size": size, "sites": sites,
-                    # only when set: the default cohort's dataset.json stays byte-identical
-                    **({"enrich_preterm": True} if enrich_preterm else {})},
+        "options": {
+            "patients": patients,
+            "images_per_patient": images_per_patient,
+            "seed": seed,
+            "size": size,
+            "sites": sites,
+            # only when set: the default cohort's dataset.json stays byte-identical
+            **({"enrich_preterm": True} if enrich_preterm else {}),
+        },
         "routes": routes.as_dict(),
         "truth_columns": ["truth_maturity"],
     }
@@ -274,10 +321,20 @@ def write_dataset(root: Path, name: str, patients: int, images_per_patient: int,
     (root / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
-def generate(cache_dir: Path, name: str, *, patients: int, images_per_patient: int,
-             seed: int, size: int, routes: Routes | None = None, sites: int = 1,
-             progress: bool = True, n_jobs: int | None = None,
-             enrich_preterm: bool = False) -> Path:
+def generate(
+    cache_dir: Path,
+    name: str,
+    *,
+    patients: int,
+    images_per_patient: int,
+    seed: int,
+    size: int,
+    routes: Routes | None = None,
+    sites: int = 1,
+    progress: bool = True,
+    n_jobs: int | None = None,
+    enrich_preterm: bool = False,
+) -> Path:
     """Generate into ``cache_dir/<name>-<key>`` once (atomically); reuse afterwards.
     ``routes`` defaults to the named scenario's."""
     routes = SCENARIOS[name] if routes is None else routes
@@ -286,8 +343,13 @@ def generate(cache_dir: Path, name: str, *, patients: int, images_per_patient: i
     if size < 64:
         raise ValueError("size must be ≥ 64 pixels")
     site_presets(int(sites))  # refuses a bad K before any work
-    options = {"patients": int(patients), "images_per_patient": int(images_per_patient),
-               "seed": int(seed), "size": int(size), "sites": int(sites)}
+    options = {
+        "patients": int(patients),
+        "images_per_patient": int(images_per_patient),
+        "seed": int(seed),
+        "size": int(size),
+        "sites": int(sites),
+    }
     if enrich_preterm:  # absent by default: the default cohort's cache key is unchanged
         options["enrich_preterm"] = True
     cache_dir = Path(cache_dir)

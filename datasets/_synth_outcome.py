@@ -51,15 +51,19 @@ def maturity_at_delivery(patients: pd.DataFrame) -> np.ndarray:
     In the default scenario that is the fetus's biological deviation; in scenarios whose
     texture does not follow GA (synthetic-null) it is whatever the texture shows beyond
     GA, so the outcome there carries no clinical meaning (documented in docs/report.md)."""
-    delta = (patients["truth_maturity"].to_numpy(float) * cohort.MATURITY_SPAN
-             + cohort.MATURITY_GA0 - patients["ga_weeks"].to_numpy(float))
+    delta = (
+        patients["truth_maturity"].to_numpy(float) * cohort.MATURITY_SPAN
+        + cohort.MATURITY_GA0
+        - patients["ga_weeks"].to_numpy(float)
+    )
     return patients["delivery_ga_weeks"].to_numpy(float) + delta
 
 
 def respiratory_morbidity(patients: pd.DataFrame, seed: int) -> np.ndarray:
     """The binary ``outcome`` (1 = NRM) of every patient of a synthetic cohort table."""
-    logit = (np.log(RISK_AT_39_WEEKS / (1 - RISK_AT_39_WEEKS))
-             + np.log(ODDS_RATIO_PER_WEEK) * (maturity_at_delivery(patients) - 39.0))
+    logit = np.log(RISK_AT_39_WEEKS / (1 - RISK_AT_39_WEEKS)) + np.log(ODDS_RATIO_PER_WEEK) * (
+        maturity_at_delivery(patients) - 39.0
+    )
     risk = 1 / (1 + np.exp(-logit))
     draw = np.random.default_rng([seed, 7]).uniform(size=len(patients))
     return (draw < risk).astype(int)

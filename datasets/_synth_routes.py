@@ -55,8 +55,12 @@ SCENARIOS: dict[str, Routes] = {
     # every route at its literature magnitude: the default world
     "synthetic": Routes(),
     # positive control for patch methods: GA reaches the pixels only through lung texture
-    "synthetic-texture": Routes(microstructure=POSITIVE_CONTROL_TEXTURE,
-                                echogenicity=POSITIVE_CONTROL_TEXTURE, size=False, zoom=False),
+    "synthetic-texture": Routes(
+        microstructure=POSITIVE_CONTROL_TEXTURE,
+        echogenicity=POSITIVE_CONTROL_TEXTURE,
+        size=False,
+        zoom=False,
+    ),
     # only anatomy size and zoom carry GA; lung texture follows a GA-independent maturity
     "synthetic-anatomy": Routes(microstructure=0.0, echogenicity=0.0, size=True, zoom=True),
     # nothing does: the leak detector
@@ -65,10 +69,10 @@ SCENARIOS: dict[str, Routes] = {
 
 SUMMARIES = {
     "synthetic": "simulated four-chamber B-mode cohort with known lung maturity; GA reaches "
-                 "the pixels through texture, echogenicity, size and zoom (default, 316 "
-                 "patients)",
+    "the pixels through texture, echogenicity, size and zoom (default, 316 "
+    "patients)",
     "synthetic-texture": "positive control: GA reaches the pixels only through lung texture "
-                         "(size and zoom independent of GA)",
+    "(size and zoom independent of GA)",
     "synthetic-anatomy": "only anatomy size and zoom carry GA; lung texture does not",
     "synthetic-null": "as synthetic, but the images carry no GA information (leak detector)",
 }

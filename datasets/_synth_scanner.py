@@ -37,17 +37,20 @@ C_MM_PER_US = 1.54
 #: side lobes keeps them above zero), connective tissue and valves 5–7 dB above, specular
 #: bone surfaces ≈ 20 dB above.
 #: The lung's value is replaced per frame by the maturity model.
-ECHO = np.array([
-    10 ** -4.5,  # FLUID (amniotic fluid)
-    1.0,  # WALL (replaced by a layered profile)
-    1.2,  # SOFT (chest wall, mediastinum)
-    1.0,  # MYO (reference tissue)
-    10 ** -3.0,  # BLOOD
-    4.0,  # VALVE
-    100.0,  # BONE
-    1.0,  # LUNG (set from maturity)
-    2.5,  # PERICARDIUM
-], np.float32)
+ECHO = np.array(
+    [
+        10**-4.5,  # FLUID (amniotic fluid)
+        1.0,  # WALL (replaced by a layered profile)
+        1.2,  # SOFT (chest wall, mediastinum)
+        1.0,  # MYO (reference tissue)
+        10**-3.0,  # BLOOD
+        4.0,  # VALVE
+        100.0,  # BONE
+        1.0,  # LUNG (set from maturity)
+        2.5,  # PERICARDIUM
+    ],
+    np.float32,
+)
 #: Attenuation, dB/cm/MHz (Goss 1978 / Duck 1990 tables): water ≈ 0.002, blood 0.15,
 #: soft tissue 0.5–0.7; bone ≈ 10–20 (adult), lower for thin, partly ossified fetal bone.
 ALPHA = np.array([0.002, 0.7, 0.6, 0.55, 0.15, 0.6, 8.0, 0.6, 0.6], np.float32)
@@ -133,8 +136,9 @@ def _gauss_tf(n: int, sigma: np.ndarray | float) -> np.ndarray:
     return np.exp(-2.0 * np.pi**2 * np.asarray(sigma, np.float32) ** 2 * k**2)
 
 
-def _structure(rng: np.random.Generator, shape: tuple[int, int], corr: tuple[float, float]
-               ) -> np.ndarray:
+def _structure(
+    rng: np.random.Generator, shape: tuple[int, int], corr: tuple[float, float]
+) -> np.ndarray:
     """Unit-variance Gaussian random field with Gaussian correlation (σ in samples)."""
     f = sfft.rfft2(rng.standard_normal(shape, dtype=np.float32))
     ky = sfft.fftfreq(shape[0]).astype(np.float32)[:, None]
@@ -147,9 +151,19 @@ def _structure(rng: np.random.Generator, shape: tuple[int, int], corr: tuple[flo
 LabelFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float, y0: float,
-           size: int, spacing: float, focus_mm: float, rng: np.random.Generator,
-           keep_labels: bool = False) -> Frame:
+def render(
+    label_fn: LabelFn,
+    lung: LungTexture,
+    acq: Acquisition,
+    *,
+    x0: float,
+    y0: float,
+    size: int,
+    spacing: float,
+    focus_mm: float,
+    rng: np.random.Generator,
+    keep_labels: bool = False,
+) -> Frame:
     """Simulate one frame.  ``label_fn(x, y)`` gives tissue labels at probe coordinates
     (mm; x lateral, y depth below the skin); the window's top-left pixel edge is at
     (x0, y0) and it is ``size`` pixels of ``spacing`` mm wide and high."""
@@ -202,8 +216,9 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     if is_lung.any():
         echo[is_lung] *= np.float32(10 ** (lung.echo_db / 10))
     # clutter: energy from neighbouring tissue leaking in through side lobes/reverberation
-    haze = ndimage.gaussian_filter(echo, (CLUTTER_MM / dr / 2, CLUTTER_MM / lat_step / 2),
-                                   truncate=2.0)
+    haze = ndimage.gaussian_filter(
+        echo, (CLUTTER_MM / dr / 2, CLUTTER_MM / lat_step / 2), truncate=2.0
+    )
     echo += haze * np.float32(10 ** (acq.clutter_db / 10))
     amp = np.sqrt(echo * 0.5)
     if is_lung.any():
@@ -251,8 +266,12 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
     db = 20 * np.log10(np.abs(iq) + 1e-9) + acq.gain_db
     if acq.sri > 0:
         # speckle reduction acts on the log image over about one speckle
-        ndimage.gaussian_filter(db, (acq.sri * SRI_AXIAL_MM / dr, acq.sri * SRI_LATERAL_MM
-                                     / lat_step), output=db, truncate=2.5)
+        ndimage.gaussian_filter(
+            db,
+            (acq.sri * SRI_AXIAL_MM / dr, acq.sri * SRI_LATERAL_MM / lat_step),
+            output=db,
+            truncate=2.5,
+        )
 
     # display: the top of the range sits where strong specular echoes saturate
     v = np.clip((db - (DISPLAY_TOP_DB - acq.dynamic_range_db)) / acq.dynamic_range_db, 0, 1)
@@ -260,8 +279,7 @@ def render(label_fn: LabelFn, lung: LungTexture, acq: Acquisition, *, x0: float,
 
     # scan conversion (bilinear for the image, nearest for labels and mask)
     ir, it = (pr - r[0]) / dr, (pth - th0) / dth
-    img = ndimage.map_coordinates(grey.astype(np.float32, copy=False), np.stack([ir, it]),
-                                  order=1)
+    img = ndimage.map_coordinates(grey.astype(np.float32, copy=False), np.stack([ir, it]), order=1)
     img[~inside] = 0
     jr = np.clip(np.rint(ir / 2 - 0.25).astype(np.int32), 0, is_lung.shape[0] - 1)
     jt = np.clip(np.rint(it / 2 - 0.25).astype(np.int32), 0, is_lung.shape[1] - 1)

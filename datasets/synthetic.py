@@ -46,27 +46,45 @@ def _summary(name: str) -> str:
     # a new scenario may come without prose: its routes say what it is
     routes = SCENARIOS[name]
     return SUMMARIES.get(name) or "synthetic scenario; routes " + ", ".join(
-        f"{k}={v}" for k, v in routes.as_dict().items())
+        f"{k}={v}" for k, v in routes.as_dict().items()
+    )
 
 
 def _scenario(name: str):
-    def factory(cache_dir: Path, patients: int = 316, images_per_patient: int = 2,
-                seed: int = 0, size: int = 512, sites: int = 1,
-                enrich_preterm: bool = False, **kw: Any) -> Path:
+    def factory(
+        cache_dir: Path,
+        patients: int = 316,
+        images_per_patient: int = 2,
+        seed: int = 0,
+        size: int = 512,
+        sites: int = 1,
+        enrich_preterm: bool = False,
+        **kw: Any,
+    ) -> Path:
         """Generate (once, cached) and return the dataset folder."""
         progress, n_jobs = _check(kw)
         from . import _synth_generate  # scipy.fft etc.: only when generating, not `list`
 
         return _synth_generate.generate(
-            Path(cache_dir), name, routes=SCENARIOS[name], patients=patients,
-            images_per_patient=images_per_patient, seed=seed, size=size, sites=sites,
-            progress=progress, n_jobs=n_jobs, enrich_preterm=bool(enrich_preterm))
+            Path(cache_dir),
+            name,
+            routes=SCENARIOS[name],
+            patients=patients,
+            images_per_patient=images_per_patient,
+            seed=seed,
+            size=size,
+            sites=sites,
+            progress=progress,
+            n_jobs=n_jobs,
+            enrich_preterm=bool(enrich_preterm),
+        )
 
     factory.__name__ = name.replace("-", "_")
     # the source checks need a valid cohort, not a realistic one: few patients, small frames
     cheap = {"patients": 12, "size": 128, "progress": False}
-    return register_dataset(name, summary=_summary(name), test_options=cheap,
-                            tags=_tags(name))(factory)
+    return register_dataset(name, summary=_summary(name), test_options=cheap, tags=_tags(name))(
+        factory
+    )
 
 
 FACTORIES = {name: _scenario(name) for name in SCENARIOS}

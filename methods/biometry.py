@@ -45,8 +45,9 @@ def hadlock_ga(combination: str, **cm: np.ndarray) -> np.ndarray:
     """GA (weeks) by one Hadlock 1984 formula; measurements in **cm**."""
     if combination not in HADLOCK:
         raise ValueError(f"unknown Hadlock combination {combination!r}; one of {list(HADLOCK)}")
-    return HADLOCK[combination](**{k: np.asarray(cm[k], dtype=float)
-                                   for k in combination.split("+")})
+    return HADLOCK[combination](
+        **{k: np.asarray(cm[k], dtype=float) for k in combination.split("+")}
+    )
 
 
 def intergrowth_ga_days(hc_mm: np.ndarray, fl_mm: np.ndarray) -> np.ndarray:
@@ -94,8 +95,7 @@ class HadlockBiometry(_Biometric):
         return tuple(f"{m.lower()}_mm" for m in self.combination.split("+"))
 
     def _patient_estimate(self, patients: pd.DataFrame) -> pd.Series:
-        cm = {m: patients[f"{m.lower()}_mm"].to_numpy() / 10.0
-              for m in self.combination.split("+")}
+        cm = {m: patients[f"{m.lower()}_mm"].to_numpy() / 10.0 for m in self.combination.split("+")}
         return pd.Series(hadlock_ga(self.combination, **cm), index=patients.index)
 
 

@@ -32,10 +32,15 @@ class _Glcm(TextureMethod):
     def _extractor(self):
         from benchmark.kits.texture.glcm import GlcmExtractor
 
-        return GlcmExtractor(levels=int(self.levels), distance_mm=float(self.distance_mm),
-                             directions=self.directions, quantisation=self.quantisation,
-                             n_patches=int(self.n_patches), size_mm=float(self.patch_mm),
-                             grid=int(self.patch_px))
+        return GlcmExtractor(
+            levels=int(self.levels),
+            distance_mm=float(self.distance_mm),
+            directions=self.directions,
+            quantisation=self.quantisation,
+            n_patches=int(self.n_patches),
+            size_mm=float(self.patch_mm),
+            grid=int(self.patch_px),
+        )
 
 
 register_regressor_family(

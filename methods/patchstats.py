@@ -43,5 +43,9 @@ class PatchStatsRidge(TextureMethod):
     test_params = {"inner_folds": 2}
 
     def _extractor(self) -> PatchStatsExtractor:
-        return PatchStatsExtractor(norm=str(self.norm), n_patches=int(self.n_patches),
-                                   size_mm=float(self.patch_mm), grid=int(self.patch_px))
+        return PatchStatsExtractor(
+            norm=str(self.norm),
+            n_patches=int(self.n_patches),
+            size_mm=float(self.patch_mm),
+            grid=int(self.patch_px),
+        )

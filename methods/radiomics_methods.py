@@ -26,8 +26,9 @@ class _Radiomics(TextureMethod):
     def _extractor(self):
         from benchmark.kits.texture.radiomics_roi import RadiomicsExtractor
 
-        return RadiomicsExtractor(params_file=self.params_file, bin_width=self.bin_width,
-                                  spacing_mm=self.spacing_mm)
+        return RadiomicsExtractor(
+            params_file=self.params_file, bin_width=self.bin_width, spacing_mm=self.spacing_mm
+        )
 
 
 register_regressor_family(_Radiomics, "radiomics", "pyradiomics 2-D features of the whole lung ROI")

@@ -49,12 +49,11 @@ class _TimmNet(TwoStageNet):
 
     def describe_model(self) -> dict[str, Any]:
         model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)
-        return {"arch": self.arch,
-                "parameters": int(sum(p.numel() for p in model.parameters()))}
+        return {"arch": self.arch, "parameters": int(sum(p.numel() for p in model.parameters()))}
 
 
 def _make(name: str) -> type[TwoStageNet]:
-    body = name[len("timm-"):]
+    body = name[len("timm-") :]
     scratch = body.endswith("-scratch")
     arch = body[: -len("-scratch")] if scratch else body
     if not arch or "-" in arch:
@@ -73,5 +72,6 @@ def _make(name: str) -> type[TwoStageNet]:
     return type(f"Timm_{arch}{'_scratch' if scratch else ''}", (_TimmNet,), attrs)
 
 
-register_family("timm-", _make, presets=PRESETS,
-                summary="any timm architecture under the two-stage protocol")
+register_family(
+    "timm-", _make, presets=PRESETS, summary="any timm architecture under the two-stage protocol"
+)

@@ -35,8 +35,11 @@ class _UNet(TwoStageNet):
         from benchmark.kits.nets.unet import count_layers
 
         model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)
-        return {"layers": count_layers(model), "width": self.profile_.width,
-                "parameters": int(sum(p.numel() for p in model.parameters()))}
+        return {
+            "layers": count_layers(model),
+            "width": self.profile_.width,
+            "parameters": int(sum(p.numel() for p in model.parameters())),
+        }
 
 
 @register_method

@@ -34,29 +34,37 @@ def write_tabular_cohort(root: Path, n: int = 40, seed: int = 0, size: int = 48)
     (root / "images").mkdir(exist_ok=True)
     (root / "masks").mkdir(exist_ok=True)
     ga = rng.uniform(24, 40, n)
-    patients = pd.DataFrame({
-        "patient_id": [f"P{i:03d}" for i in range(n)],
-        "ga_weeks": ga.round(2),
-        "enrolment_order": rng.permutation(n) + 1,
-        "maternal_age": rng.normal(32.6, 3.4, n).round(1),
-        "parity": rng.choice(["primiparous", "multiparous"], n, p=[0.77, 0.23]),
-        "delivery_ga_weeks": rng.normal(39.3, 1.2, n).round(1),
-        "apgar": rng.choice([9, 10], n, p=[0.08, 0.92]),
-    })
+    patients = pd.DataFrame(
+        {
+            "patient_id": [f"P{i:03d}" for i in range(n)],
+            "ga_weeks": ga.round(2),
+            "enrolment_order": rng.permutation(n) + 1,
+            "maternal_age": rng.normal(32.6, 3.4, n).round(1),
+            "parity": rng.choice(["primiparous", "multiparous"], n, p=[0.77, 0.23]),
+            "delivery_ga_weeks": rng.normal(39.3, 1.2, n).round(1),
+            "apgar": rng.choice([9, 10], n, p=[0.08, 0.92]),
+        }
+    )
     for col, mean in intergrowth_mean_mm(ga).items():
         patients[col] = (mean * rng.normal(1, 0.03, n)).round(1)
     rows = []
     mask = np.zeros((size, size), np.uint8)
-    mask[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 255
+    mask[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 255
     Image.fromarray(mask).save(root / "masks" / "square.png")
     for pid in patients["patient_id"]:
         for k in range(2):
             image_id = f"{pid}_{k}"
             pixels = rng.integers(0, 256, (size, size), dtype=np.uint8)
             Image.fromarray(pixels).save(root / "images" / f"{image_id}.png")
-            rows.append({"image_id": image_id, "patient_id": pid,
-                         "image_path": f"images/{image_id}.png", "pixel_spacing_mm": 0.2,
-                         "lung_mask_path": "masks/square.png"})
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "patient_id": pid,
+                    "image_path": f"images/{image_id}.png",
+                    "pixel_spacing_mm": 0.2,
+                    "lung_mask_path": "masks/square.png",
+                }
+            )
     patients.to_csv(root / "patients.csv", index=False)
     pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
     return root

@@ -16,8 +16,14 @@ from PIL import Image
 from benchmark.testing import textured_frame
 
 
-def write_nets_cohort(root: Path, n: int = 12, size: int = 64, spacing: float = 0.25,
-                      seed: int = 0, lung: tuple[slice, slice] | None = None) -> Path:
+def write_nets_cohort(
+    root: Path,
+    n: int = 12,
+    size: int = 64,
+    spacing: float = 0.25,
+    seed: int = 0,
+    lung: tuple[slice, slice] | None = None,
+) -> Path:
     rng = np.random.default_rng(seed)
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "masks").mkdir(exist_ok=True)
@@ -30,11 +36,21 @@ def write_nets_cohort(root: Path, n: int = 12, size: int = 64, spacing: float = 
     for i, g in enumerate(ga):
         image_id = f"N{i:03d}"
         Image.fromarray(textured_frame(mask, g, rng)).save(root / "images" / f"{image_id}.png")
-        rows.append({"image_id": image_id, "patient_id": f"Q{i:03d}",
-                     "image_path": f"images/{image_id}.png", "pixel_spacing_mm": spacing,
-                     "lung_mask_path": "masks/lung.png"})
-    pd.DataFrame({"patient_id": [r["patient_id"] for r in rows], "ga_weeks": ga.round(2),
-                  "enrolment_order": np.arange(1, n + 1)}).to_csv(root / "patients.csv",
-                                                                 index=False)
+        rows.append(
+            {
+                "image_id": image_id,
+                "patient_id": f"Q{i:03d}",
+                "image_path": f"images/{image_id}.png",
+                "pixel_spacing_mm": spacing,
+                "lung_mask_path": "masks/lung.png",
+            }
+        )
+    pd.DataFrame(
+        {
+            "patient_id": [r["patient_id"] for r in rows],
+            "ga_weeks": ga.round(2),
+            "enrolment_order": np.arange(1, n + 1),
+        }
+    ).to_csv(root / "patients.csv", index=False)
     pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
     return root

@@ -28,19 +28,27 @@ def lung_mask(size: int = 96) -> np.ndarray:
     return ((yy - c) / (0.42 * size)) ** 2 + ((xx - c) / (0.42 * size)) ** 2 <= 1
 
 
-def write_texture_cohort(root: Path, n: int = 24, images_per_patient: int = 1,
-                         size: int = 96, seed: int = 0, spacing: float = 0.25,
-                         bad_masks: dict[str, np.ndarray] | None = None) -> Path:
+def write_texture_cohort(
+    root: Path,
+    n: int = 24,
+    images_per_patient: int = 1,
+    size: int = 96,
+    seed: int = 0,
+    spacing: float = 0.25,
+    bad_masks: dict[str, np.ndarray] | None = None,
+) -> Path:
     """Write the cohort; ``bad_masks`` = {image_id: mask array} replaces chosen masks."""
     rng = np.random.default_rng(seed)
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "masks").mkdir(exist_ok=True)
     ga = np.linspace(24.5, 39.5, n)
-    patients = pd.DataFrame({
-        "patient_id": [f"T{i:03d}" for i in range(n)],
-        "ga_weeks": ga.round(2),
-        "enrolment_order": rng.permutation(n) + 1,
-    })
+    patients = pd.DataFrame(
+        {
+            "patient_id": [f"T{i:03d}" for i in range(n)],
+            "ga_weeks": ga.round(2),
+            "enrolment_order": rng.permutation(n) + 1,
+        }
+    )
     Image.fromarray(lung_mask(size).astype(np.uint8) * 255).save(root / "masks" / "lung.png")
     rows = []
     for pid, g in zip(patients["patient_id"], ga, strict=True):
@@ -51,9 +59,15 @@ def write_texture_cohort(root: Path, n: int = 24, images_per_patient: int = 1,
             if bad_masks and image_id in bad_masks:
                 mask_path = f"masks/{image_id}.png"
                 Image.fromarray(bad_masks[image_id].astype(np.uint8) * 255).save(root / mask_path)
-            rows.append({"image_id": image_id, "patient_id": pid,
-                         "image_path": f"images/{image_id}.png", "pixel_spacing_mm": spacing,
-                         "lung_mask_path": mask_path})
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "patient_id": pid,
+                    "image_path": f"images/{image_id}.png",
+                    "pixel_spacing_mm": spacing,
+                    "lung_mask_path": mask_path,
+                }
+            )
     patients.to_csv(root / "patients.csv", index=False)
     pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
     return root

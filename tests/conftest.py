@@ -19,10 +19,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # `tox -e test -- tests/test_x.py` runs the parallel pass and then `-m serial` on the same
     # selection; a selection without serial tests leaves the serial pass empty, which is
     # not a failure (pytest's exit code 5 would fail the tox run)
-    if (exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
-            and session.config.getoption("markexpr") == "serial"):
+    if (
+        exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+        and session.config.getoption("markexpr") == "serial"
+    ):
         session.exitstatus = pytest.ExitCode.OK
-
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -18,8 +18,9 @@ METHODS = ["dummy-mean", "biometry-hadlock", "biometry-fit", "fault-count[k=[0,1
 
 
 def _grid(cohort, run_dir, **kw) -> RunConfig:
-    return RunConfig(dataset=str(cohort), run_dir=str(run_dir), methods=METHODS,
-                     split="kfold:2", **kw)
+    return RunConfig(
+        dataset=str(cohort), run_dir=str(run_dir), methods=METHODS, split="kfold:2", **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,9 @@ def test_joblib_matches_sequential(tabular_cohort, tmp_path, sequential_run):
     with fault_plugins():
         result = run(_grid(tabular_cohort, tmp_path / "run", backend="joblib", n_jobs=2))
     assert result.n_failed == 0
-    assert (result.run_dir / "predictions.csv").read_bytes() == \
-        (sequential_run / "predictions.csv").read_bytes()
+    assert (result.run_dir / "predictions.csv").read_bytes() == (
+        sequential_run / "predictions.csv"
+    ).read_bytes()
 
 
 @pytest.mark.slow
@@ -43,11 +45,19 @@ def test_dask_local_cluster_matches_sequential(tabular_cohort, tmp_path, sequent
     """Two worker processes on loopback; each writes its cells into the run folder."""
     pytest.importorskip("dask.distributed")
     with fault_plugins():  # workers inherit FLB_METHODS_PATH (and get it passed per task)
-        result = run(_grid(tabular_cohort, tmp_path / "run", backend="dask", n_jobs=2,
-                           backend_options={"cluster": "local"}))
+        result = run(
+            _grid(
+                tabular_cohort,
+                tmp_path / "run",
+                backend="dask",
+                n_jobs=2,
+                backend_options={"cluster": "local"},
+            )
+        )
     assert result.n_failed == 0 and result.n_computed == 10
-    assert (result.run_dir / "predictions.csv").read_bytes() == \
-        (sequential_run / "predictions.csv").read_bytes()
+    assert (result.run_dir / "predictions.csv").read_bytes() == (
+        sequential_run / "predictions.csv"
+    ).read_bytes()
 
 
 def test_backend_registry_and_errors():
@@ -106,7 +116,9 @@ def test_runner_counts_gpus_without_importing_torch_on_a_gpu_less_machine():
     # torch costs the runner ~400 MiB; without GPU device nodes the answer is known to be 0
     if not backends._no_gpu_device_nodes():
         pytest.skip("this machine has GPU device nodes: torch is the one to ask")
-    code = ("import sys; from benchmark.execution.backends import cuda_device_count; "
-            "print(cuda_device_count(), 'torch' in sys.modules)")
+    code = (
+        "import sys; from benchmark.execution.backends import cuda_device_count; "
+        "print(cuda_device_count(), 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["0", "False"], out.stderr

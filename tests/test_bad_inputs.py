@@ -14,8 +14,10 @@ from benchmark.cli.bad_inputs import render, run_cases
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "bad-inputs.md"
 #: a message names where: a manifest row, a file of the cohort, a predict input or the folder
-NAMES_PLACE = re.compile(r"row \d|rows \d|\w+\.(csv|json|png|tif|pdf|jpg)\b|input \d|"
-                         r"my-cohort|kfold:\d")
+NAMES_PLACE = re.compile(
+    r"row \d|rows \d|\w+\.(csv|json|png|tif|pdf|jpg)\b|input \d|"
+    r"my-cohort|kfold:\d"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,5 +43,5 @@ def test_every_case_is_named_or_reported(outcomes):
 def test_page_matches_the_code(outcomes):
     fresh = render(outcomes)
     assert PAGE.read_text() == fresh, (
-        "docs/bad-inputs.md is out of date: python -m benchmark.cli.bad_inputs > "
-        "docs/bad-inputs.md")
+        "docs/bad-inputs.md is out of date: python -m benchmark.cli.bad_inputs > docs/bad-inputs.md"
+    )

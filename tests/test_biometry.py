@@ -14,10 +14,21 @@ biometry = __import__("benchmark._plugins.methods.biometry", fromlist=["HADLOCK"
 
 # BPD 8.0, HC 30.0, AC 28.0, FL 6.0 cm, evaluated from Hadlock 1984's table text (not this code)
 EXPECTED_32WK = {
-    "BPD": 32.122400, "HC": 33.260000, "AC": 32.046400, "FL": 31.230000,
-    "BPD+HC": 32.220000, "BPD+AC": 32.050000, "BPD+FL": 31.496000, "HC+AC": 31.890000,
-    "HC+FL": 31.680000, "AC+FL": 31.536400, "BPD+HC+AC": 31.673360, "BPD+HC+FL": 31.820000,
-    "BPD+AC+FL": 31.586000, "HC+AC+FL": 31.746400, "BPD+HC+AC+FL": 31.714000,
+    "BPD": 32.122400,
+    "HC": 33.260000,
+    "AC": 32.046400,
+    "FL": 31.230000,
+    "BPD+HC": 32.220000,
+    "BPD+AC": 32.050000,
+    "BPD+FL": 31.496000,
+    "HC+AC": 31.890000,
+    "HC+FL": 31.680000,
+    "AC+FL": 31.536400,
+    "BPD+HC+AC": 31.673360,
+    "BPD+HC+FL": 31.820000,
+    "BPD+AC+FL": 31.586000,
+    "HC+AC+FL": 31.746400,
+    "BPD+HC+AC+FL": 31.714000,
 }
 CM = {"BPD": 8.0, "HC": 30.0, "AC": 28.0, "FL": 6.0}
 

@@ -25,8 +25,12 @@ with cell_progress(sys.argv[1], "abc123", "unet-x"):
 def test_a_worker_process_reports_and_the_display_follows(tmp_path, capsys):
     (tmp_path / "cells").mkdir()
     display = CellProgressDisplay(tmp_path, enabled=True)
-    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert worker.stdout.readline().strip() == "reported"
         display.poll()

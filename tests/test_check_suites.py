@@ -41,7 +41,7 @@ def _failed(pairs) -> set[str]:
 
 
 # -- methods ----------------------------------------------------------------------------------
-METHOD = '''
+METHOD = """
     import pandas as pd
 
     from benchmark import BaseMethod, register_method
@@ -59,7 +59,7 @@ METHOD = '''
 
         def predict(self, test):
             return pd.Series(self.value_, index=test.images.index, dtype=float)
-'''
+"""
 
 
 def test_a_method_plugin_file_passes_its_checks(tmp_path, monkeypatch):
@@ -159,8 +159,12 @@ def test_a_reader_plugin_file_passes_its_checks(reader_folder):
     _write(reader_folder, "throwaway_npy.py", READER)
     assert type(reader_for(Path("x.npy"))).__name__ == "ThrowawayNpyReader"
     assert run_checks(reader_checks(type(reader_for(Path("x.npy"))))) == [
-        "declarations", "round_trip", "spacing_without_decoding", "no_identifying_field",
-        "failures_are_input_errors"]
+        "declarations",
+        "round_trip",
+        "spacing_without_decoding",
+        "no_identifying_field",
+        "failures_are_input_errors",
+    ]
 
 
 def test_a_leaky_reader_fails_the_privacy_and_header_checks(reader_folder):
@@ -172,7 +176,7 @@ def test_a_leaky_reader_fails_the_privacy_and_header_checks(reader_folder):
 
 
 # -- report tables and figures ----------------------------------------------------------------
-SECTION = '''
+SECTION = """
     import pandas as pd
 
     from benchmark.report.formatting import Table
@@ -203,9 +207,9 @@ SECTION = '''
         fig.savefig(out / "throwaway_hist.png", metadata={"Software": None})
         plt.close(fig)
         return "throwaway_hist", "Predicted GA."
-'''
+"""
 
-BROKEN_SECTION = '''
+BROKEN_SECTION = """
     import itertools
 
     import pandas as pd
@@ -226,7 +230,7 @@ BROKEN_SECTION = '''
     def clash(ctx):  # writes the file of the built-in costs table
         frame = pd.DataFrame({"x": [1]})
         return None if ctx.data.predictions.empty else Table("costs", "X", "X.", frame, frame)
-'''
+"""
 
 
 @pytest.fixture
@@ -267,7 +271,7 @@ def test_a_broken_report_section_fails_the_named_checks(section_folder):
 
 
 # -- dataset sources --------------------------------------------------------------------------
-SOURCE = '''
+SOURCE = """
     from pathlib import Path
 
     from benchmark.data.sources import register_dataset
@@ -298,7 +302,7 @@ SOURCE = '''
         patients = pd.read_csv(folder / "patients.csv").drop(columns=["ga_weeks"])
         patients.to_csv(folder / "patients.csv", index=False)
         return folder
-'''
+"""
 
 
 def test_a_dataset_source_file_passes_its_checks(tmp_path, monkeypatch):
@@ -311,7 +315,10 @@ def test_a_dataset_source_file_passes_its_checks(tmp_path, monkeypatch):
     try:
         assert load_plugin_folder(tmp_path / "datasets", "datasets") == {}
         assert run_checks(dataset_checks("throwaway-tiny")) == [
-            "resolves", "validates", "stable_fingerprint"]
+            "resolves",
+            "validates",
+            "stable_fingerprint",
+        ]
         assert _failed(dataset_checks("throwaway-drifting")) == {"stable_fingerprint"}
         assert "validates" in _failed(dataset_checks("throwaway-no-ga"))
     finally:
@@ -334,7 +341,7 @@ VERB = '''
         return 0
 '''
 
-HEAVY_VERB = '''
+HEAVY_VERB = """
     import pandas  # at import time: every --help would pay for it
 
     HELP = "a verb that imports pandas at the top"
@@ -346,7 +353,7 @@ HEAVY_VERB = '''
 
     def main(args):
         return 0
-'''
+"""
 
 
 @pytest.fixture

@@ -18,8 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cli(*args: str, env: dict | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, cwd=REPO, timeout=600,
+        [sys.executable, "-m", "benchmark", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+        timeout=600,
     )
 
 
@@ -35,19 +39,29 @@ def test_help_is_fast_and_lists_verbs():
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from benchmark.cli import build_parser; build_parser(); "
-            "from benchmark.contract.registry import discover; discover(); "
-            "from benchmark.data.sources import list_datasets; list_datasets(); "
-            "print(sorted(m for m in ('torch','timm','radiomics','mahotas','pydicom',"
-            "'scipy.fft') "
-            "if m in sys.modules))")
+    code = (
+        "import sys; from benchmark.cli import build_parser; build_parser(); "
+        "from benchmark.contract.registry import discover; discover(); "
+        "from benchmark.data.sources import list_datasets; list_datasets(); "
+        "print(sorted(m for m in ('torch','timm','radiomics','mahotas','pydicom',"
+        "'scipy.fft') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 def test_run_then_resume_recomputes_nothing(tmp_path, tabular_cohort):
-    args = ["run", "--dataset", str(tabular_cohort), "--methods", "biometry-*", "dummy-mean",
-            "--runs-dir", str(tmp_path)]
+    args = [
+        "run",
+        "--dataset",
+        str(tabular_cohort),
+        "--methods",
+        "biometry-*",
+        "dummy-mean",
+        "--runs-dir",
+        str(tmp_path),
+    ]
     first = _cli(*args)
     assert first.returncode == 0, first.stderr
     assert "| biometry-hadlock | all |" in first.stdout
@@ -66,15 +80,26 @@ def test_run_then_resume_recomputes_nothing(tmp_path, tabular_cohort):
     predictions = pd.read_csv(run_dir / "predictions.csv")
     assert set(predictions["level"]) == {"image", "patient"}
     meta = json.loads(cells[0].read_text())
-    for key in ("fit_seconds", "predict_seconds", "peak_rss_mb", "versions", "git_commit",
-                "dataset_fingerprint", "seed", "fold", "split", "params"):
+    for key in (
+        "fit_seconds",
+        "predict_seconds",
+        "peak_rss_mb",
+        "versions",
+        "git_commit",
+        "dataset_fingerprint",
+        "seed",
+        "fold",
+        "split",
+        "params",
+    ):
         assert key in meta
 
 
 def test_failed_cell_is_recorded_not_cached_and_others_finish(tmp_path, tabular_cohort):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
-    (plugins / "always_fails.py").write_text(textwrap.dedent("""
+    (plugins / "always_fails.py").write_text(
+        textwrap.dedent("""
         from benchmark import BaseMethod, register_method
 
         @register_method
@@ -82,10 +107,19 @@ def test_failed_cell_is_recorded_not_cached_and_others_finish(tmp_path, tabular_
             name = "always-fails"
             def fit(self, train):
                 raise RuntimeError("deliberate failure in fit")
-    """))
+    """)
+    )
     env = {"FLB_METHODS_PATH": str(plugins)}
-    args = ["run", "--dataset", str(tabular_cohort), "--methods", "always-fails", "dummy-mean",
-            "--runs-dir", str(tmp_path / "runs")]
+    args = [
+        "run",
+        "--dataset",
+        str(tabular_cohort),
+        "--methods",
+        "always-fails",
+        "dummy-mean",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+    ]
     out = _cli(*args, env=env)
     assert out.returncode == 1
     assert "deliberate failure in fit" in out.stdout
@@ -94,7 +128,9 @@ def test_failed_cell_is_recorded_not_cached_and_others_finish(tmp_path, tabular_
     (run_dir,) = (tmp_path / "runs").iterdir()
     cells = pd.read_csv(run_dir / "cells.csv")
     assert dict(zip(cells["label"], cells["status"])) == {
-        "always-fails": "failed", "dummy-mean": "done"}
+        "always-fails": "failed",
+        "dummy-mean": "done",
+    }
     assert "deliberate failure in fit" in (run_dir / "log.txt").read_text()
     again = _cli(*args, env=env)
     assert "1 cell(s) computed, 1 reused" in again.stdout  # the failure is retried
@@ -107,8 +143,15 @@ def test_unknown_dataset_is_one_line_error(tmp_path):
 
 
 def test_report_rebuilds_tables_from_predictions(tmp_path, tabular_cohort):
-    _cli("run", "--dataset", str(tabular_cohort), "--methods", "dummy-mean",
-         "--runs-dir", str(tmp_path))
+    _cli(
+        "run",
+        "--dataset",
+        str(tabular_cohort),
+        "--methods",
+        "dummy-mean",
+        "--runs-dir",
+        str(tmp_path),
+    )
     (run_dir,) = tmp_path.iterdir()
     table = run_dir / "tables" / "results.md"
     before = table.read_bytes()

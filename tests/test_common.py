@@ -179,14 +179,24 @@ class _UnknownRole(_Mean):
     role = "champion"
 
 
-@pytest.mark.parametrize("cls, check", [
-    (_FitReturnsNone, "fit"), (_InitComputes, "init"), (_WrongIndex, "predict"),
-    (_OutOfRange, "predict"), (_BadProvenance, "provenance"), (_BadSegment, "segment"),
-    (_ForgetsOnLoad, "save_load"), (_Pickles, "save_load"),
-    (_SavesUndeclaredLoad, "declarations"), (_UnknownRole, "declarations"),
-    (_LoadWithoutDevice, "save_load"), (_CurvesAsList, "optional_outputs"),
-    (_TestParamsTypo, "declarations"),
-])
+@pytest.mark.parametrize(
+    "cls, check",
+    [
+        (_FitReturnsNone, "fit"),
+        (_InitComputes, "init"),
+        (_WrongIndex, "predict"),
+        (_OutOfRange, "predict"),
+        (_BadProvenance, "provenance"),
+        (_BadSegment, "segment"),
+        (_ForgetsOnLoad, "save_load"),
+        (_Pickles, "save_load"),
+        (_SavesUndeclaredLoad, "declarations"),
+        (_UnknownRole, "declarations"),
+        (_LoadWithoutDevice, "save_load"),
+        (_CurvesAsList, "optional_outputs"),
+        (_TestParamsTypo, "declarations"),
+    ],
+)
 def test_a_broken_method_fails_the_named_check(cls, check, check_root):
     with pytest.raises(MethodCheckError, match=f"{cls.name}: {check}:"):
         check_method(cls, check_root)
@@ -218,8 +228,11 @@ def test_a_declared_expected_failure_is_xfail_with_its_reason(check_root):
     assert xfail.name == "xfail" and xfail.kwargs["reason"].startswith("returns None")
     assert xfail.kwargs["strict"] and not params["known-fault-init"].marks
     # run outside pytest: the expected failure is not an error, the rest passes
-    done = run_checks((n, c) for n, c in method_checks(_KnownFault, check_root)
-                      if n in ("declarations", "init", "fit"))
+    done = run_checks(
+        (n, c)
+        for n, c in method_checks(_KnownFault, check_root)
+        if n in ("declarations", "init", "fit")
+    )
     assert done == ["declarations", "init", "fit"]
 
 
@@ -271,28 +284,43 @@ def test_predict_round_trips_every_saving_method(check_root, tmp_path):
     from benchmark import cli
     from benchmark.contract.registry import get_method_class
     from benchmark.execution.runner import RunConfig, run
+
     selections = []
     for name in list_methods("all", available_only=True):
         cls = get_method_class(name)
         if cls.saves:
             fast = [f"{k}={v}" for k, v in cls.test_params.items()]
             selections.append(name + (f"[{','.join(fast)}]" if fast else ""))
-    result = run(RunConfig(dataset=str(check_root), methods=selections,
-                           run_dir=str(tmp_path / "run")))
+    result = run(
+        RunConfig(dataset=str(check_root), methods=selections, run_dir=str(tmp_path / "run"))
+    )
     assert (result.cells["status"] == "done").all(), result.cells.get("error")
     preds = pd.read_csv(result.run_dir / "predictions.csv", dtype={"image_id": str})
     images = pd.read_csv(check_root / "images.csv").set_index("image_id")
     traced = set(images.index[images["lung_mask_path"].notna()])
     for label in result.cells["label"]:
         out = tmp_path / f"{label}.csv"
-        assert cli.main(["predict", "--model", str(result.run_dir), "--method", label,
-                         str(check_root), "--out", str(out)]) == 0, label
+        assert (
+            cli.main(
+                [
+                    "predict",
+                    "--model",
+                    str(result.run_dir),
+                    "--method",
+                    label,
+                    str(check_root),
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        ), label
         got = pd.read_csv(out, dtype={"image_id": str}).set_index("image_id")["ga_pred_weeks"]
-        mine = preds[(preds["label"] == label) & (preds["level"] == "image")
-                     & preds["image_id"].isin(traced)].set_index("image_id")["ga_pred"]
+        mine = preds[
+            (preds["label"] == label) & (preds["level"] == "image") & preds["image_id"].isin(traced)
+        ].set_index("image_id")["ga_pred"]
         assert len(mine) > 0
-        np.testing.assert_allclose(got.loc[mine.index], mine.round(2), atol=0.011,
-                                   err_msg=label)
+        np.testing.assert_allclose(got.loc[mine.index], mine.round(2), atol=0.011, err_msg=label)
 
 
 # -- the other extension kinds: every registered one passes its suite -----------------------

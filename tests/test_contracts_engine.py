@@ -25,8 +25,15 @@ def check_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def predicted(check_root, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    return run(RunConfig(dataset=str(check_root), methods=METHODS, split="kfold:3",
-                         runs_dir=str(runs), run_dir=str(runs / "predict")))
+    return run(
+        RunConfig(
+            dataset=str(check_root),
+            methods=METHODS,
+            split="kfold:3",
+            runs_dir=str(runs),
+            run_dir=str(runs / "predict"),
+        )
+    )
 
 
 def test_cell_records_carry_declared_roles(predicted):
@@ -42,7 +49,9 @@ def test_cell_records_carry_declared_roles(predicted):
 
 def test_control_of_names_the_controlled_cell_with_the_same_parameters():
     assert declared_roles("unet-scratch", "unet-scratch[lr=0.001]") == {
-        "role": None, "control_of": "unet-transfer[lr=0.001]"}
+        "role": None,
+        "control_of": "unet-transfer[lr=0.001]",
+    }
     assert declared_roles("timm-resnet18-scratch")["control_of"] == "timm-resnet18"
     assert declared_roles("unet-transfer")["control_of"] is None
     assert declared_roles("no-such-method") == {"role": None, "control_of": None}
@@ -56,8 +65,9 @@ def test_every_prediction_row_has_its_provenance(predicted):
     assert untraced["provenance"].tolist() == ["fallback:train-median-features"]
     patient = glcm[(glcm["level"] == "patient") & (glcm["patient_id"] == "C11")]
     assert patient["provenance"].tolist() == ["fallback:train-median-features"]
-    assert (glcm.drop(untraced.index).query("patient_id != 'C11'")["provenance"]
-            == "measured").all()
+    assert (
+        glcm.drop(untraced.index).query("patient_id != 'C11'")["provenance"] == "measured"
+    ).all()
     assert (preds[preds["method"] == "dummy-mean"]["provenance"] == "measured").all()
     cells = predicted.cells.set_index("label")
     glcm_cells = cells.loc[["glcm-ridge[inner_folds=2]"]]
@@ -65,17 +75,30 @@ def test_every_prediction_row_has_its_provenance(predicted):
 
 
 def test_the_terminal_line_shows_measured_over_all():
-    record = {"label": "glcm-ridge", "status": "done", "fit_seconds": 1.0,
-              "predict_seconds": 0.5, "peak_rss_mb": 100, "n_measured": 9, "n_images": 10,
-              "n_excluded": 0}
+    record = {
+        "label": "glcm-ridge",
+        "status": "done",
+        "fit_seconds": 1.0,
+        "predict_seconds": 0.5,
+        "peak_rss_mb": 100,
+        "n_measured": 9,
+        "n_images": 10,
+        "n_excluded": 0,
+    }
     assert "measured 9/10" in _one_line(record)
     assert "(1 excluded)" in _one_line({**record, "n_excluded": 1})
 
 
 def test_fallback_exclude_lists_what_it_leaves_out(predicted, check_root, tmp_path):
-    result = run(RunConfig(dataset=str(check_root), methods=["glcm-ridge[inner_folds=2]"],
-                           split="kfold:3", run_dir=str(tmp_path / "exclude"),
-                           fallback="exclude"))
+    result = run(
+        RunConfig(
+            dataset=str(check_root),
+            methods=["glcm-ridge[inner_folds=2]"],
+            split="kfold:3",
+            run_dir=str(tmp_path / "exclude"),
+            fallback="exclude",
+        )
+    )
     assert (result.cells["status"] == "done").all()
     preds = pd.read_csv(result.run_dir / "predictions.csv", dtype={"image_id": str})
     assert (preds["provenance"] == "measured").all() and "C11_1" not in set(preds["image_id"])
@@ -83,14 +106,21 @@ def test_fallback_exclude_lists_what_it_leaves_out(predicted, check_root, tmp_pa
     assert "C11" in set(preds.loc[preds["level"] == "patient", "patient_id"])
     excluded = pd.read_csv(result.run_dir / "excluded.csv", dtype={"image_id": str})
     assert excluded[["level", "image_id", "provenance"]].values.tolist() == [
-        ["image", "C11_1", "fallback:train-median-features"]]
+        ["image", "C11_1", "fallback:train-median-features"]
+    ]
     assert int(result.cells["n_excluded"].sum()) == 1
     kept = pd.read_csv(predicted.run_dir / "predictions.csv", dtype={"image_id": str})
     kept = kept[kept["method"] == "glcm-ridge"]
     assert len(kept) == len(preds) + 1  # exactly the excluded row, nothing else dropped
     with pytest.raises(ValueError, match="fallback must be one of predict, exclude"):
-        run(RunConfig(dataset=str(check_root), methods=["dummy-mean"],
-                      run_dir=str(tmp_path / "bad"), fallback="drop"))
+        run(
+            RunConfig(
+                dataset=str(check_root),
+                methods=["dummy-mean"],
+                run_dir=str(tmp_path / "bad"),
+                fallback="drop",
+            )
+        )
     assert not (tmp_path / "bad").exists()  # refused before anything ran
 
 
@@ -106,7 +136,7 @@ def test_skip_gets_a_description_without_ga(check_root):
     assert not any(isinstance(v, pd.DataFrame | pd.Series) for v in vars(info).values())
 
 
-PROBE = '''
+PROBE = """
 import pandas as pd
 from benchmark import BaseMethod, register_method
 
@@ -121,7 +151,7 @@ class DigestProbe(BaseMethod):
 
     def predict(self, test):
         return pd.Series(self.mean_, index=test.images.index, dtype=float)
-'''
+"""
 
 
 def test_resume_recomputes_a_cell_after_its_method_changed(check_root, tmp_path, monkeypatch):
@@ -131,8 +161,9 @@ def test_resume_recomputes_a_cell_after_its_method_changed(check_root, tmp_path,
     monkeypatch.setenv("FLB_METHODS_PATH", str(plugins))
     discover(force=True)
     try:
-        config = RunConfig(dataset=str(check_root), methods=["digest-probe"],
-                           run_dir=str(tmp_path / "run"))
+        config = RunConfig(
+            dataset=str(check_root), methods=["digest-probe"], run_dir=str(tmp_path / "run")
+        )
         first = run(config)
         assert (first.n_computed, first.n_cached) == (1, 0)
         again = run(config)
@@ -146,7 +177,7 @@ def test_resume_recomputes_a_cell_after_its_method_changed(check_root, tmp_path,
         discover(force=True)
 
 
-BAD_DECLARATION = '''
+BAD_DECLARATION = """
 from benchmark import BaseMethod, register_method
 
 
@@ -160,7 +191,7 @@ class SavesWithoutLoad(BaseMethod):
 
     def load(self, path):  # an instance method: predict could never call it
         return self
-'''
+"""
 
 
 def test_a_plugin_whose_declarations_lie_is_unavailable_with_the_reason(tmp_path, monkeypatch):

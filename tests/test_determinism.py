@@ -11,8 +11,13 @@ from _engine_helpers import REPO, subprocess_env
 from benchmark.contract.registry import list_methods
 
 #: one of each family, at its smallest setting (those not installed/landed are left out)
-CANDIDATES = ["dummy-mean", "biometry-fit", "glcm-ridge", "radiomics-ridge",
-              "unet-transfer[max_epochs=1]"]
+CANDIDATES = [
+    "dummy-mean",
+    "biometry-fit",
+    "glcm-ridge",
+    "radiomics-ridge",
+    "unet-transfer[max_epochs=1]",
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +37,25 @@ def test_same_command_twice_gives_identical_predictions(small_synthetic, tmp_pat
     for name in ("first", "second"):
         run_dir = tmp_path / name
         done = subprocess.run(
-            [sys.executable, "-m", "benchmark", "run", "--dataset", str(small_synthetic),
-             "--run-dir", str(run_dir), "--device", "cpu", "--methods", *methods],
-            cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "benchmark",
+                "run",
+                "--dataset",
+                str(small_synthetic),
+                "--run-dir",
+                str(run_dir),
+                "--device",
+                "cpu",
+                "--methods",
+                *methods,
+            ],
+            cwd=REPO,
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         outputs.append(run_dir)

@@ -33,9 +33,15 @@ PHI = {
 }
 
 
-def write_dicom(path: Path, pixels: np.ndarray, *, region_cm: float | None = 0.01,
-                pixel_spacing: tuple[float, float] | None = None, phi: bool = True,
-                patient_id: str | None = None) -> Path:
+def write_dicom(
+    path: Path,
+    pixels: np.ndarray,
+    *,
+    region_cm: float | None = 0.01,
+    pixel_spacing: tuple[float, float] | None = None,
+    phi: bool = True,
+    patient_id: str | None = None,
+) -> Path:
     """An uncompressed ultrasound DICOM built with pydicom; (F, H, W) pixels = cine loop."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, UltrasoundImageStorage, generate_uid
@@ -100,8 +106,7 @@ def test_region_calibration_gives_spacing_in_mm(tmp_path):
 
 
 def test_pixel_spacing_wins_over_region(tmp_path):
-    path = write_dicom(tmp_path / "a.dcm", _speckle(0), region_cm=0.0125,
-                       pixel_spacing=(0.2, 0.2))
+    path = write_dicom(tmp_path / "a.dcm", _speckle(0), region_cm=0.0125, pixel_spacing=(0.2, 0.2))
     assert load_image(path).spacing_mm == pytest.approx(0.2)
 
 
@@ -124,12 +129,22 @@ def _dicom_cohort(root: Path, n: int = 8, *, region: bool = True) -> Path:
     patients, images = [], []
     for i in range(n):
         pid = f"P{i:03d}"
-        write_dicom(root / "images" / f"{pid}.dcm", _speckle(i), region_cm=0.03 if region
-                    else None)
-        patients.append({"patient_id": pid, "ga_weeks": round(float(rng.uniform(24, 39)), 1),
-                         "enrolment_order": i + 1})
-        images.append({"image_id": f"{pid}_0", "patient_id": pid,
-                       "image_path": f"images/{pid}.dcm", "lung_mask_path": "masks/lung.png"})
+        write_dicom(root / "images" / f"{pid}.dcm", _speckle(i), region_cm=0.03 if region else None)
+        patients.append(
+            {
+                "patient_id": pid,
+                "ga_weeks": round(float(rng.uniform(24, 39)), 1),
+                "enrolment_order": i + 1,
+            }
+        )
+        images.append(
+            {
+                "image_id": f"{pid}_0",
+                "patient_id": pid,
+                "image_path": f"images/{pid}.dcm",
+                "lung_mask_path": "masks/lung.png",
+            }
+        )
     pd.DataFrame(patients).to_csv(root / "patients.csv", index=False)
     pd.DataFrame(images).to_csv(root / "images.csv", index=False)
     return root
@@ -146,8 +161,10 @@ def test_dicom_without_calibration_is_an_error(tmp_path):
     root = _dicom_cohort(tmp_path / "c", 2, region=False)
     report = validate_dataset(root)
     errors = [p for p in report.errors if p.code == "dicom-uncalibrated"]
-    assert [p.where for p in errors] == ["images.csv row 2 (image_id=P000_0)",
-                                         "images.csv row 3 (image_id=P001_0)"]
+    assert [p.where for p in errors] == [
+        "images.csv row 2 (image_id=P000_0)",
+        "images.csv row 3 (image_id=P001_0)",
+    ]
     assert "images/P000.dcm" in errors[0].what
     with pytest.raises(ValueError, match=r"images.csv row 2 \(image_id=P000_0\)"):
         Cohort.load(root)
@@ -166,7 +183,8 @@ def test_privacy_keywords_are_dicom_keywords():
     from pydicom.datadict import keyword_dict
 
     assert {"PatientName", "PatientID", "PatientBirthDate", "InstitutionName"} <= set(
-        BASIC_PROFILE_KEYWORDS)
+        BASIC_PROFILE_KEYWORDS
+    )
     assert [k for k in BASIC_PROFILE_KEYWORDS if k not in keyword_dict] == []
     assert len(BASIC_PROFILE_KEYWORDS) > 200
 
@@ -180,13 +198,25 @@ def test_no_identifying_value_reaches_the_run_folder(tmp_path, monkeypatch, caps
     root = _dicom_cohort(tmp_path / "dicom-cohort", 8)
     values = identifying_values(root / "images" / "P000.dcm")
     assert set(PHI) <= set(values)  # the fields really are in the files
-    result = runner.run(runner.RunConfig(dataset=str(root), methods=["dummy-mean"],
-                                         runs_dir=str(tmp_path / "runs")))
+    result = runner.run(
+        runner.RunConfig(dataset=str(root), methods=["dummy-mean"], runs_dir=str(tmp_path / "runs"))
+    )
     assert result.n_failed == 0 and len(result.cells) == 1
     run_dir = result.run_dir
     assert cli.main(["validate", str(root), "--json", str(run_dir / "validation.json")]) == 0
-    assert cli.main(["predict", "--model", str(run_dir), str(root / "images" / "P001.dcm"),
-                     "--out", str(run_dir / "new_predictions.csv")]) == 0
+    assert (
+        cli.main(
+            [
+                "predict",
+                "--model",
+                str(run_dir),
+                str(root / "images" / "P001.dcm"),
+                "--out",
+                str(run_dir / "new_predictions.csv"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr()
     predictions = pd.read_csv(run_dir / "predictions.csv", dtype=str)
     assert set(predictions["patient_id"]) <= {f"P{i:03d}" for i in range(8)}  # manifest ids

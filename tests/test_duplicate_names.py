@@ -29,8 +29,11 @@ def test_methods(monkeypatch):
     first = registry.register_method(_class("dup-method", "First"))
     registry.register_method(first)  # the same class again: harmless
     registry.register_method(_class("dup-method", "First"))  # its re-definition (a reload)
-    with pytest.raises(DuplicateNameError, match=r"method 'dup-method' is registered twice: "
-                       r".*\.First .*and .*\.Second"):
+    with pytest.raises(
+        DuplicateNameError,
+        match=r"method 'dup-method' is registered twice: "
+        r".*\.First .*and .*\.Second",
+    ):
         registry.register_method(_class("dup-method", "Second"))
 
 
@@ -53,12 +56,18 @@ def test_families(monkeypatch):
 
 def test_a_copied_method_file_is_listed_unavailable_naming_both_files(tmp_path):
     source = (REPO / "methods" / "dummy_mean.py").read_text()
-    (tmp_path / "my_copy.py").write_text(source.replace("class DummyMean", "class MyCopy")
-                                         .replace("-> DummyMean", "-> MyCopy"))
+    (tmp_path / "my_copy.py").write_text(
+        source.replace("class DummyMean", "class MyCopy").replace("-> DummyMean", "-> MyCopy")
+    )
     (tmp_path / "dummy_mean.py").write_text(source)  # same file name as the built-in
-    out = subprocess.run([sys.executable, "-m", "benchmark", "list"], capture_output=True,
-                         text=True, cwd=REPO, timeout=300,
-                         env={**os.environ, "FLB_METHODS_PATH": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmark", "list"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "FLB_METHODS_PATH": str(tmp_path)},
+    )
     assert out.returncode == 0 and "Traceback" not in out.stdout + out.stderr
     lines = out.stdout.splitlines()
     copy = next(ln for ln in lines if " my-copy " in ln)
@@ -94,8 +103,9 @@ def test_readers(monkeypatch):
     png = type(readers.list_readers()[".png"])
     readers.register_reader(png)  # re-registering the built-in class: harmless
     other = type("OtherPng", (ImageReader,), {"suffixes": (".png",), "__module__": __name__})
-    with pytest.raises(DuplicateNameError, match="reader for suffix '.png'.*PillowReader.*"
-                                                 "OtherPng"):
+    with pytest.raises(
+        DuplicateNameError, match="reader for suffix '.png'.*PillowReader.*OtherPng"
+    ):
         readers.register_reader(other)
 
 
@@ -111,13 +121,15 @@ def test_report_tables_and_figures(tmp_path, monkeypatch):
     with pytest.raises(DuplicateNameError, match=f"figure '{name}' is registered twice"):
         registry.register_figure(name, order=1)(lambda ctx, out: None)
     # a module executed a second time re-registers its own (new) functions: harmless
-    (tmp_path / "flb_dup_section.py").write_text(textwrap.dedent('''
+    (tmp_path / "flb_dup_section.py").write_text(
+        textwrap.dedent("""
         from benchmark.report.registry import register_table
 
         @register_table("dup_section_table", order=999)
         def table(ctx):
             return None
-    '''))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("flb_dup_section")
     try:
@@ -131,7 +143,8 @@ def test_cli_verbs(tmp_path, monkeypatch, capsys):
     from benchmark import cli
     from benchmark.cli import commands
 
-    (tmp_path / "listing.py").write_text(textwrap.dedent('''
+    (tmp_path / "listing.py").write_text(
+        textwrap.dedent("""
         NAME = "list"
         HELP = "a second list"
 
@@ -142,14 +155,14 @@ def test_cli_verbs(tmp_path, monkeypatch, capsys):
 
         def main(args):
             return 0
-    '''))
+    """)
+    )
     monkeypatch.setattr(commands, "__path__", [*commands.__path__, str(tmp_path)])
     try:
         with pytest.raises(DuplicateNameError, match=r"CLI verb 'list'.*list_.*listing"):
             cli.command_modules()
         assert cli.main(["--help"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error: CLI verb 'list' is registered twice") and err.count(
-            "\n") == 1
+        assert err.startswith("error: CLI verb 'list' is registered twice") and err.count("\n") == 1
     finally:
         sys.modules.pop("benchmark.cli.commands.listing", None)

@@ -16,9 +16,22 @@ from benchmark.stats import calibration, equivalence, outcome_risk, power, subgr
 
 def _pooled(truth: np.ndarray, preds: dict[str, np.ndarray]) -> pd.DataFrame:
     ids = [f"P{i:03d}" for i in range(len(truth))]
-    return pd.concat([pd.DataFrame({"label": k, "patient_id": ids, "ga_true": truth,
-                                    "ga_pred": v, "group": "all", "measured": True})
-                      for k, v in preds.items()], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "label": k,
+                    "patient_id": ids,
+                    "ga_true": truth,
+                    "ga_pred": v,
+                    "group": "all",
+                    "measured": True,
+                }
+            )
+            for k, v in preds.items()
+        ],
+        ignore_index=True,
+    )
 
 
 # ---------------------------------------------------------------- calibration
@@ -92,8 +105,7 @@ def test_tost_finds_equivalence_only_inside_the_margin():
     rng = np.random.default_rng(3)
     ga = rng.uniform(24, 40, 300)
     noise = rng.normal(0, 1, 300)
-    pooled = _pooled(ga, {"ref": ga + noise, "same": ga + noise * 1.01,
-                          "worse": ga + noise * 3})
+    pooled = _pooled(ga, {"ref": ga + noise, "same": ga + noise * 1.01, "worse": ga + noise * 3})
     table = equivalence.equivalence(pooled, "ref", margin_days=2.0).set_index("method")
     assert table.loc["same", "p_tost"] < 0.05
     assert table.loc["worse", "p_tost"] > 0.05 and table.loc["worse", "diff_lo"] > 2
@@ -103,10 +115,16 @@ def test_rejection_curve_falls_when_wide_intervals_flag_large_errors():
     rng = np.random.default_rng(4)
     ga = rng.uniform(24, 40, 200)
     err = rng.normal(0, 1, 200) * np.linspace(0.2, 3, 200)
-    frame = pd.DataFrame({"label": "m", "patient_id": [f"P{i}" for i in range(200)],
-                          "ga_true": ga, "ga_pred": ga + err,
-                          "lower": ga + err - np.linspace(0.2, 3, 200) * 2,
-                          "upper": ga + err + np.linspace(0.2, 3, 200) * 2})
+    frame = pd.DataFrame(
+        {
+            "label": "m",
+            "patient_id": [f"P{i}" for i in range(200)],
+            "ga_true": ga,
+            "ga_pred": ga + err,
+            "lower": ga + err - np.linspace(0.2, 3, 200) * 2,
+            "upper": ga + err + np.linspace(0.2, 3, 200) * 2,
+        }
+    )
     curve = equivalence.rejection_curve(frame)
     assert curve["mae_kept"].iloc[-1] < 0.7 * curve["mae_kept"].iloc[0]
 
@@ -150,10 +168,17 @@ def test_riley_criteria_reproduce_pmsampsize_published_example():
 
 # ---------------------------------------------------------------- key findings
 def _run_data(pooled: pd.DataFrame, roles: dict[str, str]) -> RunData:
-    preds = pooled.assign(level="patient", seed=0, fold=0, image_id="",
-                          provenance="measured", cell_id=pooled["label"])
-    cells = pd.DataFrame({"label": list(roles), "cell_id": list(roles),
-                          "method": list(roles), "role": list(roles.values())})
+    preds = pooled.assign(
+        level="patient", seed=0, fold=0, image_id="", provenance="measured", cell_id=pooled["label"]
+    )
+    cells = pd.DataFrame(
+        {
+            "label": list(roles),
+            "cell_id": list(roles),
+            "method": list(roles),
+            "role": list(roles.values()),
+        }
+    )
     return RunData(Path("."), preds, cells, {}, pd.DataFrame(), pd.DataFrame())
 
 
@@ -162,8 +187,13 @@ def test_key_finding_names_no_best_method_when_the_floor_is_not_beaten():
 
     rng = np.random.default_rng(7)
     ga = rng.uniform(24, 40, 20)
-    pooled = _pooled(ga, {"net": ga.mean() + rng.normal(0, 2.5, 20) + 0.2 * (ga - ga.mean()),
-                          "floor": np.full(20, ga.mean())})
+    pooled = _pooled(
+        ga,
+        {
+            "net": ga.mean() + rng.normal(0, 2.5, 20) + 0.2 * (ga - ga.mean()),
+            "floor": np.full(20, ga.mean()),
+        },
+    )
     text = best_method_finding(_run_data(pooled, {"net": "", "floor": "floor"}))
     assert text.startswith("No method is distinguishable from the floor on these 20 patients")
     assert "patients to detect a difference of this size" in text
@@ -185,10 +215,17 @@ def enriched_run(tmp_path_factory) -> Path:
     mp.setenv("FLB_CACHE", str(tmp / "cache"))
     try:
         config = runner.RunConfig(
-            dataset="synthetic", dataset_options={
-                "patients": 240, "images_per_patient": 1, "size": 96, "enrich_preterm": True,
-                "progress": False},
-            methods=["oracle", "biometry-hadlock", "dummy-mean"], runs_dir=str(tmp / "runs"))
+            dataset="synthetic",
+            dataset_options={
+                "patients": 240,
+                "images_per_patient": 1,
+                "size": 96,
+                "enrich_preterm": True,
+                "progress": False,
+            },
+            methods=["oracle", "biometry-hadlock", "dummy-mean"],
+            runs_dir=str(tmp / "runs"),
+        )
         result = runner.run(config)
         build(result.run_dir, options=None)
     finally:
@@ -234,9 +271,11 @@ def test_enrich_option_leaves_the_default_cohort_alone():
     generate = generator_module("_synth_generate")
     routes = generator_module("_synth_routes").SCENARIOS["synthetic"]
     base = {"patients": 5, "images_per_patient": 1, "seed": 0, "size": 96, "sites": 1}
-    assert generate.cache_key("synthetic", {**base, "routes": routes.as_dict()}) != \
-        generate.cache_key("synthetic", {**base, "enrich_preterm": True,
-                                         "routes": routes.as_dict()})
+    assert generate.cache_key(
+        "synthetic", {**base, "routes": routes.as_dict()}
+    ) != generate.cache_key(
+        "synthetic", {**base, "enrich_preterm": True, "routes": routes.as_dict()}
+    )
 
 
 def test_plan_command_writes_power_table_and_curve(tmp_path, capsys):
@@ -246,11 +285,30 @@ def test_plan_command_writes_power_table_and_curve(tmp_path, capsys):
     if not (results / "predictions.csv").is_file():
         pytest.skip("results/ has no predictions.csv")
     out = tmp_path / "plan"
-    assert main(["plan", str(results), "--compare", "glcm-ridge", "biometry-hadlock",
-                 "--n", "20", "80", "--n-sim", "100", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                str(results),
+                "--compare",
+                "glcm-ridge",
+                "biometry-hadlock",
+                "--n",
+                "20",
+                "80",
+                "--n-sim",
+                "100",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out / "power_mae.csv")
     assert list(table["n"]) == [20, 80] and table["power"].iloc[1] >= table["power"].iloc[0]
     assert (out / "fig_power_mae.png").is_file()
-    assert main(["plan", str(results), "--compare", "no-such", "biometry-hadlock",
-                 "--out", str(out)]) == 2
+    assert (
+        main(["plan", str(results), "--compare", "no-such", "biometry-hadlock", "--out", str(out)])
+        == 2
+    )
     assert "no-such" in capsys.readouterr().err

@@ -21,10 +21,21 @@ def faults():
 
 def test_in_process_faults_fail_only_their_cell(tabular_cohort, tmp_path, faults, capsys):
     run_dir = tmp_path / "run"
-    code = cli.main([
-        "run", "--dataset", str(tabular_cohort), "--run-dir", str(run_dir), "--methods",
-        "fault-ok", "fault-raise", "fault-nan", "fault-short", "fault-memoryerror",
-    ])
+    code = cli.main(
+        [
+            "run",
+            "--dataset",
+            str(tabular_cohort),
+            "--run-dir",
+            str(run_dir),
+            "--methods",
+            "fault-ok",
+            "fault-raise",
+            "fault-nan",
+            "fault-short",
+            "fault-memoryerror",
+        ]
+    )
     assert code == 1  # the exit code says a cell failed
     cells = cells_by_label(run_dir)
     assert cells.loc["fault-ok", "status"] == "done"
@@ -53,11 +64,17 @@ def test_in_process_faults_fail_only_their_cell(tabular_cohort, tmp_path, faults
 @pytest.mark.serial  # a 4 s cell timeout and a 60 s bound: wall-clock sensitive
 def test_isolated_faults_timeout_memory_crash(tabular_cohort, tmp_path, faults):
     t0 = time.monotonic()
-    result = run(RunConfig(
-        dataset=str(tabular_cohort), run_dir=str(tmp_path / "run"), timeout=4.0,
-        memory_limit_mb=1024, backend="joblib", n_jobs=2,
-        methods=["fault-ok", "fault-hang", "fault-oom", "fault-crash", "fault-raise"],
-    ))
+    result = run(
+        RunConfig(
+            dataset=str(tabular_cohort),
+            run_dir=str(tmp_path / "run"),
+            timeout=4.0,
+            memory_limit_mb=1024,
+            backend="joblib",
+            n_jobs=2,
+            methods=["fault-ok", "fault-hang", "fault-oom", "fault-crash", "fault-raise"],
+        )
+    )
     elapsed = time.monotonic() - t0
     cells = result.cells.set_index("label")
     assert cells.loc["fault-ok", "status"] == "done"
@@ -72,8 +89,11 @@ def test_isolated_faults_timeout_memory_crash(tabular_cohort, tmp_path, faults):
 
 
 def test_failed_cell_is_retried_and_not_cached(tabular_cohort, tmp_path, faults):
-    config = RunConfig(dataset=str(tabular_cohort), run_dir=str(tmp_path / "run"),
-                       methods=["fault-ok", "fault-raise"])
+    config = RunConfig(
+        dataset=str(tabular_cohort),
+        run_dir=str(tmp_path / "run"),
+        methods=["fault-ok", "fault-raise"],
+    )
     first = run(config)
     second = run(config)
     assert (first.n_computed, first.n_failed) == (2, 1)

@@ -19,8 +19,7 @@ from benchmark.kits.texture.glcm import (
 
 ANGLES = {"0": 0.0, "45": np.pi / 4, "90": np.pi / 2, "135": 3 * np.pi / 4}
 #: features both libraries define: ours (mahotas) → scikit-image graycoprops name
-SHARED = {"asm": "ASM", "contrast": "contrast", "idm": "homogeneity",
-          "correlation": "correlation"}
+SHARED = {"asm": "ASM", "contrast": "contrast", "idm": "homogeneity", "correlation": "correlation"}
 
 
 def _patch(seed: int = 0, size: int = 24, levels: int = 32) -> np.ndarray:
@@ -35,8 +34,11 @@ def _patch(seed: int = 0, size: int = 24, levels: int = 32) -> np.ndarray:
 
 
 def _feature(row: np.ndarray, name: str, direction: str | None = None) -> float:
-    names = [f"{n}_d{d}" for d in DIRECTION_NAMES for n in HARALICK_NAMES] if direction \
+    names = (
+        [f"{n}_d{d}" for d in DIRECTION_NAMES for n in HARALICK_NAMES]
+        if direction
         else list(HARALICK_NAMES)
+    )
     return float(row[names.index(f"{name}_d{direction}" if direction else name)])
 
 
@@ -49,7 +51,9 @@ def test_mahotas_matches_skimage_per_direction(seed):
         for mine, theirs in SHARED.items():
             expected = graycoprops(glcm, theirs)[0, k]
             assert _feature(ours, mine, direction) == pytest.approx(expected, rel=1e-9), (
-                mine, direction)
+                mine,
+                direction,
+            )
 
 
 def test_mahotas_matches_skimage_pooled_and_mean():
@@ -61,10 +65,12 @@ def test_mahotas_matches_skimage_pooled_and_mean():
     ours_pooled = haralick_patches(q[None], 32, 1, "pooled")[0]
     ours_mean = haralick_patches(q[None], 32, 1, "mean")[0]
     for mine, theirs in SHARED.items():
-        assert _feature(ours_pooled, mine) == pytest.approx(graycoprops(pooled, theirs)[0, 0],
-                                                            rel=1e-9)
-        assert _feature(ours_mean, mine) == pytest.approx(graycoprops(glcm, theirs).mean(),
-                                                          rel=1e-9)
+        assert _feature(ours_pooled, mine) == pytest.approx(
+            graycoprops(pooled, theirs)[0, 0], rel=1e-9
+        )
+        assert _feature(ours_mean, mine) == pytest.approx(
+            graycoprops(glcm, theirs).mean(), rel=1e-9
+        )
 
 
 def test_axis_directions_at_longer_distance_match_skimage():
@@ -76,15 +82,15 @@ def test_axis_directions_at_longer_distance_match_skimage():
     for k, direction in enumerate(("0", "90")):
         for mine, theirs in SHARED.items():
             assert _feature(ours, mine, direction) == pytest.approx(
-                graycoprops(glcm, theirs)[0, k], rel=1e-9)
+                graycoprops(glcm, theirs)[0, k], rel=1e-9
+            )
 
 
 def test_fixed_size_matrix_equals_mahotas_haralick():
     q = _patch(5)
     assert q.max() == 31  # then mahotas.haralick's matrix has our fixed size
     expected = mahotas.features.haralick(q, distance=2, return_mean=True)
-    np.testing.assert_allclose(haralick_patches(q[None], 32, 2, "mean")[0], expected,
-                               rtol=1e-12)
+    np.testing.assert_allclose(haralick_patches(q[None], 32, 2, "mean")[0], expected, rtol=1e-12)
 
 
 def test_quantise_fixed_and_patch():
@@ -133,15 +139,18 @@ def test_extractor_gives_mean_and_sd_of_patch_features():
     assert len(names) == len(values) == 2 * (13 + 8)
     assert names[0] == "glcm_asm_mean" and names[-1] == "fo_hist_entropy_sd"
     assert np.isfinite(values).all()
-    sds = values[len(values) // 2:]
+    sds = values[len(values) // 2 :]
     assert (sds > 0).any()  # twelve different patches
 
 
-@pytest.mark.parametrize(("mask", "reason"), [
-    (None, "no traced lung mask"),
-    (np.zeros((96, 96), bool), "empty lung mask"),
-    (np.pad(np.ones((20, 20), bool), 38), "no 8 mm patch fits"),  # 5 mm lung
-])
+@pytest.mark.parametrize(
+    ("mask", "reason"),
+    [
+        (None, "no traced lung mask"),
+        (np.zeros((96, 96), bool), "empty lung mask"),
+        (np.pad(np.ones((20, 20), bool), 38), "no 8 mm patch fits"),  # 5 mm lung
+    ],
+)
 def test_image_without_usable_lung_is_a_feature_error(mask, reason):
     with pytest.raises(FeatureError, match=reason):
         GlcmExtractor()(_record(mask))

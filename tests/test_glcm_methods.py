@@ -75,7 +75,8 @@ def test_save_and_load_round_trip(cohort_root, isolated_cache, tmp_path):
     loaded = type(method).load(tmp_path / "model")  # a classmethod, as BaseMethod promises
     pd.testing.assert_series_equal(method.predict(test), loaded.predict(test))
     assert not list((tmp_path / "model").glob("*.joblib")) and not list(
-        (tmp_path / "model").glob("*.pkl"))  # nothing pickled
+        (tmp_path / "model").glob("*.pkl")
+    )  # nothing pickled
 
 
 def test_load_refuses_untrusted_types(cohort_root, isolated_cache, tmp_path):
@@ -93,8 +94,13 @@ def test_load_refuses_untrusted_types(cohort_root, isolated_cache, tmp_path):
 def test_a_run_stores_predictions_importances_and_costs(isolated_cache, tmp_path):
     # a clean cohort: the run validates the dataset first and refuses empty masks
     root = write_texture_cohort(tmp_path / "clean", n=16)
-    result = run(RunConfig(dataset=str(root), methods=["glcm-ridge", "radiomics-gbr"],
-                           runs_dir=str(tmp_path / "runs")))
+    result = run(
+        RunConfig(
+            dataset=str(root),
+            methods=["glcm-ridge", "radiomics-gbr"],
+            runs_dir=str(tmp_path / "runs"),
+        )
+    )
     cells = result.cells.set_index("method")
     assert (cells["status"] == "done").all(), cells.get("error")
     preds = pd.read_csv(result.run_dir / "predictions.csv")

@@ -36,8 +36,9 @@ def _single_manifest(template: Path) -> pd.DataFrame:
 
 
 def _same_cohort(a: Cohort, b: Cohort) -> None:
-    pd.testing.assert_series_equal(a.patients["ga_weeks"], b.patients["ga_weeks"],
-                                   check_dtype=False)
+    pd.testing.assert_series_equal(
+        a.patients["ga_weeks"], b.patients["ga_weeks"], check_dtype=False
+    )
     assert list(a.images.index) == list(b.images.index)
     for image_id in a.images.index:
         ra, rb = a.load_image(image_id), b.load_image(image_id)
@@ -60,15 +61,19 @@ def test_parquet_xlsx_and_single_manifest_match_csv(template, tmp_path):
         images.to_excel(writer, sheet_name="images", index=False)
     for stem in ("patients", "images"):
         (variants["xlsx"] / f"{stem}.csv").unlink()
-    _single_manifest(variants["single-csv"]).to_csv(variants["single-csv"] / "manifest.csv",
-                                                    index=False)
+    _single_manifest(variants["single-csv"]).to_csv(
+        variants["single-csv"] / "manifest.csv", index=False
+    )
     _single_manifest(variants["single-parquet"]).to_parquet(
-        variants["single-parquet"] / "manifest.parquet")
+        variants["single-parquet"] / "manifest.parquet"
+    )
     layouts = {name: read_manifest(root).layout for name, root in variants.items()}
-    assert layouts == {"parquet": "patients.parquet + images.parquet",
-                       "xlsx": "manifest.xlsx (sheets patients, images)",
-                       "single-csv": "manifest.csv (one row per image)",
-                       "single-parquet": "manifest.parquet (one row per image)"}
+    assert layouts == {
+        "parquet": "patients.parquet + images.parquet",
+        "xlsx": "manifest.xlsx (sheets patients, images)",
+        "single-csv": "manifest.csv (one row per image)",
+        "single-parquet": "manifest.parquet (one row per image)",
+    }
     for root in variants.values():
         assert validate_dataset(root).ok
         _same_cohort(reference, Cohort.load(root))
@@ -86,22 +91,29 @@ def test_single_manifest_conflicting_ga_names_rows(template):
 def test_spreadsheet_column_names_are_matched_loosely(template):
     frame = pd.read_csv(template / "patients.csv")
     frame.rename(columns={"ga_weeks": "GA_Weeks", "patient_id": " Patient ID"}).to_csv(
-        template / "patients.csv", index=False)
+        template / "patients.csv", index=False
+    )
     assert Cohort.load(template).patients["ga_weeks"].tolist() == [28.4, 33.1]
 
 
 def _labelme(path: Path, shapes: list[dict], shape=SHAPE) -> Path:
-    path.write_text(json.dumps({"shapes": shapes, "imageHeight": shape[0],
-                                "imageWidth": shape[1]}))
+    path.write_text(json.dumps({"shapes": shapes, "imageHeight": shape[0], "imageWidth": shape[1]}))
     return path
 
 
 def test_labelme_polygons_rectangles_and_label_choice(tmp_path):
-    path = _labelme(tmp_path / "a.json", [
-        {"label": "Lung_L", "points": SQUARE, "shape_type": "polygon"},
-        {"label": "heart", "points": [[100, 80], [140, 80], [140, 110]], "shape_type": "polygon"},
-        {"label": "right lung", "points": [[100, 10], [120, 20]], "shape_type": "rectangle"},
-    ])
+    path = _labelme(
+        tmp_path / "a.json",
+        [
+            {"label": "Lung_L", "points": SQUARE, "shape_type": "polygon"},
+            {
+                "label": "heart",
+                "points": [[100, 80], [140, 80], [140, 110]],
+                "shape_type": "polygon",
+            },
+            {"label": "right lung", "points": [[100, 10], [120, 20]], "shape_type": "rectangle"},
+        ],
+    )
     mask = read_polygon_mask(path, SHAPE)
     assert mask[50, 60] and mask[15, 110] and not mask[95, 130]
     assert 40 * 40 <= mask.sum() <= 41 * 41 + 21 * 11
@@ -113,8 +125,10 @@ def test_labelme_polygons_rectangles_and_label_choice(tmp_path):
 
 def test_coco_polygons_by_file_name(tmp_path):
     coco = {
-        "images": [{"id": 7, "file_name": "other.png", "width": 160, "height": 120},
-                   {"id": 9, "file_name": "scans/x.png", "width": 160, "height": 120}],
+        "images": [
+            {"id": 7, "file_name": "other.png", "width": 160, "height": 120},
+            {"id": 9, "file_name": "scans/x.png", "width": 160, "height": 120},
+        ],
         "categories": [{"id": 1, "name": "lung"}, {"id": 2, "name": "heart"}],
         "annotations": [
             {"image_id": 9, "category_id": 1, "segmentation": [sum(SQUARE, [])], "iscrowd": 0},
@@ -136,7 +150,8 @@ def test_cvat_xml(tmp_path):
         '<annotations><image id="0" name="x.png" width="160" height="120">'
         '<polygon label="lung" points="40,30;80,30;80,70;40,70"/>'
         '<box label="lung" xtl="100" ytl="10" xbr="120" ybr="20"/>'
-        '<polygon label="heart" points="0,0;10,0;10,10"/></image></annotations>')
+        '<polygon label="heart" points="0,0;10,0;10,10"/></image></annotations>'
+    )
     mask = read_polygon_mask(path, SHAPE, image_name="x.png")
     assert mask[50, 60] and mask[15, 110] and not mask[5, 3]
 
@@ -154,7 +169,10 @@ def test_label_map_and_separate_left_right_masks(template):
     images = pd.read_csv(template / "images.csv", dtype=str)
     images.loc[0, ["lung_mask_path", "lung_mask_label"]] = ["masks/labels.png", "3"]
     images.loc[1, ["lung_mask_path", "left_lung_mask_path", "right_lung_mask_path"]] = [
-        None, "masks/left.png", "masks/right.png"]
+        None,
+        "masks/left.png",
+        "masks/right.png",
+    ]
     images.to_csv(template / "images.csv", index=False)
     cohort = Cohort.load(template)
     assert cohort.load_image("EXAMPLE01_a").mask.sum() == 40 * 40
@@ -184,7 +202,10 @@ def test_nifti_image_and_mask(template):
     nib.save(nib.Nifti1Image(mask.T.astype(np.uint8).copy(), affine), template / "masks" / "a.nii")
     images = pd.read_csv(template / "images.csv", dtype=str)
     images.loc[0, ["image_path", "lung_mask_path", "pixel_spacing_mm"]] = [
-        "images/a.nii.gz", "masks/a.nii", None]
+        "images/a.nii.gz",
+        "masks/a.nii",
+        None,
+    ]
     images.to_csv(template / "images.csv", index=False)
     # pixdim without a unit is not trusted as millimetres
     assert [p.code for p in validate_dataset(template).errors] == ["spacing-missing"]
@@ -202,7 +223,13 @@ def test_init_dataset_cli_writes_a_valid_template(tmp_path, capsys):
 
     assert cli.main(["init-dataset", str(tmp_path / "new")]) == 0
     assert {p.name for p in (tmp_path / "new").iterdir()} == {
-        "README.md", "dataset.json", "patients.csv", "images.csv", "images", "masks"}
+        "README.md",
+        "dataset.json",
+        "patients.csv",
+        "images.csv",
+        "images",
+        "masks",
+    }
     assert cli.main(["validate", str(tmp_path / "new")]) == 0
     assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
     assert cli.main(["init-dataset", str(tmp_path / "new")]) == 2  # refuses to overwrite

@@ -28,8 +28,9 @@ KITS = "benchmark.kits"
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph("benchmark", include_external_packages=False,
-                             exclude_type_checking_imports=True)
+    return grimp.build_graph(
+        "benchmark", include_external_packages=False, exclude_type_checking_imports=True
+    )
 
 
 def _layer(module: str) -> int | None:
@@ -56,8 +57,11 @@ def upward_imports(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
 
 def kit_imports(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
     """Direct imports of a method kit by an engine module."""
-    return [(m, t) for m, t in _edges(graph)
-            if _layer(m) is not None and (t == KITS or t.startswith(KITS + "."))]
+    return [
+        (m, t)
+        for m, t in _edges(graph)
+        if _layer(m) is not None and (t == KITS or t.startswith(KITS + "."))
+    ]
 
 
 def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -75,8 +79,10 @@ def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 
 
 def _allowed_upward() -> list[tuple[str, str]]:
-    return [tuple(part.strip() for part in entry.split("->"))
-            for entry in LAYERS_CONTRACT.get("ignore_imports", [])]
+    return [
+        tuple(part.strip() for part in entry.split("->"))
+        for entry in LAYERS_CONTRACT.get("ignore_imports", [])
+    ]
 
 
 def test_no_engine_module_imports_a_kit(graph):
@@ -107,9 +113,16 @@ def test_every_engine_package_is_in_a_layer(graph):
 def test_the_checks_catch_what_they_look_for():
     """On a small hand-made graph: a kit import, a cycle and an upward import are found."""
     fake = grimp.ImportGraph()
-    for module in ("benchmark", "benchmark.data", "benchmark.data.a", "benchmark.data.b",
-                   "benchmark.report", "benchmark.report.t", "benchmark.kits",
-                   "benchmark.kits.nets"):
+    for module in (
+        "benchmark",
+        "benchmark.data",
+        "benchmark.data.a",
+        "benchmark.data.b",
+        "benchmark.report",
+        "benchmark.report.t",
+        "benchmark.kits",
+        "benchmark.kits.nets",
+    ):
         fake.add_module(module)
     fake.add_import(importer="benchmark.data.a", imported="benchmark.data.b")
     fake.add_import(importer="benchmark.data.b", imported="benchmark.data.a")

@@ -44,10 +44,22 @@ def _run(values, **cfg):
     """train_stage whose validation figure follows ``values``, one per epoch."""
     script = iter(values)
     torch.manual_seed(0)
-    config = StageConfig(lr=1e-3, batch_size=16, monitor="val_loss",
-                         **{"max_steps": 2 * len(values), "patience": 3, **cfg})
-    return train_stage(_Tiny(), _draw, lambda model: {"val_loss": next(script)}, config,
-                       np.random.default_rng(0), "cpu", "stage2", channels_last=False)
+    config = StageConfig(
+        lr=1e-3,
+        batch_size=16,
+        monitor="val_loss",
+        **{"max_steps": 2 * len(values), "patience": 3, **cfg},
+    )
+    return train_stage(
+        _Tiny(),
+        _draw,
+        lambda model: {"val_loss": next(script)},
+        config,
+        np.random.default_rng(0),
+        "cpu",
+        "stage2",
+        channels_last=False,
+    )
 
 
 def test_a_curve_that_flattens_stops_by_the_criterion():
@@ -90,8 +102,9 @@ def views(tmp_path_factory):
 
 
 def _fit(name, train, **params):
-    method = create_method(name, **{"patch_mm": 4.0, "seg_stride_mm": 2.0, "stage1_px": 32,
-                                    **params})
+    method = create_method(
+        name, **{"patch_mm": 4.0, "seg_stride_mm": 2.0, "stage1_px": 32, **params}
+    )
     method.random_state, method.device = 0, "cpu"
     return method.fit(train)
 
@@ -124,8 +137,9 @@ def test_a_net_records_each_stage_and_reports_progress(views):
 
 
 def test_stop_on_val_loss_ema_is_a_named_option(views):
-    net = _fit("unet-scratch", views[0], max_steps=6, stop_on="val_loss_ema", min_steps=2,
-               val_patches=8)
+    net = _fit(
+        "unet-scratch", views[0], max_steps=6, stop_on="val_loss_ema", min_steps=2, val_patches=8
+    )
     assert {s["monitor"] for s in net.training_stages_} == {"val_loss"}
     with pytest.raises(ValueError, match="stop_on must be one of"):
         _fit("unet-scratch", views[0], stop_on="val_r")
@@ -137,10 +151,14 @@ def test_stopped_by_reaches_cells_csv_and_the_report(tmp_path):
     from benchmark.report.hook import build_report
 
     root = write_nets_cohort(tmp_path / "c")
-    result = run(RunConfig(
-        dataset=str(root), runs_dir=str(tmp_path / "runs"), device="cpu",
-        methods=["unet-scratch[patch_mm=4,max_steps=3,patience=100]", "dummy-mean"],
-    ))
+    result = run(
+        RunConfig(
+            dataset=str(root),
+            runs_dir=str(tmp_path / "runs"),
+            device="cpu",
+            methods=["unet-scratch[patch_mm=4,max_steps=3,patience=100]", "dummy-mean"],
+        )
+    )
     cells = pd.read_csv(result.run_dir / "cells.csv").set_index("method")
     assert cells.loc["unet-scratch", "stopped_by"] == "stage2:cap"
     assert cells.loc["unet-scratch", "stage_steps"] == "stage2:3"
@@ -151,4 +169,5 @@ def test_stopped_by_reaches_cells_csv_and_the_report(tmp_path):
     assert "Not converged" in html and "unet-scratch[patch_mm=4,max_steps=3,patience=100]" in html
     stops = pd.read_csv(result.run_dir / "tables" / "training_stops.csv")
     assert stops[["stage", "at cap", "converged"]].values.tolist() == [
-        ["stage2", 1, "not converged"]]
+        ["stage2", 1, "not converged"]
+    ]

@@ -40,14 +40,23 @@ def test_pooled_r_is_the_inverse_variance_mean_of_fisher_z():
     assert wide["detectable_r"] > got["detectable_r"]
 
 
-def _folds(true_r: float, k: int, n: int, rng: np.random.Generator, label: str = "m"
-           ) -> pd.DataFrame:
+def _folds(
+    true_r: float, k: int, n: int, rng: np.random.Generator, label: str = "m"
+) -> pd.DataFrame:
     rows = []
     for seed in range(k):
         x = rng.normal(size=n)
         y = true_r * x + np.sqrt(1 - true_r**2) * rng.normal(size=n)
-        rows.append({"method": label, "dataset_seed": seed, "seed": 0, "fold": 0, "n": n,
-                     "r": stats.pearsonr(x, y).statistic})
+        rows.append(
+            {
+                "method": label,
+                "dataset_seed": seed,
+                "seed": 0,
+                "fold": 0,
+                "n": n,
+                "r": stats.pearsonr(x, y).statistic,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -70,12 +79,18 @@ def test_false_alarm_rate_under_the_null_is_about_alpha():
 
 def test_holm_over_methods_and_controls_tested_alone():
     r = {"a": [0.01, -0.02, 0.03], "b": [0.30, 0.25, 0.28], "oracle": [0.30, 0.25, 0.28]}
-    folds = pd.DataFrame([{"method": m, "dataset_seed": k, "seed": 0, "fold": 0, "n": 150,
-                           "r": value} for m, values in r.items()
-                          for k, value in enumerate(values)])
+    folds = pd.DataFrame(
+        [
+            {"method": m, "dataset_seed": k, "seed": 0, "fold": 0, "n": 150, "r": value}
+            for m, values in r.items()
+            for k, value in enumerate(values)
+        ]
+    )
     table = null_check(folds, controls=frozenset({"oracle"})).set_index("method")
-    raw = {m: pool_fisher_z(folds.loc[folds.method == m, "r"],
-                            folds.loc[folds.method == m, "n"])["p"] for m in "ab"}
+    raw = {
+        m: pool_fisher_z(folds.loc[folds.method == m, "r"], folds.loc[folds.method == m, "n"])["p"]
+        for m in "ab"
+    }
     # two methods in the family: the smaller p doubles, the larger is max(2·p_min, p)
     assert table.loc["b", "p_adjusted"] == pytest.approx(min(1, 2 * raw["b"]))
     assert table.loc["a", "p_adjusted"] == pytest.approx(max(2 * raw["b"], raw["a"]))
@@ -86,15 +101,15 @@ def test_holm_over_methods_and_controls_tested_alone():
 
 
 def test_constant_predictions_are_not_testable_not_clean():
-    folds = pd.DataFrame({"method": "flat", "dataset_seed": [0, 1], "seed": 0, "fold": 0,
-                          "n": 150, "r": np.nan})
+    folds = pd.DataFrame(
+        {"method": "flat", "dataset_seed": [0, 1], "seed": 0, "fold": 0, "n": 150, "r": np.nan}
+    )
     row = null_check(folds).iloc[0]
     assert row["verdict"] == UNTESTABLE and row["cohorts"] == 0
     assert null_check(folds.iloc[:0]).empty
 
 
-def _kfold_null_predictions(rng: np.random.Generator, n: int = 300, k: int = 5
-                            ) -> pd.DataFrame:
+def _kfold_null_predictions(rng: np.random.Generator, n: int = 300, k: int = 5) -> pd.DataFrame:
     """A method that learned nothing: it predicts its training fold's mean GA (+ noise)."""
     ga = rng.uniform(24, 40, n)
     fold = rng.permutation(np.arange(n) % k)
@@ -102,8 +117,17 @@ def _kfold_null_predictions(rng: np.random.Generator, n: int = 300, k: int = 5
     for f in range(k):
         test = fold == f
         pred[test] = ga[~test].mean() + rng.normal(0, 0.01, test.sum())
-    return pd.DataFrame({"label": "m", "dataset_seed": 0, "seed": 0, "fold": fold,
-                         "level": "patient", "ga_true": ga, "ga_pred": pred})
+    return pd.DataFrame(
+        {
+            "label": "m",
+            "dataset_seed": 0,
+            "seed": 0,
+            "fold": fold,
+            "level": "patient",
+            "ga_true": ga,
+            "ga_pred": pred,
+        }
+    )
 
 
 def test_r_is_taken_within_folds_so_kfold_is_not_biased_under_the_null():
@@ -122,7 +146,8 @@ def test_selections_keep_their_parameters_and_refuse_tabular_methods():
     from benchmark.cli.commands.null_check import select_methods
 
     run, refused, controls = select_methods(
-        ["glcm-ridge[levels=[16,32]]", "biometry-*", "dummy-mean", "oracle"])
+        ["glcm-ridge[levels=[16,32]]", "biometry-*", "dummy-mean", "oracle"]
+    )
     assert run == ["glcm-ridge[levels=[16,32]]", "oracle"]
     assert "biometry-hadlock" in refused and "dummy-mean" in refused
     assert controls == ["oracle"]
@@ -132,9 +157,26 @@ def test_selections_keep_their_parameters_and_refuse_tabular_methods():
 
 
 def test_verb_pools_cohorts_and_refuses_tabular_methods(tmp_path):
-    cmd = [sys.executable, "-m", "benchmark", "null-check", "--patients", "24",
-           "--images-per-patient", "1", "--methods", "oracle", "biometry-hadlock",
-           "--dataset-seeds", "0", "1", "--n-jobs", "1", "--runs-dir", str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmark",
+        "null-check",
+        "--patients",
+        "24",
+        "--images-per-patient",
+        "1",
+        "--methods",
+        "oracle",
+        "biometry-hadlock",
+        "--dataset-seeds",
+        "0",
+        "1",
+        "--n-jobs",
+        "1",
+        "--runs-dir",
+        str(tmp_path),
+    ]
     env = {**os.environ, "FLB_CACHE": str(tmp_path / "cache")}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
@@ -151,11 +193,29 @@ def test_verb_pools_cohorts_and_refuses_tabular_methods(tmp_path):
 
 
 def test_verb_refuses_a_folder_pooled_as_if_independent(tmp_path, tabular_cohort):
-    cmd = [sys.executable, "-m", "benchmark", "null-check", "--dataset", str(tabular_cohort),
-           "--methods", "glcm-ridge", "--dataset-seeds", "0", "1", "--n-jobs", "1",
-           "--runs-dir", str(tmp_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True,
-                          env={**os.environ, "FLB_CACHE": str(tmp_path / "cache")})
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmark",
+        "null-check",
+        "--dataset",
+        str(tabular_cohort),
+        "--methods",
+        "glcm-ridge",
+        "--dataset-seeds",
+        "0",
+        "1",
+        "--n-jobs",
+        "1",
+        "--runs-dir",
+        str(tmp_path),
+    ]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FLB_CACHE": str(tmp_path / "cache")},
+    )
     assert proc.returncode != 0
     assert "gave the same cohort" in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.glob("*_paper_*"))  # refused before any method ran
@@ -166,9 +226,16 @@ def test_output_folder_key_includes_sites():
 
     from benchmark.cli.commands.null_check import _out_dir
 
-    base = dict(dataset="synthetic-null", methods=["glcm-ridge"], dataset_seeds=[0, 1],
-                split="paper", seeds=[0], patients=None, images_per_patient=None,
-                runs_dir="runs")
+    base = dict(
+        dataset="synthetic-null",
+        methods=["glcm-ridge"],
+        dataset_seeds=[0, 1],
+        split="paper",
+        seeds=[0],
+        patients=None,
+        images_per_patient=None,
+        runs_dir="runs",
+    )
     plain = _out_dir(argparse.Namespace(**base))
     assert _out_dir(argparse.Namespace(**base, sites=None)) == plain  # old folders keep theirs
     three = _out_dir(argparse.Namespace(**base, sites=3))

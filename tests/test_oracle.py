@@ -18,13 +18,17 @@ def _views(n: int = 300, null: bool = False):
     cohort = importlib.import_module("benchmark._plugins.datasets._synth_cohort")
     df = cohort.make_cohort(n, seed=7, null=null).set_index("patient_id")
     df = df[[c for c in df.columns if not c.startswith("_")]]
-    images = pd.DataFrame({"patient_id": np.repeat(df.index, 2)},
-                          index=[f"{p}_{k}" for p in df.index for k in (1, 2)])
-    train_ids, test_ids = df.index[: n // 2], df.index[n // 2:]
-    train = SimpleNamespace(patients=df.loc[train_ids],
-                            images=images[images["patient_id"].isin(train_ids)])
-    test = SimpleNamespace(patients=df.loc[test_ids].drop(columns="ga_weeks"),
-                           images=images[images["patient_id"].isin(test_ids)])
+    images = pd.DataFrame(
+        {"patient_id": np.repeat(df.index, 2)}, index=[f"{p}_{k}" for p in df.index for k in (1, 2)]
+    )
+    train_ids, test_ids = df.index[: n // 2], df.index[n // 2 :]
+    train = SimpleNamespace(
+        patients=df.loc[train_ids], images=images[images["patient_id"].isin(train_ids)]
+    )
+    test = SimpleNamespace(
+        patients=df.loc[test_ids].drop(columns="ga_weeks"),
+        images=images[images["patient_id"].isin(test_ids)],
+    )
     truth = images.loc[test.images.index, "patient_id"].map(df["ga_weeks"])
     return train, test, truth, SimpleNamespace(patient_columns=tuple(df.columns))
 
@@ -62,7 +66,8 @@ def test_oracle_skips_real_data() -> None:
 
 @pytest.mark.parametrize("bad", [[], [np.nan, np.nan]])
 def test_oracle_refuses_training_without_truth(bad) -> None:
-    train = SimpleNamespace(patients=pd.DataFrame({"ga_weeks": [30.0] * len(bad),
-                                                   "truth_maturity": bad}))
+    train = SimpleNamespace(
+        patients=pd.DataFrame({"ga_weeks": [30.0] * len(bad), "truth_maturity": bad})
+    )
     with pytest.raises(ValueError, match="truth_maturity"):
         create_method("oracle").fit(train)

@@ -30,8 +30,8 @@ def _brute_force(mask: np.ndarray, pixels: np.ndarray, w: int) -> tuple[set, set
     lung, nonlung = set(), set()
     for i in range(mask.shape[0] - w + 1):
         for j in range(mask.shape[1] - w + 1):
-            inside = mask[i:i + w, j:j + w].sum()
-            field = (pixels[i:i + w, j:j + w] > 0).mean()
+            inside = mask[i : i + w, j : j + w].sum()
+            field = (pixels[i : i + w, j : j + w] > 0).mean()
             if inside == w * w:
                 lung.add((i, j))
             elif inside == 0 and field >= 0.95:
@@ -81,8 +81,12 @@ def _pattern(spacing: float, extent_mm: float = 60.0) -> np.ndarray:
     centre sits at i·spacing mm."""
     n = int(round(extent_mm / spacing))
     y, x = np.meshgrid(np.arange(n) * spacing, np.arange(n) * spacing, indexing="ij")
-    img = (128 + 50 * np.sin(2 * np.pi * x / 7.0) * np.cos(2 * np.pi * y / 5.0)
-           + 40 * np.sin(2 * np.pi * (x + 2 * y) / 9.0) + 20 * np.cos(2 * np.pi * y / 3.0))
+    img = (
+        128
+        + 50 * np.sin(2 * np.pi * x / 7.0) * np.cos(2 * np.pi * y / 5.0)
+        + 40 * np.sin(2 * np.pi * (x + 2 * y) / 9.0)
+        + 20 * np.cos(2 * np.pi * y / 3.0)
+    )
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
@@ -118,7 +122,7 @@ def test_field_fraction_counts_the_imaged_area():
     off = (spec.window_px(1.0) - 1) / 2
     for (r, c), frac in zip(centres, got):
         i, j = int(r - off), int(c - off)
-        assert frac == (pixels[i:i + 10, j:j + 10] > 0).mean()
+        assert frac == (pixels[i : i + 10, j : j + 10] > 0).mean()
     assert got.min() == 0 and got.max() == 1
 
 
@@ -204,8 +208,14 @@ def test_patch_cache_folders_follow_the_umask(cohort, tmp_path):
 
     old = os.umask(0o022)
     try:
-        got = build_patch_set(cohort.train_view(cohort.patients.index), PatchSpec(4.0, 12), 2, 2,
-                              seed=0, cache_dir=tmp_path)
+        got = build_patch_set(
+            cohort.train_view(cohort.patients.index),
+            PatchSpec(4.0, 12),
+            2,
+            2,
+            seed=0,
+            cache_dir=tmp_path,
+        )
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(got.path).st_mode) == 0o755  # mkdtemp alone gives 0700

@@ -23,9 +23,13 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tabular_cohort) -> Path:
     """A run of dummy-mean (saves its model) and biometry-hadlock (no save hook)."""
-    result = runner.run(runner.RunConfig(
-        dataset=str(tabular_cohort), methods=["dummy-mean", "biometry-hadlock"],
-        runs_dir=str(tmp_path_factory.mktemp("runs"))))
+    result = runner.run(
+        runner.RunConfig(
+            dataset=str(tabular_cohort),
+            methods=["dummy-mean", "biometry-hadlock"],
+            runs_dir=str(tmp_path_factory.mktemp("runs")),
+        )
+    )
     assert result.n_failed == 0
     return result.run_dir
 
@@ -37,7 +41,8 @@ def _train_mean(run_dir: Path, tabular_cohort: Path) -> float:
     assert meta["status"] == "done"
     predictions = pd.read_csv(run_dir / "predictions.csv")
     train = set(pd.read_csv(tabular_cohort / "patients.csv")["patient_id"]) - set(
-        predictions["patient_id"])
+        predictions["patient_id"]
+    )
     patients = pd.read_csv(tabular_cohort / "patients.csv").set_index("patient_id")
     return float(patients.loc[sorted(train), "ga_weeks"].mean())
 
@@ -45,12 +50,28 @@ def _train_mean(run_dir: Path, tabular_cohort: Path) -> float:
 def test_predict_files_with_spacing(trained, tabular_cohort, tmp_path, capsys):
     images = [str(tabular_cohort / "images" / f"P00{i}_0.png") for i in range(3)]
     out = tmp_path / "pred.csv"
-    assert cli.main(["predict", "--model", str(trained), "--method", "dummy-mean", *images,
-                     "--spacing", "0.2", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "predict",
+                "--model",
+                str(trained),
+                "--method",
+                "dummy-mean",
+                *images,
+                "--spacing",
+                "0.2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out)
     assert table["image_id"].tolist() == ["P000_0", "P001_0", "P002_0"]
     assert table["ga_pred_weeks"].to_numpy() == pytest.approx(
-        _train_mean(trained, tabular_cohort), abs=0.01)
+        _train_mean(trained, tabular_cohort), abs=0.01
+    )
     assert set(table["lung_map"]) == {"none (untraced)"}
     assert set(table["provenance"]) == {"measured"}  # as the run's cell writes it
     assert "dummy-mean" in capsys.readouterr().out
@@ -76,9 +97,20 @@ def test_predict_on_a_dataset_folder_compares_given_ga(trained, tabular_cohort, 
 
 def test_missing_spacing_is_one_line_without_traceback(trained, tabular_cohort):
     out = subprocess.run(
-        [sys.executable, "-m", "benchmark", "predict", "--model", str(trained),
-         str(tabular_cohort / "images" / "P000_0.png")],
-        capture_output=True, text=True, cwd=REPO, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "benchmark",
+            "predict",
+            "--model",
+            str(trained),
+            str(tabular_cohort / "images" / "P000_0.png"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip().count("\n") == 0
     assert "P000_0.png: missing spacing" in out.stderr and "--spacing" in out.stderr
@@ -100,17 +132,39 @@ def test_untraced_image_gets_the_same_estimate_and_provenance_as_in_the_run(tmp_
     images = pd.read_csv(root / "images.csv")
     images.loc[images["image_id"] == f"{last}_0", "lung_mask_path"] = None
     images.to_csv(root / "images.csv", index=False)
-    result = runner.run(runner.RunConfig(
-        dataset=str(root), methods=["unet-transfer[max_epochs=1,patch_mm=4]"],
-        runs_dir=str(tmp_path / "runs")))
+    result = runner.run(
+        runner.RunConfig(
+            dataset=str(root),
+            methods=["unet-transfer[max_epochs=1,patch_mm=4]"],
+            runs_dir=str(tmp_path / "runs"),
+        )
+    )
     if result.n_failed:
         pytest.fail(pd.read_csv(result.run_dir / "cells.csv")["error"].iloc[0])
-    in_run = pd.read_csv(result.run_dir / "predictions.csv").query(
-        "level == 'image' and image_id == @last + '_0'").iloc[0]
+    in_run = (
+        pd.read_csv(result.run_dir / "predictions.csv")
+        .query("level == 'image' and image_id == @last + '_0'")
+        .iloc[0]
+    )
     maps, out = tmp_path / "maps", tmp_path / "pred.csv"
     image = root / "images" / f"{last}_0.png"
-    assert cli.main(["predict", "--model", str(result.run_dir), str(image), "--spacing", "0.2",
-                     "--lung-maps", str(maps), "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "predict",
+                "--model",
+                str(result.run_dir),
+                str(image),
+                "--spacing",
+                "0.2",
+                "--lung-maps",
+                str(maps),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     row = pd.read_csv(out).iloc[0]
     assert row["provenance"] == in_run["provenance"] == "fallback:train-mean"
     assert row["ga_pred_weeks"] == pytest.approx(in_run["ga_pred"], abs=0.006)
@@ -128,22 +182,31 @@ def _scan(path: Path, seed: int = 0, size: int = 160) -> Path:
 
 
 def _predict(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "benchmark", "predict", *args],
-                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark", "predict", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("name, content", [
-    ("empty.png", b""),
-    ("report.png", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n"),
-    ("notes.png", b"GA 31 weeks, lungs look fine\n"),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("empty.png", b""),
+        ("report.png", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n"),
+        ("notes.png", b"GA 31 weeks, lungs look fine\n"),
+    ],
+)
 def test_bad_files_fail_like_validate(trained, tmp_path, name, content):
     good = _scan(tmp_path / "good.png")
     bad = tmp_path / name
     bad.write_bytes(content)
     out_csv = tmp_path / "pred.csv"
-    out = _predict("--model", str(trained), "--spacing", "0.25", str(good), str(bad),
-                   "--out", str(out_csv))
+    out = _predict(
+        "--model", str(trained), "--spacing", "0.25", str(good), str(bad), "--out", str(out_csv)
+    )
     assert out.returncode != 0 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert lines[0].startswith("ERROR   input 2: ") and name in lines[0]
@@ -154,8 +217,9 @@ def test_bad_files_fail_like_validate(trained, tmp_path, name, content):
 def test_readme_example_spacing_before_images(trained, tmp_path):
     """`--spacing 0.15 scan1.png scan2.png` (README) once made --spacing swallow the images."""
     scans = [_scan(tmp_path / f"scan{i}.png", i) for i in (1, 2)]
-    out = _predict("--model", str(trained), "--method", "dummy-mean", "--spacing", "0.15",
-                   *map(str, scans))
+    out = _predict(
+        "--model", str(trained), "--method", "dummy-mean", "--spacing", "0.15", *map(str, scans)
+    )
     assert out.returncode == 0, out.stderr
     assert "scan1" in out.stdout and "scan2" in out.stdout
 
@@ -173,20 +237,39 @@ def test_frames_per_image(trained, tmp_path):
     assert "Fix: name the frame after the file: IMAGE:N (0-based)" in out.stderr
     out = _predict("--model", str(trained), f"{loop}:2", str(still), "--spacing", "0.25")
     assert out.returncode == 0, out.stderr
-    out = _predict("--model", str(trained), str(loop), str(still), "--frame", "1",
-                   "--spacing", "0.25")  # --frame: multi-frame files only, not still.png
+    out = _predict(
+        "--model", str(trained), str(loop), str(still), "--frame", "1", "--spacing", "0.25"
+    )  # --frame: multi-frame files only, not still.png
     assert out.returncode == 0, out.stderr
     out = _predict("--model", str(trained), f"{loop}:7", "--spacing", "0.25")
     assert out.returncode != 0 and "frame 7 out of range (file has 3)" in out.stderr
 
 
 def test_kfold_run_chooses_the_named_method(tabular_cohort, tmp_path, capsys):
-    result = runner.run(runner.RunConfig(
-        dataset=str(tabular_cohort), methods=["dummy-mean", "biometry-hadlock"],
-        split="kfold:3", runs_dir=str(tmp_path / "runs")))
+    result = runner.run(
+        runner.RunConfig(
+            dataset=str(tabular_cohort),
+            methods=["dummy-mean", "biometry-hadlock"],
+            split="kfold:3",
+            runs_dir=str(tmp_path / "runs"),
+        )
+    )
     saved = resolve_model(result.run_dir, "dummy-mean")
     assert (saved.seed, saved.fold) == (0, 0) and "3 saved models of dummy-mean" in saved.note
     image = str(tabular_cohort / "images" / "P000_0.png")
-    assert cli.main(["predict", "--model", str(result.run_dir), "--method", "dummy-mean",
-                     "--spacing", "0.2", image]) == 0
+    assert (
+        cli.main(
+            [
+                "predict",
+                "--model",
+                str(result.run_dir),
+                "--method",
+                "dummy-mean",
+                "--spacing",
+                "0.2",
+                image,
+            ]
+        )
+        == 0
+    )
     assert "using seed 0 fold 0" in capsys.readouterr().out

@@ -15,8 +15,9 @@ from benchmark import cli
 from benchmark.data.validate import validate_dataset
 
 THORAX = Path(__file__).resolve().parents[2] / "shared/data/public-thorax"
-pytestmark = pytest.mark.skipif(not (THORAX / "labels.csv").is_file(),
-                                reason="public-thorax images not present")
+pytestmark = pytest.mark.skipif(
+    not (THORAX / "labels.csv").is_file(), reason="public-thorax images not present"
+)
 
 
 def _dataset(root: Path, with_spacing_and_ga: bool) -> Path:
@@ -28,8 +29,11 @@ def _dataset(root: Path, with_spacing_and_ga: bool) -> Path:
     invented = {p: round(float(rng.uniform(24, 38)), 1) for p in labels["Patient_num"]}
     for name, patient in zip(labels["Image_name"], labels["Patient_num"], strict=True):
         (root / "images" / f"{name}.png").symlink_to(THORAX / f"{name}.png")
-        row = {"image_id": name, "patient_id": f"FPDB{patient:05d}",
-               "image_path": f"images/{name}.png"}
+        row = {
+            "image_id": name,
+            "patient_id": f"FPDB{patient:05d}",
+            "image_path": f"images/{name}.png",
+        }
         if with_spacing_and_ga:
             row["pixel_spacing_mm"] = spacing[f"{name}.png"]
             row["ga_weeks"] = invented[patient]  # INVENTED: these images have no GA
@@ -56,8 +60,11 @@ def test_with_spacing_and_invented_ga_they_predict(tmp_path, tabular_cohort, cap
     root = _dataset(tmp_path / "pt", with_spacing_and_ga=True)
     report = validate_dataset(root)
     assert report.ok, report.format()
-    run = runner.run(runner.RunConfig(dataset=str(tabular_cohort), methods=["dummy-mean"],
-                                      runs_dir=str(tmp_path / "runs")))
+    run = runner.run(
+        runner.RunConfig(
+            dataset=str(tabular_cohort), methods=["dummy-mean"], runs_dir=str(tmp_path / "runs")
+        )
+    )
     out = tmp_path / "pred.csv"
     assert cli.main(["predict", "--model", str(run.run_dir), str(root), "--out", str(out)]) == 0
     table = pd.read_csv(out)

@@ -24,8 +24,7 @@ def test_parameter_file_is_documented_and_overridable():
         assert key in text
     params = load_params()
     assert params["setting"]["force2D"] is True
-    assert set(params["featureClass"]) == {"firstorder", "glcm", "glrlm", "glszm", "gldm",
-                                           "ngtdm"}
+    assert set(params["featureClass"]) == {"firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"}
     over = load_params(bin_width=5, spacing_mm=1.0)
     assert over["setting"]["binWidth"] == 5.0
     assert over["setting"]["resampledPixelSpacing"] == [1.0, 1.0, 0]
@@ -47,11 +46,14 @@ def test_resampling_makes_features_spacing_aware():
     assert a["glcm_Contrast"] != pytest.approx(b["glcm_Contrast"], rel=0.05)
 
 
-@pytest.mark.parametrize(("mask", "reason"), [
-    (None, "no traced lung mask"),
-    (np.zeros((96, 96), bool), "empty lung mask"),
-    (np.pad(np.ones((2, 2), bool), 47), "pyradiomics"),  # 4 px: refused by pyradiomics
-])
+@pytest.mark.parametrize(
+    ("mask", "reason"),
+    [
+        (None, "no traced lung mask"),
+        (np.zeros((96, 96), bool), "empty lung mask"),
+        (np.pad(np.ones((2, 2), bool), 47), "pyradiomics"),  # 4 px: refused by pyradiomics
+    ],
+)
 def test_unusable_roi_is_a_feature_error(mask, reason):
     with pytest.raises(FeatureError, match=reason):
         RadiomicsExtractor()(_record(mask))
@@ -64,14 +66,17 @@ def test_pyradiomics_prints_nothing(capfd, caplog):
         ex(_record(lung_mask()))
     out, err = capfd.readouterr()
     assert out == "" and err == ""
-    assert not [r for r in caplog.records if r.name.startswith("radiomics")
-                and r.levelno < logging.WARNING]
+    assert not [
+        r for r in caplog.records if r.name.startswith("radiomics") and r.levelno < logging.WARNING
+    ]
 
 
 def test_corrupt_and_empty_rois_are_reported_and_skipped_for_that_image_only(tmp_path):
     size = 96
-    bad = {"T001_0": np.zeros((size, size), bool),                # empty mask
-           "T002_0": np.pad(np.ones((2, 2), bool), (size - 2) // 2)}  # 4-pixel ROI
+    bad = {
+        "T001_0": np.zeros((size, size), bool),  # empty mask
+        "T002_0": np.pad(np.ones((2, 2), bool), (size - 2) // 2),
+    }  # 4-pixel ROI
     root = write_texture_cohort(tmp_path / "c", n=6, bad_masks=bad)
     cohort = Cohort.load(root)
     view = cohort.train_view(cohort.patients.index)

@@ -51,8 +51,14 @@ def test_a_new_format_is_one_class(tmp_path, monkeypatch):
     assert header_spacing(path) == (0.3, "raw8 convention")
 
 
-@pytest.mark.parametrize("content, code", [(b"", "unreadable"), (b"%PDF-1.7 ...", "unreadable"),
-                                           (b"hello, this is text\n", "unreadable")])
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        (b"", "unreadable"),
+        (b"%PDF-1.7 ...", "unreadable"),
+        (b"hello, this is text\n", "unreadable"),
+    ],
+)
 def test_bad_bytes_give_a_code(tmp_path, content, code):
     path = tmp_path / "scan.png"
     path.write_bytes(content)
@@ -68,9 +74,21 @@ def test_unsupported_suffix_code(tmp_path):
     assert info.value.code == "unsupported" and "'.pdf'" in str(info.value)
 
 
-@pytest.mark.parametrize("first", ["benchmark.data.io", "benchmark.data.ingest.readers.dicom",
-                                   "benchmark.data.ingest.records", "benchmark.data.validate"])
+@pytest.mark.parametrize(
+    "first",
+    [
+        "benchmark.data.io",
+        "benchmark.data.ingest.readers.dicom",
+        "benchmark.data.ingest.records",
+        "benchmark.data.validate",
+    ],
+)
 def test_no_import_cycle(first):
-    out = subprocess.run([sys.executable, "-c", f"import {first}"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", f"import {first}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr

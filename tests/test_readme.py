@@ -37,7 +37,7 @@ def readme_commands() -> list[str]:
         for line in block.splitlines():
             line = line.split("  #")[0].strip()
             if line.startswith("python -m benchmark "):
-                commands.append(line[len("python -m benchmark "):])
+                commands.append(line[len("python -m benchmark ") :])
     return commands
 
 

@@ -17,8 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cli(*args: str, env: dict | None = None, cwd: Path | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, cwd=cwd or REPO, timeout=300,
+        [sys.executable, "-m", "benchmark", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd or REPO,
+        timeout=300,
     )
 
 
@@ -55,14 +59,16 @@ def test_parameter_grid_selection():
 
 def test_missing_requirement_makes_method_unavailable(tmp_path):
     plugin = tmp_path / "needs_missing.py"
-    plugin.write_text(textwrap.dedent("""
+    plugin.write_text(
+        textwrap.dedent("""
         from benchmark import BaseMethod, register_method
 
         @register_method
         class NeedsMissing(BaseMethod):
             name = "needs-missing"
             requirements = ("a_package_that_is_not_installed",)
-    """))
+    """)
+    )
     out = _cli("list", env={"FLB_METHODS_PATH": str(tmp_path)})
     assert out.returncode == 0
     line = next(ln for ln in out.stdout.splitlines() if "needs-missing" in ln)
@@ -84,13 +90,23 @@ def test_copied_method_file_appears_and_runs(tmp_path, tabular_cohort):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "my_median.py").write_text(
-        source.replace('"dummy-mean"', '"my-median"').replace("class DummyMean", "class MyMedian")
-        .replace(".mean())", ".median())").replace("-> DummyMean", "-> MyMedian")
+        source.replace('"dummy-mean"', '"my-median"')
+        .replace("class DummyMean", "class MyMedian")
+        .replace(".mean())", ".median())")
+        .replace("-> DummyMean", "-> MyMedian")
     )
     env = {"FLB_METHODS_PATH": str(plugins)}
     assert "my-median" in _cli("list", env=env).stdout
-    out = _cli("run", "--dataset", str(tabular_cohort), "--methods", "my-median",
-               "--runs-dir", str(tmp_path / "runs"), env=env)
+    out = _cli(
+        "run",
+        "--dataset",
+        str(tabular_cohort),
+        "--methods",
+        "my-median",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert "my-median" in out.stdout
     assert method_info("dummy-mean").available
@@ -105,14 +121,16 @@ def test_installed_package_entry_point_plugin(tmp_path):
     (site / "flb_thirdparty-0.1.dist-info" / "entry_points.txt").write_text(
         "[fetal_lung_bench.methods]\nthirdparty = flb_thirdparty\n"
     )
-    (site / "flb_thirdparty.py").write_text(textwrap.dedent("""
+    (site / "flb_thirdparty.py").write_text(
+        textwrap.dedent("""
         from benchmark import BaseMethod, register_method
 
         @register_method
         class ThirdParty(BaseMethod):
             name = "thirdparty-constant"
             summary = "from an installed package"
-    """))
+    """)
+    )
     out = _cli("list", env={"PYTHONPATH": str(site)})
     assert "thirdparty-constant" in out.stdout and "from an installed package" in out.stdout
 
@@ -122,8 +140,11 @@ def test_list_shows_declared_roles_and_controls(capsys):
     from benchmark.cli import main
 
     assert main(["list", "oracle", "unet-scratch", "dummy-mean"]) == 0
-    lines = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()
-             if line.startswith("  ✓")}
+    lines = {
+        line.split()[1]: line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ✓")
+    }
     assert "role: ceiling" in lines["oracle"]
     assert "role: floor" in lines["dummy-mean"]
     assert "control of unet-transfer" in lines["unet-scratch"]

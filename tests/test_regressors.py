@@ -12,10 +12,18 @@ from benchmark.kits.texture.models import GroupedCVRegressor, feature_importance
 FAST = [
     GroupedCVRegressor("ridge", {"regressor__alpha": [0.1, 10.0]}, n_splits=3),
     GroupedCVRegressor("svr", {"regressor__C": [1.0, 10.0]}, n_splits=2),
-    GroupedCVRegressor("rf", {"regressor__n_estimators": [5], "regressor__max_depth": [2, None]},
-                       n_splits=2, random_state=0),
-    GroupedCVRegressor("gbr", {"regressor__n_estimators": [10],
-                               "regressor__max_depth": [1, 2]}, n_splits=2, random_state=0),
+    GroupedCVRegressor(
+        "rf",
+        {"regressor__n_estimators": [5], "regressor__max_depth": [2, None]},
+        n_splits=2,
+        random_state=0,
+    ),
+    GroupedCVRegressor(
+        "gbr",
+        {"regressor__n_estimators": [10], "regressor__max_depth": [1, 2]},
+        n_splits=2,
+        random_state=0,
+    ),
 ]
 
 
@@ -80,8 +88,7 @@ def test_feature_importance_ranks_the_informative_feature_first(kind):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(80, 5))
     y = 32 - 4 * X[:, 3] + rng.normal(scale=0.2, size=80)
-    grid = {"ridge": {"regressor__alpha": [1.0]},
-            "rf": {"regressor__n_estimators": [40]}}[kind]
+    grid = {"ridge": {"regressor__alpha": [1.0]}, "rf": {"regressor__n_estimators": [40]}}[kind]
     model = GroupedCVRegressor(kind, grid, random_state=0).fit(X, y)
     table = feature_importance(model, X, y, [f"f{i}" for i in range(5)], random_state=0)
     assert table["feature"].iloc[0] == "f3"

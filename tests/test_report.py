@@ -18,9 +18,15 @@ from benchmark.execution.runner import RunConfig, run
 from benchmark.report import build, check_results, load_run
 from benchmark.report.figures import segmentation_overlays
 
-LEVEL_TABLES = ("metrics_patient", "table2_patient", "table2_patient_unpaired",
-                "table2_patient_paper_layout",
-                "correlation_patient", "transfer_patient", "metrics_across_splits_patient")
+LEVEL_TABLES = (
+    "metrics_patient",
+    "table2_patient",
+    "table2_patient_unpaired",
+    "table2_patient_paper_layout",
+    "correlation_patient",
+    "transfer_patient",
+    "metrics_across_splits_patient",
+)
 
 
 class _ImageMeanRegressor(BaseMethod):
@@ -36,8 +42,14 @@ class _ImageMeanRegressor(BaseMethod):
     segments = True
 
     def _feature(self, view) -> pd.Series:
-        return pd.Series({r.image_id: float(r.pixels[r.mask].mean()) / 255 if r.mask is not None
-                          else float(r.pixels.mean()) / 255 for r in view.iter_images()})
+        return pd.Series(
+            {
+                r.image_id: float(r.pixels[r.mask].mean()) / 255
+                if r.mask is not None
+                else float(r.pixels.mean()) / 255
+                for r in view.iter_images()
+            }
+        )
 
     def fit(self, train) -> _ImageMeanRegressor:
         x = self._feature(train).to_numpy()
@@ -51,8 +63,14 @@ class _ImageMeanRegressor(BaseMethod):
                 resid = self.w_ * z + self.b_ - y
                 self.w_ -= 0.3 * float((resid * z).mean())
                 self.b_ -= 0.3 * float(resid.mean())
-                rows.append({"stage": stage, "epoch": epoch,
-                             "train_loss": float((resid**2).mean()), "val_loss": np.nan})
+                rows.append(
+                    {
+                        "stage": stage,
+                        "epoch": epoch,
+                        "train_loss": float((resid**2).mean()),
+                        "val_loss": np.nan,
+                    }
+                )
         self.training_curves_ = pd.DataFrame(rows)
         return self
 
@@ -91,11 +109,20 @@ def run_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report")
     cohort = write_tabular_cohort(root / "cohort", n=36, seed=3, size=32)
     try:
-        result = run(RunConfig(
-            dataset=str(cohort), split="paper", run_dir=str(root / "run"),
-            methods=["biometry-hadlock", "biometry-intergrowth", "dummy-mean", "demo-seg",
-                     "demo-seg-scratch"],
-        ))
+        result = run(
+            RunConfig(
+                dataset=str(cohort),
+                split="paper",
+                run_dir=str(root / "run"),
+                methods=[
+                    "biometry-hadlock",
+                    "biometry-intergrowth",
+                    "dummy-mean",
+                    "demo-seg",
+                    "demo-seg-scratch",
+                ],
+            )
+        )
     finally:
         for cls in (_ImageMeanRegressor, _Scratch):
             registry._METHODS.pop(cls.name, None)
@@ -123,13 +150,13 @@ def test_tables_are_computed_from_predictions(run_dir):
     for label, sub in pat.groupby("label"):
         row = metrics[(metrics["method"] == label) & (metrics["group"] == "all")].iloc[0]
         assert row["n_rows"] == sub["patient_id"].nunique()
-        assert row["mae"] == pytest.approx((sub["ga_pred"] - sub["ga_true"]).abs().mean(),
-                                           rel=1e-5)
+        assert row["mae"] == pytest.approx((sub["ga_pred"] - sub["ga_true"]).abs().mean(), rel=1e-5)
     t2 = pd.read_csv(run_dir / "tables" / "table2_patient.csv")
     assert set(t2["method"]) == set(pat["label"])
     transfer = pd.read_csv(run_dir / "tables" / "transfer_patient.csv")
-    assert set(zip(transfer["method_a"], transfer["method_b"])) == {("demo-seg",
-                                                                     "demo-seg-scratch")}
+    assert set(zip(transfer["method_a"], transfer["method_b"])) == {
+        ("demo-seg", "demo-seg-scratch")
+    }
     dsc = pd.read_csv(run_dir / "tables" / "dsc.csv")
     assert set(dsc["method"]) == {"demo-seg", "demo-seg-scratch"}
     assert dsc["dsc_mean"].between(0, 100).all()
@@ -139,9 +166,14 @@ def test_figures_png_and_svg_with_unique_names(run_dir):
     figures = run_dir / "figures"
     stems = {p.stem for p in figures.glob("*.png")}
     assert stems == {p.stem for p in figures.glob("*.svg")}
-    assert {"fig_pred_vs_true_patient", "fig_bland_altman_patient", "fig_error_boxes_patient",
-            "fig_training_curves", "fig_segmentation_overlays",
-            "fig_cost_vs_accuracy"} <= stems
+    assert {
+        "fig_pred_vs_true_patient",
+        "fig_bland_altman_patient",
+        "fig_error_boxes_patient",
+        "fig_training_curves",
+        "fig_segmentation_overlays",
+        "fig_cost_vs_accuracy",
+    } <= stems
 
 
 def test_html_is_self_contained_and_explains_itself(run_dir):
@@ -193,8 +225,14 @@ def test_export_then_check_results_detects_any_change(run_dir, tmp_path, capsys)
     out = tmp_path / "results"
     assert cli_main(["report", str(run_dir), "--out", str(out), "--no-figures"]) == 0
     assert not (out / "cells").exists() and (out / "report.html").is_file()
-    assert {"predictions.csv", "cells.csv", "run.json", "dsc.csv", "curves.csv",
-            "table1_patients.csv"} <= {p.name for p in out.iterdir()}
+    assert {
+        "predictions.csv",
+        "cells.csv",
+        "run.json",
+        "dsc.csv",
+        "curves.csv",
+        "table1_patients.csv",
+    } <= {p.name for p in out.iterdir()}
     assert json.loads((out / "run.json").read_text())["config"]["dataset_root"] is None
     for table in (out / "tables").glob("*"):
         assert str(tmp_path) not in table.read_text()
@@ -268,14 +306,26 @@ def test_roles_come_from_cell_records_not_names(run_dir, tmp_path):
 def test_paper_check_only_for_the_reference_run_or_on_request(run_dir, tmp_path, capsys):
     assert not (run_dir / "tables" / "paper_check.md").exists()
     assert "agrees" not in (run_dir / "report.html").read_text()
-    assert cli_main(["report", str(run_dir), "--out", str(tmp_path / "o"), "--no-figures",
-                     "--paper-check"]) == 0
+    assert (
+        cli_main(
+            ["report", str(run_dir), "--out", str(tmp_path / "o"), "--no-figures", "--paper-check"]
+        )
+        == 0
+    )
     assert (tmp_path / "o" / "tables" / "paper_check.md").is_file()
     from benchmark.report.tables import is_reference_run
 
-    assert is_reference_run({"config": {"dataset": "synthetic", "dataset_options": {},
-                                         "split": "paper", "seeds": [0],
-                                         "group_edges": [30, 36]}})
+    assert is_reference_run(
+        {
+            "config": {
+                "dataset": "synthetic",
+                "dataset_options": {},
+                "split": "paper",
+                "seeds": [0],
+                "group_edges": [30, 36],
+            }
+        }
+    )
     assert not is_reference_run(json.loads((run_dir / "run.json").read_text()))
 
 
@@ -302,8 +352,7 @@ def test_clinical_tables_from_the_run(run_dir):
     tables = run_dir / "tables"
     for name in ("clinical_days_patient", "intervals_patient", "maturity_classes"):
         assert (tables / f"{name}.md").is_file(), name
-    bounds = pd.read_csv(tables / "prediction_intervals_patient.csv",
-                         dtype={"patient_id": str})
+    bounds = pd.read_csv(tables / "prediction_intervals_patient.csv", dtype={"patient_id": str})
     preds = pd.read_csv(run_dir / "predictions.csv", dtype={"patient_id": str})
     pat = preds[preds["level"] == "patient"]
     assert len(bounds) == len(pat)  # one interval per method × test patient (one seed)
@@ -311,8 +360,9 @@ def test_clinical_tables_from_the_run(run_dir):
     for label, sub in bounds.groupby("method"):
         row = cov[(cov["method"] == label) & (cov["grouping"] == "all")].iloc[0]
         inside = sub.dropna(subset=["lower"])
-        covered = ((inside["ga_true"] >= inside["lower"])
-                   & (inside["ga_true"] <= inside["upper"])).sum()
+        covered = (
+            (inside["ga_true"] >= inside["lower"]) & (inside["ga_true"] <= inside["upper"])
+        ).sum()
         assert row["covered"] == covered and row["n"] == len(inside)
     days = pd.read_csv(tables / "clinical_days_patient.csv")
     metrics = pd.read_csv(tables / "metrics_patient.csv")

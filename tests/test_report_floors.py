@@ -29,19 +29,44 @@ def _predictions() -> tuple[pd.DataFrame, pd.DataFrame]:
         "dummy-mean": np.full(N, 32.0),  # a floor without an r: not a comparison
         "biometry-hadlock": ga + rng.normal(0, 1, N),  # tabular: not read against patches
     }
-    rows = [pd.DataFrame({"label": label, "patient_id": [f"P{i:03d}" for i in range(N)],
-                          "ga_true": ga, "ga_pred": pred, "group": "all-ga", "seed": 0,
-                          "fold": 0, "level": "patient", "provenance": "measured"})
-            for label, pred in preds.items()]
-    cells = pd.DataFrame({"label": list(preds), "method": list(preds),
-                          "role": ["floor", None, None, None, "floor", "reference"],
-                          "control_of": None})
+    rows = [
+        pd.DataFrame(
+            {
+                "label": label,
+                "patient_id": [f"P{i:03d}" for i in range(N)],
+                "ga_true": ga,
+                "ga_pred": pred,
+                "group": "all-ga",
+                "seed": 0,
+                "fold": 0,
+                "level": "patient",
+                "provenance": "measured",
+            }
+        )
+        for label, pred in preds.items()
+    ]
+    cells = pd.DataFrame(
+        {
+            "label": list(preds),
+            "method": list(preds),
+            "role": ["floor", None, None, None, "floor", "reference"],
+            "control_of": None,
+        }
+    )
     return pd.concat(rows, ignore_index=True), cells
 
 
 def _context(predictions: pd.DataFrame, cells: pd.DataFrame) -> ReportContext:
-    return ReportContext(RunData(root=Path("."), predictions=predictions, cells=cells, run={},
-                                 dsc=pd.DataFrame(), curves=pd.DataFrame()))
+    return ReportContext(
+        RunData(
+            root=Path("."),
+            predictions=predictions,
+            cells=cells,
+            run={},
+            dsc=pd.DataFrame(),
+            curves=pd.DataFrame(),
+        )
+    )
 
 
 @pytest.fixture
@@ -78,9 +103,14 @@ def test_every_image_method_against_the_best_one():
     best["label"], best["ga_pred"] = "glcm-svr", best["ga_true"] + rng.normal(0, 1, N)
     # a net that collapsed to a constant has no r: listed, not dropped
     flat = best.assign(label="timm-test_resnet", ga_pred=32.0)
-    extra = pd.DataFrame({"label": ["glcm-svr", "timm-test_resnet"],
-                          "method": ["glcm-svr", "timm-test_resnet"], "role": [None, None],
-                          "control_of": None})
+    extra = pd.DataFrame(
+        {
+            "label": ["glcm-svr", "timm-test_resnet"],
+            "method": ["glcm-svr", "timm-test_resnet"],
+            "role": [None, None],
+            "control_of": None,
+        }
+    )
     twin_ctx = _context(pd.concat([predictions, best, flat]), pd.concat([cells, extra]))
     comp = best_comparisons(twin_ctx).set_index("method_a")
     best_label = comp["method_b"].iloc[0]
@@ -93,7 +123,12 @@ def test_every_image_method_against_the_best_one():
     table = vs_best_table(twin_ctx)
     assert table.name == "vs_best_patient"
     assert list(table.display["vs the best"]) == [
-        "best", "not distinguishable", "below", "below", "—"]
+        "best",
+        "not distinguishable",
+        "below",
+        "below",
+        "—",
+    ]
     assert table.display["method"].iloc[0] == best_label
     # one image method: nothing to compare
     alone = predictions[predictions["label"].isin(["glcm-ridge", "patchstats-ridge"])]

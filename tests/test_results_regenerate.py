@@ -16,8 +16,9 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 #: result folders beside the reference run that hold their own inputs (results/README.md)
-SIDE_RUNS = sorted(p.parent.relative_to(RESULTS).as_posix()
-                   for p in RESULTS.glob("*/**/predictions.csv"))
+SIDE_RUNS = sorted(
+    p.parent.relative_to(RESULTS).as_posix() for p in RESULTS.glob("*/**/predictions.csv")
+)
 
 
 def test_results_tables_regenerate_byte_identically():
@@ -36,8 +37,14 @@ def test_side_run_tables_regenerate_byte_identically(folder):
 
 
 def test_side_runs_are_found():
-    expected = {"site-shift", *(f"{kind}/{world}" for kind in ("transfer-seeds", "nets-budget")
-                                for world in ("synthetic", "synthetic-texture"))}
+    expected = {
+        "site-shift",
+        *(
+            f"{kind}/{world}"
+            for kind in ("transfer-seeds", "nets-budget")
+            for world in ("synthetic", "synthetic-texture")
+        ),
+    }
     assert expected <= set(SIDE_RUNS)
 
 
@@ -60,16 +67,22 @@ OUTPUTS_ONLY = {"scenarios", "null-check"}
 def _studies():
     from benchmark.execution.results_check import studies_under
 
-    return {folder.relative_to(RESULTS.resolve()).as_posix(): study
-            for folder, study in studies_under(RESULTS, STUDIES).items()}
+    return {
+        folder.relative_to(RESULTS.resolve()).as_posix(): study
+        for folder, study in studies_under(RESULTS, STUDIES).items()
+    }
 
 
 def test_every_results_folder_is_made_by_a_study_file_or_listed_as_not():
     studies = _studies()
     folders = {p.name for p in RESULTS.iterdir() if p.is_dir()} - {"tables", "figures"}
     assert folders - set(studies) == {"realism"}  # a measurement script, not a study
-    exports = {f"{name}/{study.export_dir(run)}".removesuffix("/.")
-               for name, study in studies.items() if study.export for run in study.runs}
+    exports = {
+        f"{name}/{study.export_dir(run)}".removesuffix("/.")
+        for name, study in studies.items()
+        if study.export
+        for run in study.runs
+    }
     assert set(SIDE_RUNS) == exports  # every folder with predictions belongs to a study
 
 
@@ -84,7 +97,11 @@ def test_study_outputs_regenerate_byte_identically(folder):
         assert isinstance(fresh, str) and "stores only outputs" in fresh
         pytest.skip(f"results/{folder}: {fresh}")
     assert not isinstance(fresh, str), fresh
-    problems = [p for p in compare_files(RESULTS / folder, fresh, "study output")
-                if Path(p.split(":")[0]).name in fresh]
+    problems = [
+        p
+        for p in compare_files(RESULTS / folder, fresh, "study output")
+        if Path(p.split(":")[0]).name in fresh
+    ]
     assert not problems, "\n".join(problems) + (
-        f"\nIf intended: python -m benchmark check-results --update ({study.source})")
+        f"\nIf intended: python -m benchmark check-results --update ({study.source})"
+    )

@@ -35,9 +35,18 @@ TIMING = re.compile(r"second|fit_s|predict_s|peak|rss|elapsed|per_s|_s$|time", r
 
 def _command(cohort: Path, run_dir: Path) -> list[str]:
     return [
-        sys.executable, "-m", "benchmark", "run", "--dataset", str(cohort),
-        "--run-dir", str(run_dir), "--split", "kfold:2",
-        "--methods", f"fault-count[k=[{','.join(map(str, range(N_CELLS // 2)))}],sleep=0.2]",
+        sys.executable,
+        "-m",
+        "benchmark",
+        "run",
+        "--dataset",
+        str(cohort),
+        "--run-dir",
+        str(run_dir),
+        "--split",
+        "kfold:2",
+        "--methods",
+        f"fault-count[k=[{','.join(map(str, range(N_CELLS // 2)))}],sleep=0.2]",
     ]
 
 
@@ -52,8 +61,11 @@ def _finished(run_dir: Path) -> dict[str, tuple[int, int, bytes]]:
 
 def _start(cohort: Path, run_dir: Path, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        _command(cohort, run_dir), cwd=REPO, env=subprocess_env(FLB_FAULT_LOG=str(log)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _command(cohort, run_dir),
+        cwd=REPO,
+        env=subprocess_env(FLB_FAULT_LOG=str(log)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -100,8 +112,14 @@ def _tables(run_dir: Path) -> dict[str, object]:
 def test_sigkill_resume_loses_and_recomputes_nothing(tabular_cohort, tmp_path):
     rng = random.Random(int(os.environ.get("FLB_RESUME_SEED", "8")))
     reference = tmp_path / "reference"
-    subprocess.run(_command(tabular_cohort, reference), cwd=REPO, env=subprocess_env(),
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        _command(tabular_cohort, reference),
+        cwd=REPO,
+        env=subprocess_env(),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
     run_dir, log = tmp_path / "killed", tmp_path / "computed.log"
     kills, seen, t0 = 0, {}, time.monotonic()
@@ -116,8 +134,14 @@ def test_sigkill_resume_loses_and_recomputes_nothing(tabular_cohort, tmp_path):
         seen = now
     assert kills >= MIN_KILLS, f"only {kills} kills landed in {KILL_PHASE_BUDGET_S:.0f} s"
 
-    final = subprocess.run(_command(tabular_cohort, run_dir), cwd=REPO, capture_output=True,
-                           env=subprocess_env(FLB_FAULT_LOG=str(log)), timeout=300, text=True)
+    final = subprocess.run(
+        _command(tabular_cohort, run_dir),
+        cwd=REPO,
+        capture_output=True,
+        env=subprocess_env(FLB_FAULT_LOG=str(log)),
+        timeout=300,
+        text=True,
+    )
     assert final.returncode == 0, final.stderr[-2000:]
     now = _finished(run_dir)
     assert len(now) == N_CELLS
@@ -138,11 +162,16 @@ def test_run_lock_refuses_a_second_writer_and_survives_kill9(tabular_cohort, tmp
         with pytest.raises(RunLockedError, match=rf"in use by pid {os.getpid()}"):
             run(config)
     # a holder killed with SIGKILL leaves the file but not the lock: never stale
-    holder = subprocess.Popen([
-        sys.executable, "-c",
-        "import sys, time; from benchmark.execution.store import RunLock; "
-        f"RunLock({str(run_dir)!r}).acquire(); print('locked', flush=True); time.sleep(60)",
-    ], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from benchmark.execution.store import RunLock; "
+            f"RunLock({str(run_dir)!r}).acquire(); print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(RunLockedError, match=f"pid {holder.pid}"):
         RunLock(run_dir).acquire()
@@ -155,8 +184,9 @@ def test_run_lock_refuses_a_second_writer_and_survives_kill9(tabular_cohort, tmp
 def test_incompatible_or_foreign_folder_is_refused(tabular_cohort, tmp_path):
     old = tmp_path / "old"
     old.mkdir()
-    (old / "store.json").write_text(json.dumps({"store_version": STORE_VERSION + 1,
-                                                "package_version": "9.9"}))
+    (old / "store.json").write_text(
+        json.dumps({"store_version": STORE_VERSION + 1, "package_version": "9.9"})
+    )
     with pytest.raises(IncompatibleRunError, match=r"fetal-lung-bench 9\.9 .*new --run-dir"):
         run(RunConfig(dataset=str(tabular_cohort), run_dir=str(old), methods=["dummy-mean"]))
     foreign = tmp_path / "foreign"
@@ -168,8 +198,9 @@ def test_incompatible_or_foreign_folder_is_refused(tabular_cohort, tmp_path):
 def test_stale_failure_beside_a_finished_cell_is_ignored(tabular_cohort, tmp_path):
     """A kill between commit's rename and its unlink leaves both; the finished one wins."""
     with fault_plugins():
-        config = RunConfig(dataset=str(tabular_cohort), run_dir=str(tmp_path / "run"),
-                           methods=["fault-ok"])
+        config = RunConfig(
+            dataset=str(tabular_cohort), run_dir=str(tmp_path / "run"), methods=["fault-ok"]
+        )
         first = run(config)
         cell_id = first.cells["cell_id"].iloc[0]
         RunStore(first.run_dir).record_failure(cell_id, {"cell_id": cell_id, "status": "failed"})

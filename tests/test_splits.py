@@ -85,12 +85,15 @@ def test_leave_one_site_out_and_a_named_site():
     assert only.scheme == "site:B" and only.fold == 1 and len(only.test_ids) == 25
 
 
-@pytest.mark.parametrize(("patients_site", "scheme", "message"), [
-    (None, "site", "has none"),
-    (["A"] * 60, "site", "at least two sites"),
-    (["A"] * 30 + ["B"] * 30, "site:Z", "no such site; sites: A, B"),
-    (["A"] * 59 + [None], "site", r"1 patient\(s\) without a site"),
-])
+@pytest.mark.parametrize(
+    ("patients_site", "scheme", "message"),
+    [
+        (None, "site", "has none"),
+        (["A"] * 60, "site", "at least two sites"),
+        (["A"] * 30 + ["B"] * 30, "site:Z", "no such site; sites: A, B"),
+        (["A"] * 59 + [None], "site", r"1 patient\(s\) without a site"),
+    ],
+)
 def test_site_split_errors_are_one_line(patients_site, scheme, message):
     patients = _patients(60)
     if patients_site is not None:

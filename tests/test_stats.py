@@ -20,14 +20,16 @@ def _xy(n=40, seed=0, noise=2.0):
 
 # --- correlation ------------------------------------------------------------------------
 
+
 def test_fisher_ci_matches_the_textbook_formula():
     x, y = _xy()
     c = stats.pearson_fisher_ci(x, y)
     r = np.corrcoef(x, y)[0, 1]
     half = sps.norm.ppf(0.975) / np.sqrt(len(x) - 3)
     assert c.r == pytest.approx(r)
-    assert (c.lo, c.hi) == pytest.approx((np.tanh(np.arctanh(r) - half),
-                                          np.tanh(np.arctanh(r) + half)))
+    assert (c.lo, c.hi) == pytest.approx(
+        (np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half))
+    )
     assert c.p == pytest.approx(sps.pearsonr(x, y).pvalue)
 
 
@@ -51,9 +53,15 @@ def test_degenerate_correlation_is_nan_not_an_error():
 def test_patient_bootstrap_ci_agrees_with_scipy_bootstrap():
     x, y = _xy(n=60, noise=4.0)
     lo, hi = stats.bootstrap_r_ci(x, y, np.arange(len(x)), n_boot=4000)
-    ref = sps.bootstrap((x, y), lambda a, b: sps.pearsonr(a, b).statistic, paired=True,
-                        vectorized=False, n_resamples=4000, method="percentile",
-                        random_state=1).confidence_interval
+    ref = sps.bootstrap(
+        (x, y),
+        lambda a, b: sps.pearsonr(a, b).statistic,
+        paired=True,
+        vectorized=False,
+        n_resamples=4000,
+        method="percentile",
+        random_state=1,
+    ).confidence_interval
     assert lo == pytest.approx(ref.low, abs=0.03)
     assert hi == pytest.approx(ref.high, abs=0.03)
     assert lo < np.corrcoef(x, y)[0, 1] < hi
@@ -93,10 +101,13 @@ def test_blocked_bootstrap_r_equals_one_resample_at_a_time():
     x, y = _xy(n=50, noise=3.0)
     draws = np.random.default_rng(BOOT_SEED).integers(0, 50, size=(300, 50))
     one_by_one = [np.corrcoef(x[i], y[i])[0, 1] for i in draws]
-    np.testing.assert_allclose(bootstrap_correlations(x, y, np.arange(50), 300), one_by_one,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        bootstrap_correlations(x, y, np.arange(50), 300), one_by_one, rtol=1e-12
+    )
+
 
 # --- agreement ---------------------------------------------------------------------------
+
 
 def test_bland_altman_hand_worked():
     # diffs 1, −1, 1, 2: bias 0.75; SD (ddof 1) = √(4.75/3) = 1.2583
@@ -126,11 +137,19 @@ def _long(seeds=(0, 1), n=20, labels=("a", "b"), seed=0):
         for s in seeds:
             pred = ga + rng.normal(0, 1 + labels.index(label), n)
             for i in range(n):
-                rows.append({"label": label, "seed": s, "fold": 0, "level": "patient",
-                             "patient_id": f"P{i:02d}", "image_id": "", "ga_true": ga[i],
-                             "ga_pred": pred[i],
-                             "group": "24–30" if ga[i] <= 30 else
-                             (">30–36" if ga[i] <= 36 else ">36")})
+                rows.append(
+                    {
+                        "label": label,
+                        "seed": s,
+                        "fold": 0,
+                        "level": "patient",
+                        "patient_id": f"P{i:02d}",
+                        "image_id": "",
+                        "ga_true": ga[i],
+                        "ga_pred": pred[i],
+                        "group": "24–30" if ga[i] <= 30 else (">30–36" if ga[i] <= 36 else ">36"),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -156,25 +175,31 @@ def test_dsc_summary_in_percent():
 
 # --- Table 2 ------------------------------------------------------------------------------
 
+
 def test_ttest_from_summary_equals_ttest_on_raw_data():
     rng = np.random.default_rng(3)
     a, b = rng.normal(2, 0.6, 30), rng.normal(1.5, 0.8, 25)
     for equal_var in (True, False):
-        res = stats.ttest_from_summary(a.mean(), a.std(ddof=1), 30, b.mean(), b.std(ddof=1),
-                                       25, equal_var=equal_var)
+        res = stats.ttest_from_summary(
+            a.mean(), a.std(ddof=1), 30, b.mean(), b.std(ddof=1), 25, equal_var=equal_var
+        )
         raw = sps.ttest_ind(a, b, equal_var=equal_var)
         assert res.t == pytest.approx(raw.statistic)
         assert res.p == pytest.approx(raw.pvalue)
         assert res.df == pytest.approx(raw.df)
 
 
-@pytest.mark.parametrize("group, m1, s1, m2, s2, n, published, reproduced", [
-    (">30–36", 1.07, 0.24, 2.44, 0.57, 60, 17.159, True),
-    (">36", 0.83, 0.11, 1.09, 0.17, 49, 8.988, True),
-    ("24–30", 2.49, 0.63, 1.93, 0.75, 41, 1.700, False),
-])
-def test_paper_table2_t_values_from_summary_statistics(group, m1, s1, m2, s2, n, published,
-                                                       reproduced):
+@pytest.mark.parametrize(
+    "group, m1, s1, m2, s2, n, published, reproduced",
+    [
+        (">30–36", 1.07, 0.24, 2.44, 0.57, 60, 17.159, True),
+        (">36", 0.83, 0.11, 1.09, 0.17, 49, 8.988, True),
+        ("24–30", 2.49, 0.63, 1.93, 0.75, 41, 1.700, False),
+    ],
+)
+def test_paper_table2_t_values_from_summary_statistics(
+    group, m1, s1, m2, s2, n, published, reproduced
+):
     # the paper (Yao et al., Table 2): >30–36 and >36 match an unpaired t with the test-group
     # sizes (60, 49); 24–30 (n = 41) gives 3.661, not the published 1.700
     t = abs(stats.ttest_from_summary(m1, s1, n, m2, s2, n).t)
@@ -207,7 +232,8 @@ def test_table2_paired_and_unpaired_tests_match_scipy():
     assert row["n_pairs"] == 40 and row["mae"] == pytest.approx(e_net.mean())
     tested = t2["p_t"].notna()
     assert t2.loc[tested, "p_t_holm"].to_numpy() == pytest.approx(
-        multipletests(t2.loc[tested, "p_t"], method="holm")[1])
+        multipletests(t2.loc[tested, "p_t"], method="holm")[1]
+    )
     ref_rows = t2[t2["method"] == "biometry-hadlock"]
     assert ref_rows["t"].isna().all()
     unpaired = stats.table2(preds, reference="biometry-hadlock", unpaired=True)
@@ -222,6 +248,7 @@ def test_table2_unknown_reference_is_a_clear_error():
 
 
 # --- dependent correlations --------------------------------------------------------------
+
 
 def test_williams_t_hand_worked():
     # psych::r.test(n = 103, r12 = .4, r13 = .5, r23 = .1): t = −0.89, p = 0.37
@@ -247,14 +274,21 @@ def test_paired_bootstrap_difference_and_pairs():
 
 # --- Table 1 -------------------------------------------------------------------------------
 
+
 def test_lsd_p_values_and_anova_match_hand_computation():
     rng = np.random.default_rng(5)
-    groups = {k: rng.normal(mu, 3, n) for k, mu, n in
-              (("train|a", 32, 12), ("test|a", 33, 9), ("train|b", 31, 15), ("test|b", 35, 8))}
+    groups = {
+        k: rng.normal(mu, 3, n)
+        for k, mu, n in (
+            ("train|a", 32, 12),
+            ("test|a", 33, 9),
+            ("train|b", 31, 15),
+            ("test|b", 35, 8),
+        )
+    }
     values = pd.Series(np.concatenate(list(groups.values())))
     subsets = pd.Series(np.repeat(list(groups), [len(v) for v in groups.values()]))
-    f, f_p, lsd = stats.lsd_anova(values, subsets, [("train|a", "test|a"),
-                                                    ("train|b", "test|b")])
+    f, f_p, lsd = stats.lsd_anova(values, subsets, [("train|a", "test|a"), ("train|b", "test|b")])
     ref = sps.f_oneway(*groups.values())
     assert (f, f_p) == pytest.approx((ref.statistic, ref.pvalue))
     n_total, k = len(values), len(groups)
@@ -278,16 +312,22 @@ def test_count_test_chi2_hand_worked_and_fisher_when_sparse():
 def test_table1_rows_and_missing_columns_are_reported():
     rng = np.random.default_rng(2)
     n = 40
-    patients = pd.DataFrame({
-        "side": np.where(np.arange(n) < 20, "train", "test"),
-        "group": rng.choice(["24–30", ">30–36"], n),
-        "ga_weeks": rng.uniform(24, 36, n),
-        "maternal_age": rng.normal(32, 3, n),
-        "parity": rng.choice(["primiparous", "multiparous"], n),
-    })
+    patients = pd.DataFrame(
+        {
+            "side": np.where(np.arange(n) < 20, "train", "test"),
+            "group": rng.choice(["24–30", ">30–36"], n),
+            "ga_weeks": rng.uniform(24, 36, n),
+            "maternal_age": rng.normal(32, 3, n),
+            "parity": rng.choice(["primiparous", "multiparous"], n),
+        }
+    )
     table, notes = stats.table1(patients, ["24–30", ">30–36"])
-    assert set(table["variable"]) == {"n patients", "maternal age (y)", "GA at scan (wk)",
-                                      "multiparous / primiparous"}
+    assert set(table["variable"]) == {
+        "n patients",
+        "maternal age (y)",
+        "GA at scan (wk)",
+        "multiparous / primiparous",
+    }
     assert any("delivery_ga_weeks" in note for note in notes)
     assert any("apgar" in note for note in notes)
     counts = table[table["variable"] == "n patients"]
@@ -314,9 +354,15 @@ def test_conformal_half_width_is_the_other_folds_order_statistic():
     from benchmark.stats.intervals import conformal_intervals, coverage_table
 
     n = 20
-    pooled = pd.DataFrame({"label": "m", "patient_id": [f"P{i:02d}" for i in range(n)],
-                           "ga_true": 30.0 + np.arange(1, n + 1) * 0.1, "ga_pred": 30.0,
-                           "group": ">30–36"})
+    pooled = pd.DataFrame(
+        {
+            "label": "m",
+            "patient_id": [f"P{i:02d}" for i in range(n)],
+            "ga_true": 30.0 + np.arange(1, n + 1) * 0.1,
+            "ga_pred": 30.0,
+            "group": ">30–36",
+        }
+    )
     out = conformal_intervals(pooled, (30.0, 36.0), level=0.9, folds=2)
     # 10 calibration residuals, level 0.9: rank ceil(11 * 0.9) = 10 = the largest of them
     for fold in (0, 1):
@@ -338,10 +384,17 @@ def test_conformal_coverage_is_near_nominal_on_exchangeable_data():
     rows = []
     for rep in range(20):
         true = rng.uniform(24, 40, 150)
-        rows.append(pd.DataFrame({"label": f"m{rep:02d}",
-                                  "patient_id": [f"P{i:03d}" for i in range(150)],
-                                  "ga_true": true, "ga_pred": true + rng.normal(0, 1.5, 150),
-                                  "group": "all"}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "label": f"m{rep:02d}",
+                    "patient_id": [f"P{i:03d}" for i in range(150)],
+                    "ga_true": true,
+                    "ga_pred": true + rng.normal(0, 1.5, 150),
+                    "group": "all",
+                }
+            )
+        )
     out = conformal_intervals(pd.concat(rows), (30.0, 36.0), level=0.9)
     cov = coverage_table(out, 0.9)
     pooled = cov[cov["grouping"] == "all"]
@@ -355,8 +408,9 @@ def test_maturity_classes_kappa_auc_and_confusion_by_hand():
 
     true = [25.0, 28.0, 33.0, 35.0, 37.0, 39.0]
     pred = [26.0, 31.0, 32.0, 35.5, 35.0, 40.0]  # classes: A A B B C C vs A B B B B C
-    pooled = pd.DataFrame({"label": "m", "patient_id": list("abcdef"), "ga_true": true,
-                           "ga_pred": pred, "group": "x"})
+    pooled = pd.DataFrame(
+        {"label": "m", "patient_id": list("abcdef"), "ga_true": true, "ga_pred": pred, "group": "x"}
+    )
     t = maturity_classes(pooled, (30.0, 36.0), preterm_weeks=34.0).set_index("task")
     g = t.loc["GA groups"]
     assert g["accuracy"] == pytest.approx(4 / 6)
@@ -380,16 +434,26 @@ def test_maturity_beyond_ga_recovers_the_deviation():
     ga = rng.uniform(24, 40, 300)
     delta = rng.normal(0, 1.2, 300)
     ids = [f"P{i:03d}" for i in range(300)]
-    patients = pd.DataFrame({"patient_id": ids, "ga_weeks": ga,
-                             "truth_maturity": (ga + delta - 24) / 16})
+    patients = pd.DataFrame(
+        {"patient_id": ids, "ga_weeks": ga, "truth_maturity": (ga + delta - 24) / 16}
+    )
     dev = maturity_deviation(patients)
     assert np.corrcoef(dev.to_numpy(), delta)[0, 1] > 0.999
-    pooled = pd.concat([
-        pd.DataFrame({"label": "reads-maturity", "patient_id": ids, "ga_true": ga,
-                      "ga_pred": ga + delta}),
-        pd.DataFrame({"label": "size-only", "patient_id": ids, "ga_true": ga,
-                      "ga_pred": ga + rng.normal(0, 1, 300)}),
-    ])
+    pooled = pd.concat(
+        [
+            pd.DataFrame(
+                {"label": "reads-maturity", "patient_id": ids, "ga_true": ga, "ga_pred": ga + delta}
+            ),
+            pd.DataFrame(
+                {
+                    "label": "size-only",
+                    "patient_id": ids,
+                    "ga_true": ga,
+                    "ga_pred": ga + rng.normal(0, 1, 300),
+                }
+            ),
+        ]
+    )
     out = maturity_beyond_ga(pooled, dev).set_index("method")
     assert out.loc["reads-maturity", "r"] > 0.99
     assert out.loc["size-only", "r_lo"] < 0 < out.loc["size-only", "r_hi"]
@@ -425,11 +489,14 @@ def test_outcome_auc_pairs_method_with_ga_alone():
     delta = rng.normal(0, 1.5, n)
     event = (rng.uniform(size=n) < 1 / (1 + np.exp(2 * delta))).astype(int)  # immature → event
     ids = pd.Index([f"P{i:03d}" for i in range(n)])
-    pooled = pd.concat([
-        pd.DataFrame({"label": "sees-maturity", "patient_id": ids, "ga_true": ga,
-                      "ga_pred": ga + delta}),
-        pd.DataFrame({"label": "ga-copy", "patient_id": ids, "ga_true": ga, "ga_pred": ga}),
-    ])
+    pooled = pd.concat(
+        [
+            pd.DataFrame(
+                {"label": "sees-maturity", "patient_id": ids, "ga_true": ga, "ga_pred": ga + delta}
+            ),
+            pd.DataFrame({"label": "ga-copy", "patient_id": ids, "ga_true": ga, "ga_pred": ga}),
+        ]
+    )
     out = outcome_auc(pooled, pd.Series(event, index=ids)).set_index("method")
     assert out.loc["sees-maturity", "diff_lo"] > 0 and out.loc["sees-maturity", "p"] < 0.05
     assert out.loc["ga-copy", "diff"] == 0 and np.isnan(out.loc["ga-copy", "p"])

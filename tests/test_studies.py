@@ -39,21 +39,27 @@ def _write(folder: Path, text: str, name: str = "s.toml") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (("[runs]", "[runs]\nmethod = ['x']"), "unknown key runs.method"),
-    (('seeds = [0, 1]', 'seeds = "0"'), "runs.seeds must be a list"),
-    (('seeds = [0, 1]', 'seeds = [0, "a"]'), "runs.seeds: 'a' is not an int"),
-    (('tables = ["scenario_matrix"]', 'tables = ["nope"]'), "outputs.tables: no study table"),
-    (('datasets = ["synthetic"]', 'datasets = { tag = "nope" }'),
-     "runs.datasets: no dataset source declares the tag 'nope'"),
-    (('name = "tiny"', ''), "study.name is missing"),
-    (("patients = 24", "patients = 0"), "runs.options.patients must be a positive integer"),
-    (("patients = 24", "patient = 24"), "unknown key runs.options.patient"),
-    (("[outputs]", "[output]"), "unknown section [output]"),
-    (("[runs]", "[runs"), "not valid TOML"),
-])
-def test_study_file_mistakes_are_one_line_naming_file_and_key(tmp_path, capsys, change,
-                                                               message) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("[runs]", "[runs]\nmethod = ['x']"), "unknown key runs.method"),
+        (("seeds = [0, 1]", 'seeds = "0"'), "runs.seeds must be a list"),
+        (("seeds = [0, 1]", 'seeds = [0, "a"]'), "runs.seeds: 'a' is not an int"),
+        (('tables = ["scenario_matrix"]', 'tables = ["nope"]'), "outputs.tables: no study table"),
+        (
+            ('datasets = ["synthetic"]', 'datasets = { tag = "nope" }'),
+            "runs.datasets: no dataset source declares the tag 'nope'",
+        ),
+        (('name = "tiny"', ""), "study.name is missing"),
+        (("patients = 24", "patients = 0"), "runs.options.patients must be a positive integer"),
+        (("patients = 24", "patient = 24"), "unknown key runs.options.patient"),
+        (("[outputs]", "[output]"), "unknown section [output]"),
+        (("[runs]", "[runs"), "not valid TOML"),
+    ],
+)
+def test_study_file_mistakes_are_one_line_naming_file_and_key(
+    tmp_path, capsys, change, message
+) -> None:
     path = _write(tmp_path, TINY.replace(*change))
     with pytest.raises(StudyFileError, match=None) as caught:
         load_study(path)
@@ -66,11 +72,17 @@ def test_study_file_mistakes_are_one_line_naming_file_and_key(tmp_path, capsys, 
 
 def test_every_committed_study_file_parses_and_names_its_folder() -> None:
     outs = {load_study(p).out for p in sorted((REPO / "studies").glob("*.toml"))}
-    assert outs == {f"results/{n}" for n in ("scenarios", "null-check", "site-shift",
-                                             "transfer-seeds", "nets-budget")}
+    assert outs == {
+        f"results/{n}"
+        for n in ("scenarios", "null-check", "site-shift", "transfer-seeds", "nets-budget")
+    }
     scenarios = load_study(REPO / "studies/scenarios.toml")
-    assert scenarios.datasets[:4] == ("synthetic", "synthetic-texture", "synthetic-anatomy",
-                                      "synthetic-null")
+    assert scenarios.datasets[:4] == (
+        "synthetic",
+        "synthetic-texture",
+        "synthetic-anatomy",
+        "synthetic-null",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +133,9 @@ def test_check_results_rebuilds_a_study_folder_and_update_repairs_it(tiny, capsy
     assert main(args) == 0
 
 
-def test_update_after_a_new_report_table_rewrites_exactly_its_files(tiny, capsys,
-                                                                    monkeypatch) -> None:
+def test_update_after_a_new_report_table_rewrites_exactly_its_files(
+    tiny, capsys, monkeypatch
+) -> None:
     from benchmark.report import registry
     from benchmark.report.formatting import Table
 
@@ -141,11 +154,16 @@ def test_update_after_a_new_report_table_rewrites_exactly_its_files(tiny, capsys
     assert main(args) == 1
     capsys.readouterr()
     assert main([*args, "--update"]) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines()
-             if line.startswith(("written", "removed"))]
+    lines = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith(("written", "removed"))
+    ]
     tables = results / "tiny" / "synthetic" / "tables"
-    assert sorted(lines) == sorted(f"written  {tables / n}" for n in (
-        "all.md", "throwaway_n.csv", "throwaway_n.md", "throwaway_n.tex"))
+    assert sorted(lines) == sorted(
+        f"written  {tables / n}"
+        for n in ("all.md", "throwaway_n.csv", "throwaway_n.md", "throwaway_n.tex")
+    )
     assert main(args) == 0
 
 
@@ -157,9 +175,9 @@ def test_a_new_study_table_is_one_file(tiny, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(registry, "_OUTPUTS", dict(registry._OUTPUTS))
     package = sys.modules[registry.SECTIONS_PACKAGE]
     monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
-    monkeypatch.delitem(sys.modules, f"{registry.SECTIONS_PACKAGE}.throwaway_rows",
-                        raising=False)
-    (tmp_path / "throwaway_rows.py").write_text(textwrap.dedent('''
+    monkeypatch.delitem(sys.modules, f"{registry.SECTIONS_PACKAGE}.throwaway_rows", raising=False)
+    (tmp_path / "throwaway_rows.py").write_text(
+        textwrap.dedent("""
         from benchmark.report.studies.registry import StudyFiles, register_study_table
 
         @register_study_table("throwaway_rows", title="Rows", caption="Rows per run.",
@@ -167,15 +185,18 @@ def test_a_new_study_table_is_one_file(tiny, tmp_path, monkeypatch) -> None:
         def throwaway_rows(ctx):
             rows = {run.run.key: len(run.predictions) for run in ctx.runs}
             return StudyFiles({"rows.md": f"{ctx.output.caption_line()} {rows}\\n"})
-    '''))
+    """)
+    )
     registry.reload_sections()
     assert "throwaway_rows" in registry.list_study_tables()
     root = tiny[0]
     study = load_study(root / "studies" / "tiny.toml").with_changes(tables=("throwaway_rows",))
     fresh = fresh_outputs(study, root / "results" / "tiny")
     n = len(pd.read_csv(root / "results" / "tiny" / "synthetic" / "predictions.csv"))
-    assert fresh == {"rows.md": f"Rows per run. Unit of analysis: prediction. More rows, "
-                                f"more predictions. {{'synthetic': {n}}}\n".encode()}
+    assert fresh == {
+        "rows.md": f"Rows per run. Unit of analysis: prediction. More rows, "
+        f"more predictions. {{'synthetic': {n}}}\n".encode()
+    }
 
 
 def test_a_new_scenario_is_one_entry_in_the_scenario_table(tmp_path, monkeypatch) -> None:
@@ -185,27 +206,51 @@ def test_a_new_scenario_is_one_entry_in_the_scenario_table(tmp_path, monkeypatch
 
     routes = generator_module("_synth_routes")
     monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setitem(routes.SCENARIOS, "synthetic-throwaway",
-                        routes.Routes(microstructure=0.5, echogenicity=0.5, size=False,
-                                      zoom=False))
-    monkeypatch.setitem(routes.SCENARIOS, "synthetic-throwaway-null",
-                        routes.Routes(microstructure=0, echogenicity=0, size=False,
-                                      zoom=False))
+    monkeypatch.setitem(
+        routes.SCENARIOS,
+        "synthetic-throwaway",
+        routes.Routes(microstructure=0.5, echogenicity=0.5, size=False, zoom=False),
+    )
+    monkeypatch.setitem(
+        routes.SCENARIOS,
+        "synthetic-throwaway-null",
+        routes.Routes(microstructure=0, echogenicity=0, size=False, zoom=False),
+    )
     # the generator's plugin file is read again, as a fresh process would
     monkeypatch.setattr(sources, "_SOURCES", {})
     monkeypatch.setattr(sources, "_discovered", False)
     monkeypatch.delitem(sys.modules, "benchmark._plugins.datasets.synthetic")
     assert list(sources.list_datasets(tag="scenario"))[-2:] == [
-        "synthetic-throwaway", "synthetic-throwaway-null"]
-    assert list(sources.list_datasets(tag="null")) == ["synthetic-null",
-                                                       "synthetic-throwaway-null"]
+        "synthetic-throwaway",
+        "synthetic-throwaway-null",
+    ]
+    assert list(sources.list_datasets(tag="null")) == ["synthetic-null", "synthetic-throwaway-null"]
     assert "synthetic-throwaway" in load_study(REPO / "studies/scenarios.toml").datasets
     out = tmp_path / "out"
-    assert main(["scenarios", "--methods", "dummy-mean", "--patients", "24",
-                 "--images-per-patient", "1", "--n-jobs", "1", "--runs-dir",
-                 str(tmp_path / "runs"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "scenarios",
+                "--methods",
+                "dummy-mean",
+                "--patients",
+                "24",
+                "--images-per-patient",
+                "1",
+                "--n-jobs",
+                "1",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out / "summary.csv")
-    assert list(dict.fromkeys(table["scenario"]))[-2:] == ["synthetic-throwaway",
-                                                           "synthetic-throwaway-null"]
+    assert list(dict.fromkeys(table["scenario"]))[-2:] == [
+        "synthetic-throwaway",
+        "synthetic-throwaway-null",
+    ]
     text = (out / "summary.md").read_text()
     assert "| synthetic-throwaway | synthetic-throwaway-null |" in text

@@ -20,8 +20,9 @@ def test_outcome_follows_the_documented_risk_model():
     # δ recovered from truth_maturity: maturity at delivery − delivery GA has the SD of δ
     spread = np.std(mature - table["delivery_ga_weeks"].to_numpy())
     assert spread == pytest.approx(cohort.MATURITY_BIO_SD_WEEKS, rel=0.15)
-    logit = (np.log(outcome.RISK_AT_39_WEEKS / (1 - outcome.RISK_AT_39_WEEKS))
-             + np.log(outcome.ODDS_RATIO_PER_WEEK) * (mature - 39.0))
+    logit = np.log(outcome.RISK_AT_39_WEEKS / (1 - outcome.RISK_AT_39_WEEKS)) + np.log(
+        outcome.ODDS_RATIO_PER_WEEK
+    ) * (mature - 39.0)
     expected = (1 / (1 + np.exp(-logit))).sum()
     assert abs(y.sum() - expected) < 4 * np.sqrt(expected)  # Bernoulli draws of that risk
     less_mature = mature < np.median(mature)

@@ -24,12 +24,29 @@ def small(tmp_path_factory) -> Path:
 def test_folder_has_the_documented_format(small: Path) -> None:
     patients = pd.read_csv(small / "patients.csv")
     images = pd.read_csv(small / "images.csv")
-    assert {"patient_id", "ga_weeks", "enrolment_order", "bpd_mm", "hc_mm", "ac_mm", "fl_mm",
-            "maternal_age", "parity", "delivery_ga_weeks", "apgar",
-            "truth_maturity"} <= set(patients.columns)
+    assert {
+        "patient_id",
+        "ga_weeks",
+        "enrolment_order",
+        "bpd_mm",
+        "hc_mm",
+        "ac_mm",
+        "fl_mm",
+        "maternal_age",
+        "parity",
+        "delivery_ga_weeks",
+        "apgar",
+        "truth_maturity",
+    } <= set(patients.columns)
     assert not [c for c in patients.columns if c.startswith("_")]
-    assert {"image_id", "patient_id", "image_path", "pixel_spacing_mm", "lung_mask_path",
-            "truth_maturity"} <= set(images.columns)
+    assert {
+        "image_id",
+        "patient_id",
+        "image_path",
+        "pixel_spacing_mm",
+        "lung_mask_path",
+        "truth_maturity",
+    } <= set(images.columns)
     assert len(patients) == 12 and len(images) == 24
     assert patients["patient_id"].str.fullmatch(r"S\d{4}").all()
     assert set(images["patient_id"]) == set(patients["patient_id"])
@@ -56,8 +73,9 @@ def test_registered_and_resolvable(tmp_path, monkeypatch) -> None:
     names = list_datasets()
     assert "synthetic" in names and "synthetic-null" in names
     monkeypatch.setenv("FLB_CACHE", str(tmp_path))
-    path = resolve_dataset("synthetic-null", patients=3, images_per_patient=1, size=128,
-                           progress=False)
+    path = resolve_dataset(
+        "synthetic-null", patients=3, images_per_patient=1, size=128, progress=False
+    )
     assert (path / "dataset.json").is_file() and "synthetic-null" in path.name
 
 
@@ -69,16 +87,19 @@ def test_unknown_option_is_refused(tmp_path) -> None:
 def test_same_seed_is_byte_identical_and_seeds_differ(small: Path, tmp_path) -> None:
     syn = _private("synthetic").synthetic
     twin = syn(tmp_path / "a", seed=3, n_jobs=1, **SMALL)
-    files = sorted(p.relative_to(small) for p in small.rglob("*") if p.is_file()
-                   and not p.name.startswith("."))
-    assert files == sorted(p.relative_to(twin) for p in twin.rglob("*") if p.is_file()
-                           and not p.name.startswith("."))
+    files = sorted(
+        p.relative_to(small) for p in small.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
+    assert files == sorted(
+        p.relative_to(twin) for p in twin.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
     for f in files:
         assert filecmp.cmp(small / f, twin / f, shallow=False), f
     other = syn(tmp_path / "b", seed=4, **SMALL)
     assert (other / "patients.csv").read_bytes() != (small / "patients.csv").read_bytes()
-    assert not filecmp.cmp(other / "images" / "S0001_01.png", small / "images" / "S0001_01.png",
-                           shallow=False)
+    assert not filecmp.cmp(
+        other / "images" / "S0001_01.png", small / "images" / "S0001_01.png", shallow=False
+    )
 
 
 def test_group_design_and_paper_split() -> None:
@@ -103,8 +124,12 @@ def test_group_design_and_paper_split() -> None:
 def test_biometry_matches_intergrowth_standards() -> None:
     cohort = _private("_synth_cohort")
     # INTERGROWTH-21st (Papageorghiou 2014) at 32 weeks, worked by hand from its formulas
-    for measure, (mu, sd) in {"hc": (294.4, 9.6), "bpd": (83.8, 3.2), "ac": (273.9, 13.6),
-                              "fl": (59.4, 2.4)}.items():
+    for measure, (mu, sd) in {
+        "hc": (294.4, 9.6),
+        "bpd": (83.8, 3.2),
+        "ac": (273.9, 13.6),
+        "fl": (59.4, 2.4),
+    }.items():
         m, s = cohort.intergrowth_mean_sd(measure, np.array([32.0]))
         assert abs(m[0] - mu) < 0.15 and abs(s[0] - sd) < 0.15, measure
     n = 4000
@@ -196,8 +221,17 @@ def test_known_size_structure_measures_right_in_mm() -> None:
 
     size, spacing = 384, 0.21
     x0, y0 = cx - size * spacing / 2, cy - size * spacing / 2
-    fr = scanner.render(phantom, scanner.LungTexture(0, 10, 1, 0.3), acq, x0=x0, y0=y0,
-                        size=size, spacing=spacing, focus_mm=cy, rng=rng)
+    fr = scanner.render(
+        phantom,
+        scanner.LungTexture(0, 10, 1, 0.3),
+        acq,
+        x0=x0,
+        y0=y0,
+        size=size,
+        spacing=spacing,
+        focus_mm=cy,
+        rng=rng,
+    )
     from scipy import ndimage
 
     smooth = ndimage.gaussian_filter(fr.image.astype(float), 3)

@@ -11,8 +11,14 @@ import pytest
 from benchmark.data.sources import list_datasets
 
 # beside the checkout (../shared) or, from a worktree, further up
-REAL = next((p / "shared" / "data" / "public-thorax" for p in Path(__file__).resolve().parents
-             if (p / "shared" / "data" / "public-thorax").is_dir()), Path("/nonexistent"))
+REAL = next(
+    (
+        p / "shared" / "data" / "public-thorax"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "data" / "public-thorax").is_dir()
+    ),
+    Path("/nonexistent"),
+)
 
 
 def _realism():
@@ -41,7 +47,7 @@ def test_synthetic_lung_speckle_is_anisotropic_and_mm_sized() -> None:
     assert lung["lat_over_ax"].median() > 1.8  # lateral ≫ axial, as on real scanners
     assert 2 < lung["snr"].median() < 7
     chamber = syn[syn.region == "chamber"]
-    assert (lung["mean"].median() > 2 * chamber["mean"].median())
+    assert lung["mean"].median() > 2 * chamber["mean"].median()
 
 
 @pytest.mark.skipif(not (REAL / "lung_rois.csv").is_file(), reason="real images absent")

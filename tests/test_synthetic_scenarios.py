@@ -32,8 +32,12 @@ def test_every_scenario_is_registered() -> None:
 def test_each_route_latent_follows_ga_exactly_when_the_route_is_on(name: str) -> None:
     routes = _private("_synth_routes").SCENARIOS[name]
     df = _private("_synth_cohort").make_cohort(N, seed=4, routes=routes)
-    latents = {"_image_ga": routes.size, "_zoom_ga": routes.zoom,
-               "_texture_maturity": routes.microstructure, "_echo_maturity": routes.echogenicity}
+    latents = {
+        "_image_ga": routes.size,
+        "_zoom_ga": routes.zoom,
+        "_texture_maturity": routes.microstructure,
+        "_echo_maturity": routes.echogenicity,
+    }
     for column, on in latents.items():
         r = _r(df[column], df["ga_weeks"])
         assert (r > 0.9) if on else (abs(r) < BOUND), (column, r)
@@ -128,9 +132,10 @@ def test_cache_key_distinguishes_scenarios(tmp_path, monkeypatch) -> None:
 
 def test_null_scenario_matches_the_null_flag() -> None:
     cohort, routes = _private("_synth_cohort"), _private("_synth_routes")
-    pd.testing.assert_frame_equal(cohort.make_cohort(50, seed=3, null=True),
-                                  cohort.make_cohort(50, seed=3,
-                                                     routes=routes.SCENARIOS["synthetic-null"]))
+    pd.testing.assert_frame_equal(
+        cohort.make_cohort(50, seed=3, null=True),
+        cohort.make_cohort(50, seed=3, routes=routes.SCENARIOS["synthetic-null"]),
+    )
 
 
 def test_texture_frames_do_not_read_ga_through_size_or_zoom() -> None:
@@ -151,5 +156,9 @@ def test_texture_frames_do_not_read_ga_through_size_or_zoom() -> None:
 def test_dataset_json_routes_for_default(tmp_path) -> None:
     path = _private("synthetic").synthetic(tmp_path, seed=0, **SMALL)
     meta = json.loads((Path(path) / "dataset.json").read_text())
-    assert meta["routes"] == {"microstructure": 1.0, "echogenicity": 1.0, "size": True,
-                              "zoom": True}
+    assert meta["routes"] == {
+        "microstructure": 1.0,
+        "echogenicity": 1.0,
+        "size": True,
+        "zoom": True,
+    }

@@ -10,9 +10,24 @@ from benchmark.cli import main
 def test_scenarios_command_writes_the_summary_contract(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    code = main(["scenarios", "--methods", "dummy-mean", "biometry-hadlock", "--patients", "24",
-                 "--images-per-patient", "1", "--n-jobs", "1", "--runs-dir",
-                 str(tmp_path / "runs"), "--out", str(out)])
+    code = main(
+        [
+            "scenarios",
+            "--methods",
+            "dummy-mean",
+            "biometry-hadlock",
+            "--patients",
+            "24",
+            "--images-per-patient",
+            "1",
+            "--n-jobs",
+            "1",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     table = pd.read_csv(out / "summary.csv")
     required = {"scenario", "method", "n", "r", "r_low", "r_high", "mae", "oracle_r"}
@@ -38,6 +53,17 @@ def test_scenarios_command_writes_the_summary_contract(tmp_path, monkeypatch) ->
 
 
 def test_unknown_scenario_is_one_line_error(tmp_path, capsys) -> None:
-    code = main(["scenarios", "--methods", "dummy-mean", "--scenarios", "nope",
-                 "--runs-dir", str(tmp_path), "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "scenarios",
+            "--methods",
+            "dummy-mean",
+            "--scenarios",
+            "nope",
+            "--runs-dir",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2 and "nope" in capsys.readouterr().err

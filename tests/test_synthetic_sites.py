@@ -84,8 +84,9 @@ def test_multi_site_cohort_loads_and_validates(tmp_path, monkeypatch) -> None:
     from benchmark.data.validate import validate_dataset
 
     monkeypatch.setenv("FLB_CACHE", str(tmp_path))
-    path = resolve_dataset("synthetic", sites=4, patients=12, images_per_patient=1, size=96,
-                           progress=False)
+    path = resolve_dataset(
+        "synthetic", sites=4, patients=12, images_per_patient=1, size=96, progress=False
+    )
     cohort = Cohort.load(path)
     assert cohort.patients["site"].nunique() > 1
     report = validate_dataset(path)

@@ -50,7 +50,8 @@ def test_architecture_is_the_documented_reading():
     assert torch.allclose(out, dense.mean(dim=(1, 2, 3)))  # scalar = mean of the dense map
     assert ((out > 0) & (out < 1)).all()
     assert sum(p.numel() for p in ResidualUNet(8).parameters()) > 3 * sum(
-        p.numel() for p in net.parameters())
+        p.numel() for p in net.parameters()
+    )
 
 
 def test_transfer_fits_predicts_and_segments(views, transfer):
@@ -105,7 +106,8 @@ def test_save_and_load_round_trip(views, transfer, tmp_path):
     state = torch.load(tmp_path / "model" / "model.pt", weights_only=True)
     assert set(state) == set(transfer.model_.state_dict())
     assert json.loads((tmp_path / "model" / "config.json").read_text())["method"] == (
-        "unet-transfer")
+        "unet-transfer"
+    )
     loaded = type(transfer).load(tmp_path / "model", device="cpu")
     pd.testing.assert_series_equal(loaded.predict(test), transfer.predict(test))
     record = test.load_image(test.images.index[0])

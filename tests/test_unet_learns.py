@@ -26,8 +26,9 @@ from benchmark.data.cohort import Cohort  # noqa: E402
 # within an epoch: its eval-mode validation MAE is best at epoch 1 and then rises (train
 # MSE 0.04 → 0.006) while early stopping restores epoch 1, which reaches the r asked for;
 # so the falling-curve check is the U-Net's only
-@pytest.mark.parametrize("name, curve_falls", [("unet-scratch", True),
-                                               ("timm-test_resnet-scratch", False)])
+@pytest.mark.parametrize(
+    "name, curve_falls", [("unet-scratch", True), ("timm-test_resnet-scratch", False)]
+)
 def test_net_learns_texture_beyond_first_order_statistics(tmp_path, name, curve_falls):
     cohort = Cohort.load(write_nets_cohort(tmp_path / "c", n=40, seed=3))
     ids = list(cohort.patients.index)

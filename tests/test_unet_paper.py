@@ -20,12 +20,18 @@ from benchmark.kits.nets.method import PROFILES  # noqa: E402
 def test_paper_profile_builds_and_trains(tmp_path):
     prof = PROFILES["paper"]
     assert (prof.size_mm, prof.lr, prof.batch_size, prof.width, prof.grid) == (
-        32.0, 1e-5, 16, 64, 64)
+        32.0,
+        1e-5,
+        16,
+        64,
+        64,
+    )
     # 32 mm at 0.125 mm/px = 256 px: a 256 px lung holds exactly one whole-patch centre,
     # so one training image gives 1 lung + 1 non-lung patch: one small step per stage (a
     # full batch of 16 at width 64 costs ~230 GFLOP, a minute on a laptop CPU)
-    root = write_nets_cohort(tmp_path / "c", n=2, size=512, spacing=0.125,
-                             lung=(slice(0, 256), slice(0, 256)))
+    root = write_nets_cohort(
+        tmp_path / "c", n=2, size=512, spacing=0.125, lung=(slice(0, 256), slice(0, 256))
+    )
     cohort = Cohort.load(root)
     ids = list(cohort.patients.index)
     method = create_method("unet-transfer", profile="paper", max_steps=1)
@@ -45,11 +51,17 @@ def test_paper_profile_builds_and_trains(tmp_path):
 def test_paper_px_profile_builds_and_trains(tmp_path):
     prof = PROFILES["paper-px"]
     assert (prof.size_mm, prof.grid, prof.lr, prof.batch_size, prof.width) == (
-        None, 32, 1e-5, 16, 64)
+        None,
+        32,
+        1e-5,
+        16,
+        64,
+    )
     # 32 px at native 0.25 mm/px = 8 mm: fits the 16 mm lung of a 32 mm test image, which
     # the physical 32 mm reading cannot use (its one-line error is checked too)
-    root = write_nets_cohort(tmp_path / "c", n=3, size=128, spacing=0.25,
-                             lung=(slice(16, 80), slice(8, 72)))
+    root = write_nets_cohort(
+        tmp_path / "c", n=3, size=128, spacing=0.25, lung=(slice(16, 80), slice(8, 72))
+    )
     cohort = Cohort.load(root)
     ids = list(cohort.patients.index)
     method = create_method("unet-transfer", profile="paper-px", max_steps=1)

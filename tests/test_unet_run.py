@@ -20,10 +20,14 @@ def test_nets_through_the_runner(tmp_path):
         root = resolve_dataset("synthetic", patients=24, images_per_patient=1, size=256)
     except LookupError as exc:
         pytest.skip(f"synthetic cohort unavailable: {exc}")
-    result = run(RunConfig(
-        dataset=str(root), runs_dir=str(tmp_path / "runs"), device="cpu",
-        methods=["unet-transfer[max_steps=1,seg_stride_mm=8]", "unet-scratch[max_steps=1]"],
-    ))
+    result = run(
+        RunConfig(
+            dataset=str(root),
+            runs_dir=str(tmp_path / "runs"),
+            device="cpu",
+            methods=["unet-transfer[max_steps=1,seg_stride_mm=8]", "unet-scratch[max_steps=1]"],
+        )
+    )
     cells = pd.read_csv(result.run_dir / "cells.csv")
     assert result.n_failed == 0, cells.get("error")
     assert set(cells["method"]) == {"unet-transfer", "unet-scratch"}

@@ -93,9 +93,11 @@ def test_profile_overrides_per_stage():
     light = resolve_profile("light", "unet-transfer", {})
     assert light.stage1_loss == "bce+dice"
     assert resolve_profile("paper", "unet-transfer", {}).stage1_loss == "mse"
-    prof = resolve_profile("light", "unet-transfer",
-                           {"max_steps": 50, "max_steps_stage2": 70, "patience": 9,
-                            "stage1_loss": "mse"})
+    prof = resolve_profile(
+        "light",
+        "unet-transfer",
+        {"max_steps": 50, "max_steps_stage2": 70, "patience": 9, "stage1_loss": "mse"},
+    )
     assert (prof.max_steps_stage1, prof.max_steps_stage2, prof.patience) == (50, 70, 9)
     assert prof.stage1_loss == "mse"
     with pytest.raises(ValueError, match="stage1_loss must be"):

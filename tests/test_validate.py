@@ -66,8 +66,11 @@ def test_mask_size_differs(cohort):
 
 
 def test_polygon_annotation_size_differs(cohort):
-    text = (cohort / "masks" / "EXAMPLE02.json").read_text().replace('"imageWidth": 160',
-                                                                     '"imageWidth": 320')
+    text = (
+        (cohort / "masks" / "EXAMPLE02.json")
+        .read_text()
+        .replace('"imageWidth": 160', '"imageWidth": 320')
+    )
     (cohort / "masks" / "EXAMPLE02.json").write_text(text)
     (p,), _ = _problems(cohort, "mask-size")
     assert "row 3" in p.where and "EXAMPLE02.json" in p.what
@@ -210,14 +213,21 @@ def test_nothing_dropped_every_row_accounted_for(cohort):
     """Cohort.load keeps every image row; none disappears between manifest and views."""
     loaded = Cohort.load(cohort)
     assert list(loaded.images.index) == ["EXAMPLE01_a", "EXAMPLE02_a"]
-    assert [r.image_id for r in loaded.test_view(loaded.patients.index).iter_images()] == \
-        ["EXAMPLE01_a", "EXAMPLE02_a"]
+    assert [r.image_id for r in loaded.test_view(loaded.patients.index).iter_images()] == [
+        "EXAMPLE01_a",
+        "EXAMPLE02_a",
+    ]
 
 
 def test_cli_exits_nonzero_with_one_line_and_no_traceback(cohort):
     _edit(cohort, "patients", ga_weeks="")
-    out = subprocess.run([sys.executable, "-m", "benchmark", "validate", str(cohort)],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmark", "validate", str(cohort)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 1
     assert "Traceback" not in out.stderr + out.stdout
     assert out.stderr.count("\n") == 1 and "patients.csv row 2" in out.stderr
@@ -226,8 +236,23 @@ def test_cli_exits_nonzero_with_one_line_and_no_traceback(cohort):
 
 def test_cli_run_on_bad_cohort_is_one_line(cohort, tmp_path):
     _edit(cohort, "images", image_path="../escape.png")
-    out = subprocess.run([sys.executable, "-m", "benchmark", "run", "--dataset", str(cohort),
-                          "--methods", "dummy-mean", "--runs-dir", str(tmp_path / "runs")],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmark",
+            "run",
+            "--dataset",
+            str(cohort),
+            "--methods",
+            "dummy-mean",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert out.stderr.strip().count("\n") == 0 and "images.csv row 2" in out.stderr

@@ -35,8 +35,14 @@ def write_cohort(root: Path, n: int = 8, spacing: float | list[float] = 0.25) ->
         pid = f"P{i:02d}"
         Image.fromarray(_speckle(i)).save(root / "images" / f"{pid}.png")
         patients.append({"patient_id": pid, "ga_weeks": 24 + i, "enrolment_order": i + 1})
-        images.append({"image_id": f"{pid}_0", "patient_id": pid,
-                       "image_path": f"images/{pid}.png", "pixel_spacing_mm": spacings[i]})
+        images.append(
+            {
+                "image_id": f"{pid}_0",
+                "patient_id": pid,
+                "image_path": f"images/{pid}.png",
+                "pixel_spacing_mm": spacings[i],
+            }
+        )
     pd.DataFrame(patients).to_csv(root / "patients.csv", index=False)
     pd.DataFrame(images).to_csv(root / "images.csv", index=False)
     return root
@@ -115,8 +121,7 @@ def test_duplicate_enrolment_order_is_an_error(tmp_path):
     patients = pd.read_csv(root / "patients.csv")
     patients.loc[4, "enrolment_order"] = 2
     patients.to_csv(root / "patients.csv", index=False)
-    (problem,) = [p for p in validate_dataset(root).errors
-                  if p.code == "duplicate-enrolment_order"]
+    (problem,) = [p for p in validate_dataset(root).errors if p.code == "duplicate-enrolment_order"]
     assert problem.where == "patients.csv row 3; patients.csv row 6"
     assert "P01" in problem.what and "P04" in problem.what
 
@@ -146,8 +151,9 @@ def test_annotation_problems_get_an_annotation_fix(tmp_path):
 
 def test_kfold_larger_than_the_cohort_is_said_in_patients(tmp_path):
     patients = Cohort.load(write_cohort(tmp_path / "c", n=4)).patients
-    with pytest.raises(InputError, match="kfold:5 needs at least 5 patients; this cohort "
-                                         "has 4") as info:
+    with pytest.raises(
+        InputError, match="kfold:5 needs at least 5 patients; this cohort has 4"
+    ) as info:
         make_splits(patients, "kfold:5")
     assert "samples" not in str(info.value) and info.value.code == "split"
 
@@ -158,8 +164,9 @@ def test_nothing_is_written_into_the_dataset_folder(tmp_path, monkeypatch):
 
     root = write_cohort(tmp_path / "c")
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
-    result = runner.run(runner.RunConfig(dataset=str(root), methods=["dummy-mean"],
-                                         runs_dir=str(tmp_path / "runs")))
+    result = runner.run(
+        runner.RunConfig(dataset=str(root), methods=["dummy-mean"], runs_dir=str(tmp_path / "runs"))
+    )
     assert result.n_failed == 0
     Cohort.load(root).fingerprint()
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
@@ -185,27 +192,48 @@ def test_skip_invalid_runs_the_valid_rows_and_lists_the_rest(tmp_path, monkeypat
     _break_rows(root)
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     runs = tmp_path / "runs"
-    args = ["run", "--dataset", str(root), "--methods", "dummy-mean", "--split", "kfold:2",
-            "--runs-dir", str(runs), "--n-jobs", "1"]
+    args = [
+        "run",
+        "--dataset",
+        str(root),
+        "--methods",
+        "dummy-mean",
+        "--split",
+        "kfold:2",
+        "--runs-dir",
+        str(runs),
+        "--n-jobs",
+        "1",
+    ]
     assert cli.main(args) != 0  # without the flag the errors block the run
     err = capsys.readouterr().err
     assert "patients.csv row 3 (patient_id=P01)" in err and "--skip-invalid" in err
     assert cli.main([*args, "--skip-invalid"]) == 0
     out = capsys.readouterr().out
-    for image_id, code in (("P01_0", "ga-missing"), ("P02_0", "unreadable"),
-                           ("P03_0", "spacing-outlier")):
+    for image_id, code in (
+        ("P01_0", "ga-missing"),
+        ("P02_0", "unreadable"),
+        ("P03_0", "spacing-outlier"),
+    ):
         assert f"skipped {image_id}: " in out and f"[{code}]" in out
     assert "3 image(s) of 3 patient(s) left out by --skip-invalid" in out
-    for phase in ("leaving out rows with errors", "validating",
-                  "7 patient(s), 7 image(s)", "starting sequential backend"):
+    for phase in (
+        "leaving out rows with errors",
+        "validating",
+        "7 patient(s), 7 image(s)",
+        "starting sequential backend",
+    ):
         assert phase in out, phase  # every phase before the grid says what it does
     (run_dir,) = runs.iterdir()
     listed = pd.read_csv(run_dir / "skipped_inputs.csv")
     assert sorted(listed["image_id"].dropna()) == ["P01_0", "P02_0", "P03_0"]
     assert sorted(listed.loc[listed["image_id"].isna(), "patient_id"]) == ["P02", "P03"]
     run = json.loads((run_dir / "run.json").read_text())
-    assert sorted(r["image_id"] for r in run["skipped_inputs"] if r["image_id"]) == \
-        ["P01_0", "P02_0", "P03_0"]
+    assert sorted(r["image_id"] for r in run["skipped_inputs"] if r["image_id"]) == [
+        "P01_0",
+        "P02_0",
+        "P03_0",
+    ]
     predicted = set(pd.read_csv(run_dir / "predictions.csv")["patient_id"])
     assert predicted == {f"P{i:02d}" for i in range(10)} - {"P01", "P02", "P03"}
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
@@ -217,6 +245,7 @@ def test_skip_invalid_still_blocks_errors_not_tied_to_rows(tmp_path, monkeypatch
 
     root = write_cohort(tmp_path / "c")
     pd.read_csv(root / "patients.csv").drop(columns="ga_weeks").to_csv(
-        root / "patients.csv", index=False)
+        root / "patients.csv", index=False
+    )
     with pytest.raises(InputError, match="cannot leave it out"):
         valid_subset(root, tmp_path / "cache")

@@ -65,11 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._main(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted; finished cells are kept, re-run the same command to resume",
-              file=sys.stderr)
+        print(
+            "interrupted; finished cells are kept, re-run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     except (ValueError, LookupError, OSError, RuntimeError) as exc:
         # bad input or configuration: one line, no traceback
-        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-              file=sys.stderr)
+        print(
+            f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            file=sys.stderr,
+        )
         return 2

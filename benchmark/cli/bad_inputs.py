@@ -56,12 +56,19 @@ def _more_patients(root: Path, n: int, spacing: float = 0.2) -> None:
         pixels = np.kron(coarse, np.ones((8, 8))) + rng.normal(0, 8, (120, 160))
         Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(root / "images" / f"{pid}.png")
         patients.append({"patient_id": pid, "ga_weeks": 25 + k, "enrolment_order": 3 + k})
-        images.append({"image_id": f"{pid}_a", "patient_id": pid,
-                       "image_path": f"images/{pid}.png", "pixel_spacing_mm": spacing})
+        images.append(
+            {
+                "image_id": f"{pid}_a",
+                "patient_id": pid,
+                "image_path": f"images/{pid}.png",
+                "pixel_spacing_mm": spacing,
+            }
+        )
     for table, rows in (("patients", patients), ("images", images)):
         frame = pd.read_csv(root / f"{table}.csv", dtype=str)
-        pd.concat([frame, pd.DataFrame(rows).astype(str)]).to_csv(root / f"{table}.csv",
-                                                                  index=False)
+        pd.concat([frame, pd.DataFrame(rows).astype(str)]).to_csv(
+            root / f"{table}.csv", index=False
+        )
 
 
 def _cine(path: Path, n: int = 3) -> None:
@@ -89,21 +96,43 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n"
 # -- the cases: (title, breaker) --------------------------------------------------------------
 CASES: list[tuple[str, Breaker]] = [
     # manifest and tables
-    ("empty folder, no manifest", lambda r, m: [p.unlink() for p in (r / "patients.csv",
-                                                                      r / "images.csv")] and None),
+    (
+        "empty folder, no manifest",
+        lambda r, m: [p.unlink() for p in (r / "patients.csv", r / "images.csv")] and None,
+    ),
     ("patients.csv without images.csv", lambda r, m: (r / "images.csv").unlink()),
     ("dataset.json is not JSON", lambda r, m: _write(r, "dataset.json", b"{name: x")),
     ("patients.csv is binary garbage", lambda r, m: _write(r, "patients.csv", b"\x00\xff" * 50)),
-    ("column ga_weeks missing", lambda r, m: pd.read_csv(r / "patients.csv").drop(
-        columns="ga_weeks").to_csv(r / "patients.csv", index=False)),
-    ("column image_path missing", lambda r, m: pd.read_csv(r / "images.csv").drop(
-        columns="image_path").to_csv(r / "images.csv", index=False)),
+    (
+        "column ga_weeks missing",
+        lambda r, m: (
+            pd.read_csv(r / "patients.csv")
+            .drop(columns="ga_weeks")
+            .to_csv(r / "patients.csv", index=False)
+        ),
+    ),
+    (
+        "column image_path missing",
+        lambda r, m: (
+            pd.read_csv(r / "images.csv")
+            .drop(columns="image_path")
+            .to_csv(r / "images.csv", index=False)
+        ),
+    ),
     ("ga_weeks empty", lambda r, m: _edit(r, "patients", ga_weeks=None)),
     ("ga_weeks not a number", lambda r, m: _edit(r, "patients", ga_weeks="n/a")),
     ("ga_weeks in days", lambda r, m: _edit(r, "patients", ga_weeks=196)),
-    ("two images of one patient with different GA", lambda r, m: (
-        _edit(r, "images", 0, ga_weeks=30), _edit(r, "images", 1, patient_id="EXAMPLE01"),
-        _edit(r, "patients", 1, patient_id="EXAMPLE03")) and None),
+    (
+        "two images of one patient with different GA",
+        lambda r, m: (
+            (
+                _edit(r, "images", 0, ga_weeks=30),
+                _edit(r, "images", 1, patient_id="EXAMPLE01"),
+                _edit(r, "patients", 1, patient_id="EXAMPLE03"),
+            )
+            and None
+        ),
+    ),
     ("duplicate patient_id", lambda r, m: _edit(r, "patients", 1, patient_id="EXAMPLE01")),
     ("duplicate image_id", lambda r, m: _edit(r, "images", 1, image_id="EXAMPLE01_a")),
     ("duplicate enrolment_order", lambda r, m: _edit(r, "patients", 1, enrolment_order=1)),
@@ -118,89 +147,217 @@ CASES: list[tuple[str, Breaker]] = [
     ("pixel_spacing_mm missing for a PNG", lambda r, m: _edit(r, "images", pixel_spacing_mm=None)),
     ("pixel_spacing_mm not a number", lambda r, m: _edit(r, "images", pixel_spacing_mm="abc")),
     ("pixel_spacing_mm negative", lambda r, m: _edit(r, "images", pixel_spacing_mm=-0.2)),
-    ("spacing 10x too large on one image", lambda r, m: (
-        _more_patients(r, 6), _edit(r, "images", 3, pixel_spacing_mm=2.0)) and None),
-    ("spacing 10x too small on one image", lambda r, m: (
-        _more_patients(r, 6), _edit(r, "images", 3, pixel_spacing_mm=0.02)) and None),
-    ("spacing in cm for every image (cohort-wide slip)", lambda r, m: (
-        _edit(r, "images", 0, pixel_spacing_mm=0.02),
-        _edit(r, "images", 1, pixel_spacing_mm=0.02)) and None),
+    (
+        "spacing 10x too large on one image",
+        lambda r, m: (_more_patients(r, 6), _edit(r, "images", 3, pixel_spacing_mm=2.0)) and None,
+    ),
+    (
+        "spacing 10x too small on one image",
+        lambda r, m: (_more_patients(r, 6), _edit(r, "images", 3, pixel_spacing_mm=0.02)) and None,
+    ),
+    (
+        "spacing in cm for every image (cohort-wide slip)",
+        lambda r, m: (
+            (
+                _edit(r, "images", 0, pixel_spacing_mm=0.02),
+                _edit(r, "images", 1, pixel_spacing_mm=0.02),
+            )
+            and None
+        ),
+    ),
     # frames and crops
     ("frame is not an index", lambda r, m: _edit(r, "images", frame="x")),
-    ("cine loop without a frame", lambda r, m: (
-        _cine(r / "images" / "cine.tif"), _edit(r, "images", image_path="images/cine.tif"))
-        and None),
-    ("frame out of range", lambda r, m: (
-        _cine(r / "images" / "cine.tif"),
-        _edit(r, "images", image_path="images/cine.tif", frame=5)) and None),
-    ("crop box outside the image", lambda r, m: _edit(r, "images", crop_x0=0, crop_y0=0,
-                                                      crop_x1=500, crop_y1=120)),
+    (
+        "cine loop without a frame",
+        lambda r, m: (
+            (_cine(r / "images" / "cine.tif"), _edit(r, "images", image_path="images/cine.tif"))
+            and None
+        ),
+    ),
+    (
+        "frame out of range",
+        lambda r, m: (
+            (
+                _cine(r / "images" / "cine.tif"),
+                _edit(r, "images", image_path="images/cine.tif", frame=5),
+            )
+            and None
+        ),
+    ),
+    (
+        "crop box outside the image",
+        lambda r, m: _edit(r, "images", crop_x0=0, crop_y0=0, crop_x1=500, crop_y1=120),
+    ),
     ("crop box incomplete", lambda r, m: _edit(r, "images", crop_x0=10)),
-    ("dataset.json crop not four numbers", lambda r, m: _write(
-        r, "dataset.json", json.dumps({"crop": [0, 0, "a"]}).encode())),
+    (
+        "dataset.json crop not four numbers",
+        lambda r, m: _write(r, "dataset.json", json.dumps({"crop": [0, 0, "a"]}).encode()),
+    ),
     # image files
     ("corrupt PNG", lambda r, m: _write(r, "images/EXAMPLE01.png", b"\x89PNG\r\n\x1a\n cut")),
     ("zero-byte image", lambda r, m: _write(r, "images/EXAMPLE01.png", b"")),
     ("a PDF named .png", lambda r, m: _write(r, "images/EXAMPLE01.png", PDF)),
     ("a text file named .png", lambda r, m: _write(r, "images/EXAMPLE01.png", b"GA 31 wk\n")),
-    ("unsupported file type", lambda r, m: (
-        _write(r, "images/scan.pdf", PDF), _edit(r, "images", image_path="images/scan.pdf"))
-        and None),
-    ("16-bit image", lambda r, m: Image.fromarray(
-        (np.arange(120 * 160).reshape(120, 160) * 3).astype(np.uint16)).save(
-        r / "images" / "EXAMPLE01.png")),
+    (
+        "unsupported file type",
+        lambda r, m: (
+            (_write(r, "images/scan.pdf", PDF), _edit(r, "images", image_path="images/scan.pdf"))
+            and None
+        ),
+    ),
+    (
+        "16-bit image",
+        lambda r, m: Image.fromarray(
+            (np.arange(120 * 160).reshape(120, 160) * 3).astype(np.uint16)
+        ).save(r / "images" / "EXAMPLE01.png"),
+    ),
     ("colour overlay (Doppler box)", lambda r, m: _colour(r)),
     # masks and annotations
-    ("mask of another size", lambda r, m: Image.fromarray(np.full((50, 60), 255, np.uint8)).save(
-        r / "masks" / "EXAMPLE01.png")),
-    ("empty mask", lambda r, m: Image.fromarray(np.zeros((120, 160), np.uint8)).save(
-        r / "masks" / "EXAMPLE01.png")),
-    ("mask outside the crop box", lambda r, m: _edit(r, "images", crop_x0=140, crop_y0=100,
-                                                     crop_x1=160, crop_y1=120)),
-    ("mask partly outside the crop box", lambda r, m: _edit(r, "images", crop_x0=0, crop_y0=0,
-                                                            crop_x1=80, crop_y1=120)),
+    (
+        "mask of another size",
+        lambda r, m: Image.fromarray(np.full((50, 60), 255, np.uint8)).save(
+            r / "masks" / "EXAMPLE01.png"
+        ),
+    ),
+    (
+        "empty mask",
+        lambda r, m: Image.fromarray(np.zeros((120, 160), np.uint8)).save(
+            r / "masks" / "EXAMPLE01.png"
+        ),
+    ),
+    (
+        "mask outside the crop box",
+        lambda r, m: _edit(r, "images", crop_x0=140, crop_y0=100, crop_x1=160, crop_y1=120),
+    ),
+    (
+        "mask partly outside the crop box",
+        lambda r, m: _edit(r, "images", crop_x0=0, crop_y0=0, crop_x1=80, crop_y1=120),
+    ),
     ("LabelMe file is not JSON", lambda r, m: _write(r, "masks/EXAMPLE02.json", b"{shapes: [")),
-    ("LabelMe without a lung label", lambda r, m: _labelme(r, shapes=[
-        {"label": "heart", "points": [[1, 1], [20, 1], [20, 20]], "shape_type": "polygon"}])),
-    ("LabelMe polygon outside the image", lambda r, m: _labelme(r, shapes=[
-        {"label": "lung", "points": [[500, 500], [560, 500], [560, 560]],
-         "shape_type": "polygon"}])),
+    (
+        "LabelMe without a lung label",
+        lambda r, m: _labelme(
+            r,
+            shapes=[
+                {"label": "heart", "points": [[1, 1], [20, 1], [20, 20]], "shape_type": "polygon"}
+            ],
+        ),
+    ),
+    (
+        "LabelMe polygon outside the image",
+        lambda r, m: _labelme(
+            r,
+            shapes=[
+                {
+                    "label": "lung",
+                    "points": [[500, 500], [560, 500], [560, 560]],
+                    "shape_type": "polygon",
+                }
+            ],
+        ),
+    ),
     ("LabelMe drawn on an image of another size", lambda r, m: _labelme(r, imageWidth=320)),
     ("JSON neither LabelMe nor COCO", lambda r, m: _write(r, "masks/EXAMPLE02.json", b"{}")),
     ("label-map label not an integer", lambda r, m: _edit(r, "images", lung_mask_label="lungs")),
     ("mask file missing", lambda r, m: _edit(r, "images", lung_mask_path="masks/none.png")),
     # leaks across patients
-    ("same image file under two patients", lambda r, m: _write(
-        r, "images/EXAMPLE02.png", (r / "images" / "EXAMPLE01.png").read_bytes())),
+    (
+        "same image file under two patients",
+        lambda r, m: _write(
+            r, "images/EXAMPLE02.png", (r / "images" / "EXAMPLE01.png").read_bytes()
+        ),
+    ),
     ("near-identical frame under two patients", lambda r, m: _near_duplicate(r)),
     # run and predict
-    ("run kfold:5 on 2 patients", lambda r, m: ["run", "--dataset", str(r), "--methods",
-                                                "dummy-mean", "--split", "kfold:5", "--runs-dir",
-                                                str(r.parent / "runs-k")]),
-    ("run on a cohort with a bad row", lambda r, m: (
-        _edit(r, "patients", ga_weeks=None), ["run", "--dataset", str(r), "--methods",
-                                              "dummy-mean", "--runs-dir", str(r.parent / "rb")]
-    )[1]),
-    ("run --skip-invalid on a cohort with bad rows", lambda r, m: (
-        _more_patients(r, 4), _edit(r, "patients", ga_weeks=None),
-        ["run", "--dataset", str(r), "--methods", "dummy-mean", "--skip-invalid", "--runs-dir",
-         str(r.parent / "rs")])[2]),
-    ("predict on a zero-byte file", lambda r, m: (
-        _write(r, "empty.png", b""), ["predict", "--model", str(m), "--spacing", "0.2",
-                                      str(r / "empty.png")])[1]),
-    ("predict on a PDF named .png", lambda r, m: (
-        _write(r, "report.png", PDF), ["predict", "--model", str(m), "--spacing", "0.2",
-                                       str(r / "report.png")])[1]),
-    ("predict without spacing for a PNG", lambda r, m: [
-        "predict", "--model", str(m), str(r / "images" / "EXAMPLE01.png")]),
-    ("predict on a cine loop without a frame", lambda r, m: (
-        _cine(r / "cine.tif"), ["predict", "--model", str(m), "--spacing", "0.2",
-                                str(r / "cine.tif")])[1]),
-    ("predict a frame beyond the loop", lambda r, m: (
-        _cine(r / "cine.tif"), ["predict", "--model", str(m), "--spacing", "0.2",
-                                f"{r / 'cine.tif'}:9"])[1]),
-    ("predict with a model folder that is not a run", lambda r, m: [
-        "predict", "--model", str(r), "--spacing", "0.2", str(r / "images" / "EXAMPLE01.png")]),
+    (
+        "run kfold:5 on 2 patients",
+        lambda r, m: [
+            "run",
+            "--dataset",
+            str(r),
+            "--methods",
+            "dummy-mean",
+            "--split",
+            "kfold:5",
+            "--runs-dir",
+            str(r.parent / "runs-k"),
+        ],
+    ),
+    (
+        "run on a cohort with a bad row",
+        lambda r, m: (
+            _edit(r, "patients", ga_weeks=None),
+            [
+                "run",
+                "--dataset",
+                str(r),
+                "--methods",
+                "dummy-mean",
+                "--runs-dir",
+                str(r.parent / "rb"),
+            ],
+        )[1],
+    ),
+    (
+        "run --skip-invalid on a cohort with bad rows",
+        lambda r, m: (
+            _more_patients(r, 4),
+            _edit(r, "patients", ga_weeks=None),
+            [
+                "run",
+                "--dataset",
+                str(r),
+                "--methods",
+                "dummy-mean",
+                "--skip-invalid",
+                "--runs-dir",
+                str(r.parent / "rs"),
+            ],
+        )[2],
+    ),
+    (
+        "predict on a zero-byte file",
+        lambda r, m: (
+            _write(r, "empty.png", b""),
+            ["predict", "--model", str(m), "--spacing", "0.2", str(r / "empty.png")],
+        )[1],
+    ),
+    (
+        "predict on a PDF named .png",
+        lambda r, m: (
+            _write(r, "report.png", PDF),
+            ["predict", "--model", str(m), "--spacing", "0.2", str(r / "report.png")],
+        )[1],
+    ),
+    (
+        "predict without spacing for a PNG",
+        lambda r, m: ["predict", "--model", str(m), str(r / "images" / "EXAMPLE01.png")],
+    ),
+    (
+        "predict on a cine loop without a frame",
+        lambda r, m: (
+            _cine(r / "cine.tif"),
+            ["predict", "--model", str(m), "--spacing", "0.2", str(r / "cine.tif")],
+        )[1],
+    ),
+    (
+        "predict a frame beyond the loop",
+        lambda r, m: (
+            _cine(r / "cine.tif"),
+            ["predict", "--model", str(m), "--spacing", "0.2", f"{r / 'cine.tif'}:9"],
+        )[1],
+    ),
+    (
+        "predict with a model folder that is not a run",
+        lambda r, m: [
+            "predict",
+            "--model",
+            str(r),
+            "--spacing",
+            "0.2",
+            str(r / "images" / "EXAMPLE01.png"),
+        ],
+    ),
 ]
 
 
@@ -241,8 +398,19 @@ def _message_lines(args: list[str], out: str, err: str) -> list[str]:
 def _trained_model(base: Path) -> Path:
     root = write_template(base / "train-cohort")
     _more_patients(root, 4)
-    code, out, err, tb = _run_cli(["run", "--dataset", str(root), "--methods", "dummy-mean",
-                                   "--runs-dir", str(base / "runs"), "--n-jobs", "1"])
+    code, out, err, tb = _run_cli(
+        [
+            "run",
+            "--dataset",
+            str(root),
+            "--methods",
+            "dummy-mean",
+            "--runs-dir",
+            str(base / "runs"),
+            "--n-jobs",
+            "1",
+        ]
+    )
     if code != 0:
         raise RuntimeError(f"could not train the model for the predict cases: {err or tb}")
     return next((base / "runs").iterdir())
@@ -272,23 +440,40 @@ def run_cases() -> list[Outcome]:
 
 
 def _clean(text: str, root: Path, base: Path, model: Path) -> str:
-    return (text.replace(str(model), "runs/RUN").replace(str(root), "my-cohort")
-            .replace(str(base) + "/", "").replace(str(base), "."))
+    return (
+        text.replace(str(model), "runs/RUN")
+        .replace(str(root), "my-cohort")
+        .replace(str(base) + "/", "")
+        .replace(str(base), ".")
+    )
 
 
 def render(outcomes: list[Outcome]) -> str:
-    head = ["# Bad inputs and the message each gets", "",
-            "Generated by `python -m benchmark.cli.bad_inputs > docs/bad-inputs.md` (the "
-            "test `tests/test_bad_inputs.py` fails when this page and the code disagree).",
-            "Each case starts from the `init-dataset` template, breaks one thing and runs the "
-            "command shown; `my-cohort` is the dataset folder, `runs/RUN` a run that saved a "
-            "model.  Errors block `run` (exit 2) and `validate` (exit 1) unless "
-            "`run --skip-invalid` leaves the rows out and lists them; warnings do not block.",
-            "", f"{len(outcomes)} cases.", ""]
+    head = [
+        "# Bad inputs and the message each gets",
+        "",
+        "Generated by `python -m benchmark.cli.bad_inputs > docs/bad-inputs.md` (the "
+        "test `tests/test_bad_inputs.py` fails when this page and the code disagree).",
+        "Each case starts from the `init-dataset` template, breaks one thing and runs the "
+        "command shown; `my-cohort` is the dataset folder, `runs/RUN` a run that saved a "
+        "model.  Errors block `run` (exit 2) and `validate` (exit 1) unless "
+        "`run --skip-invalid` leaves the rows out and lists them; warnings do not block.",
+        "",
+        f"{len(outcomes)} cases.",
+        "",
+    ]
     body = []
     for number, o in enumerate(outcomes, start=1):
-        body += [f"## {number}. {o.title}", "", f"`python -m benchmark {o.command}` → exit "
-                 f"{o.exit_code}", "", "```text", *(o.lines or ["(no message)"]), "```", ""]
+        body += [
+            f"## {number}. {o.title}",
+            "",
+            f"`python -m benchmark {o.command}` → exit {o.exit_code}",
+            "",
+            "```text",
+            *(o.lines or ["(no message)"]),
+            "```",
+            "",
+        ]
     return "\n".join(head + body)
 
 

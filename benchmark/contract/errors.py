@@ -22,12 +22,12 @@ DEFAULT_FIXES: dict[str, str] = {
     "mask-size": "export the mask from the same image at the same size",
     "crop": "fix the crop box (pixels, x1/y1 exclusive)",
     "annotation": "re-export the annotation (LabelMe/COCO/CVAT polygons or a PNG mask) "
-                  "from the image it belongs to",
+    "from the image it belongs to",
     "annotation-outside": "draw the polygon on this image (its points lie outside it)",
     "row": "fix the manifest row (docs/byo-data.md)",
     "path-escape": "give paths relative to the dataset folder, inside it",
     "spacing-missing": "add pixel_spacing_mm (mm per pixel, e.g. from the on-screen depth "
-                       "scale: depth mm / image rows)",
+    "scale: depth mm / image rows)",
     "manifest": "see docs/byo-data.md or run `python -m benchmark init-dataset DIR`",
     "split": "use fewer folds or a larger cohort",
 }

@@ -30,8 +30,13 @@ def definition(obj: Any) -> str:
     return f"{module}.{qualname}" + (f" ({where})" if where else "")
 
 
-def claim(store: MutableMapping[str, T], name: str, value: T, kind: str,
-          defined_by: Callable[[T], Any] = lambda v: v) -> None:
+def claim(
+    store: MutableMapping[str, T],
+    name: str,
+    value: T,
+    kind: str,
+    defined_by: Callable[[T], Any] = lambda v: v,
+) -> None:
     """``store[name] = value``, refusing a second, different definition of ``name``.
 
     ``defined_by`` maps a stored value to the object whose definition identifies it (the

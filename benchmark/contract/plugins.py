@@ -57,8 +57,10 @@ def load_plugin_folder(folder: Path, kind: str) -> dict[str, str]:
                 # one module name per file stem: a same-named file in a second folder would
                 # otherwise be skipped without a word (keyed by its path: its stem may be a
                 # working plugin's name, which would hide the entry)
-                broken[str(path)] = (f"not loaded: a plugin file of the same name was loaded "
-                                     f"from {loaded}; rename one")
+                broken[str(path)] = (
+                    f"not loaded: a plugin file of the same name was loaded "
+                    f"from {loaded}; rename one"
+                )
             continue
         spec = importlib.util.spec_from_file_location(modname, path)
         assert spec is not None and spec.loader is not None  # a *.py path always has a loader

@@ -24,9 +24,15 @@ def report(task: str, done: int, total: int, **figures: float) -> None:
     """``done`` of ``total`` units of ``task`` (e.g. optimiser steps of ``"stage2"``);
     ``figures``: the latest values worth showing (a validation loss, ...)."""
     if _listener is not None:
-        _listener({"task": task, "done": int(done), "total": int(total),
-                   "figures": {k: float(v) for k, v in figures.items()},
-                   "time": time.time()})
+        _listener(
+            {
+                "task": task,
+                "done": int(done),
+                "total": int(total),
+                "figures": {k: float(v) for k, v in figures.items()},
+                "time": time.time(),
+            }
+        )
 
 
 @contextlib.contextmanager

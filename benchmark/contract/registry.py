@@ -71,21 +71,23 @@ def check_declarations(cls: type[BaseMethod]) -> type[BaseMethod]:
         raise ValueError(f"{cls.__qualname__} has no `name`")
     if cls.role is not None and cls.role not in ROLES:
         raise ValueError(f"{where}: role {cls.role!r} is not one of {ROLES} or None")
-    if cls.control_of is not None and (not isinstance(cls.control_of, str)
-                                       or cls.control_of == cls.name):
+    if cls.control_of is not None and (
+        not isinstance(cls.control_of, str) or cls.control_of == cls.name
+    ):
         raise ValueError(f"{where}: control_of must name another method, got {cls.control_of!r}")
     if not isinstance(inspect.getattr_static(cls, "load"), classmethod):
         raise ValueError(f"{where}: load must be a classmethod returning a fitted instance")
-    if cls.saves and (cls.save is BaseMethod.save
-                      or cls.load.__func__ is BaseMethod.load.__func__):  # type: ignore[attr-defined]
+    if cls.saves and (cls.save is BaseMethod.save or cls.load.__func__ is BaseMethod.load.__func__):  # type: ignore[attr-defined]
         raise ValueError(f"{where}: declares saves = True but does not implement save and load")
     if cls.segments and cls.segment is BaseMethod.segment:
         raise ValueError(f"{where}: declares segments = True but does not implement segment")
     unknown = sorted(set(cls.test_params) - set(cls.parameters))
     if unknown:
         raise ValueError(f"{where}: test_params names unknown parameter(s) {unknown}")
-    if not all(isinstance(k, str) and isinstance(v, str) and v
-               for k, v in cls.expected_failed_checks.items()):
+    if not all(
+        isinstance(k, str) and isinstance(v, str) and v
+        for k, v in cls.expected_failed_checks.items()
+    ):
         raise ValueError(f"{where}: expected_failed_checks must map check names to reasons")
     return cls
 
@@ -105,8 +107,13 @@ def register_family(
 ) -> None:
     """Register every name starting with ``prefix`` (e.g. ``timm-``); ``presets`` are the
     members that ``--methods all`` includes."""
-    claim(_FAMILIES, prefix, _Family(prefix, factory, tuple(presets), summary),
-          "method family", defined_by=lambda family: family.factory)
+    claim(
+        _FAMILIES,
+        prefix,
+        _Family(prefix, factory, tuple(presets), summary),
+        "method family",
+        defined_by=lambda family: family.factory,
+    )
 
 
 def discover(force: bool = False) -> None:
@@ -182,9 +189,7 @@ def _all_names() -> list[str]:
     return sorted(names)
 
 
-def list_methods(
-    pattern: str | Iterable[str] = "*", available_only: bool = False
-) -> list[str]:
+def list_methods(pattern: str | Iterable[str] = "*", available_only: bool = False) -> list[str]:
     """Method names matching one or more globs; ``'all'`` means ``'*'``.
 
     Members of a family (``timm-resnet34``) match by exact name even if not a preset.

@@ -31,9 +31,18 @@ BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")
 #: What the image loader reads (everything it needs to decode an image and its lung mask):
 #: it holds only these columns, so no view reaches GA or truth through it.
 LOADER_COLUMNS = (
-    "patient_id", "image_path", "pixel_spacing_mm", "frame",
-    "crop_x0", "crop_y0", "crop_x1", "crop_y1",
-    "lung_mask_path", "left_lung_mask_path", "right_lung_mask_path", "lung_mask_label",
+    "patient_id",
+    "image_path",
+    "pixel_spacing_mm",
+    "frame",
+    "crop_x0",
+    "crop_y0",
+    "crop_x1",
+    "crop_y1",
+    "lung_mask_path",
+    "left_lung_mask_path",
+    "right_lung_mask_path",
+    "lung_mask_label",
 )
 
 
@@ -87,8 +96,12 @@ class _ImageLoader:
     handled by :mod:`benchmark.data.ingest.records` (the same code ``validate`` checks with).
     """
 
-    def __init__(self, root: Path, images: pd.DataFrame,
-                 dataset_crop: tuple[int, int, int, int] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        images: pd.DataFrame,
+        dataset_crop: tuple[int, int, int, int] | None = None,
+    ) -> None:
         self._root = root
         self._rows = images[[c for c in LOADER_COLUMNS if c in images.columns]].copy()
         self._crop = dataset_crop
@@ -195,8 +208,9 @@ class Cohort:
         images["pixel_spacing_mm"] = pd.to_numeric(images["pixel_spacing_mm"], errors="coerce")
         for i in np.flatnonzero(images["pixel_spacing_mm"].isna().to_numpy()):
             # spacing from the DICOM/NIfTI header; check_tables guaranteed there is one
-            path = safe_path(root, images["image_path"].iat[i], manifest.image_where[i],
-                             "image_path")
+            path = safe_path(
+                root, images["image_path"].iat[i], manifest.image_where[i], "image_path"
+            )
             images.loc[images.index[i], "pixel_spacing_mm"] = header_spacing(path)[0]
         patients = patients.set_index("patient_id")  # unique: check_tables
         images = images.set_index("image_id")
@@ -218,14 +232,19 @@ class Cohort:
     def describe(self) -> DatasetInfo:
         """The GA-free description a method's ``skip()`` gets."""
         masks = [c for c in MASK_COLUMNS if c in self.images.columns]
-        traced = self.images[masks].map(
-            lambda v: isinstance(v, str) and v.strip() != "").any(axis=1) if masks else []
+        traced = (
+            self.images[masks].map(lambda v: isinstance(v, str) and v.strip() != "").any(axis=1)
+            if masks
+            else []
+        )
         hidden = (*GA_COLUMNS, *OUTCOME_COLUMNS)
         return DatasetInfo(
             self.name,
             tuple(str(c) for c in self.patients.columns if c not in hidden),
             tuple(str(c) for c in self.images.columns if c not in hidden),
-            len(self.patients), len(self.images), int(sum(traced)),
+            len(self.patients),
+            len(self.images),
+            int(sum(traced)),
         )
 
     def fingerprint(self) -> str:
@@ -237,8 +256,12 @@ class Cohort:
             | {p for p in self.root.glob("dataset.json")}
             | set(self._files)
             | {self.root / p for p in self.images["image_path"]}
-            | {self.root / p for c in MASK_COLUMNS
-               for p in self.images.get(c, pd.Series(dtype=object)).dropna() if str(p).strip()}
+            | {
+                self.root / p
+                for c in MASK_COLUMNS
+                for p in self.images.get(c, pd.Series(dtype=object)).dropna()
+                if str(p).strip()
+            }
         )
         stamp = hashlib.sha256()
         for f in files:
@@ -276,8 +299,11 @@ class Cohort:
         images = self.images[self.images["patient_id"].isin(ids)]
 
         def visible(table: pd.DataFrame) -> list[str]:
-            return [c for c in table.columns if c not in set(hidden)
-                    and (include_truth or not str(c).startswith(TRUTH_PREFIX))]
+            return [
+                c
+                for c in table.columns
+                if c not in set(hidden) and (include_truth or not str(c).startswith(TRUTH_PREFIX))
+            ]
 
         return patients[visible(patients)].copy(), images[visible(images)].copy()
 
@@ -303,7 +329,10 @@ class Cohort:
         loose files writes no fingerprint cache into the user's image folder.
         """
         drop = [*GA_COLUMNS, *OUTCOME_COLUMNS]
-        view = TestView(self.patients.drop(columns=drop, errors="ignore"),
-                        self.images.drop(columns=drop, errors="ignore"), self._loader)
+        view = TestView(
+            self.patients.drop(columns=drop, errors="ignore"),
+            self.images.drop(columns=drop, errors="ignore"),
+            self._loader,
+        )
         view.dataset_key = dataset_key
         return view

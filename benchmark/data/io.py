@@ -24,8 +24,17 @@ from benchmark.data.ingest.readers.base import RawImage
 #: A crop box in pixels: ``(x0, y0, x1, y1)``, x1/y1 exclusive (like Pillow's ``crop``).
 CropBox = tuple[int, int, int, int]
 
-__all__ = ["CropBox", "InputError", "LoadedImage", "RawImage", "file_suffix", "load_image",
-           "read_mask", "read_raw", "supported_suffixes"]
+__all__ = [
+    "CropBox",
+    "InputError",
+    "LoadedImage",
+    "RawImage",
+    "file_suffix",
+    "load_image",
+    "read_mask",
+    "read_raw",
+    "supported_suffixes",
+]
 
 
 @dataclass
@@ -56,8 +65,11 @@ def read_raw(path: Path) -> RawImage:
     if not path.is_file():
         raise InputError(f"{path}: file not found", "file-missing")
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file (0 bytes)", "unreadable",
-                         "copy the file again from its source (the copy was cut off)")
+        raise InputError(
+            f"{path}: empty file (0 bytes)",
+            "unreadable",
+            "copy the file again from its source (the copy was cut off)",
+        )
     try:
         return _as_raw(reader.read(path))
     except InputError:
@@ -65,18 +77,24 @@ def read_raw(path: Path) -> RawImage:
     except Exception as exc:
         what = _what_it_is(path)
         if what:
-            raise InputError(f"{path}: {what}, not an image, although named "
-                             f"{file_suffix(path)}", "unreadable",
-                             "give the image file itself (export it from the scanner or "
-                             "viewer)") from None
+            raise InputError(
+                f"{path}: {what}, not an image, although named {file_suffix(path)}",
+                "unreadable",
+                "give the image file itself (export it from the scanner or viewer)",
+            ) from None
         first = first_line(exc)
-        raise InputError(f"{path}: unreadable or corrupt ({type(exc).__name__}: {first})",
-                         "unreadable") from None
+        raise InputError(
+            f"{path}: unreadable or corrupt ({type(exc).__name__}: {first})", "unreadable"
+        ) from None
 
 
 #: leading bytes of documents that get saved under an image's name
-_NOT_IMAGES = ((b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP/Office document"),
-               (b"<!DOCTYPE html", "an HTML page"), (b"<html", "an HTML page"))
+_NOT_IMAGES = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP/Office document"),
+    (b"<!DOCTYPE html", "an HTML page"),
+    (b"<html", "an HTML page"),
+)
 
 
 def _what_it_is(path: Path) -> str:
@@ -90,8 +108,7 @@ def _what_it_is(path: Path) -> str:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         return ""
-    return "a text file" if text and all(c.isprintable() or c in "\r\n\t" for c in text) \
-        else ""
+    return "a text file" if text and all(c.isprintable() or c in "\r\n\t" for c in text) else ""
 
 
 def header_spacing(path: Path) -> tuple[float | None, str]:
@@ -119,8 +136,9 @@ def select_frame(raw: RawImage, frame: int | None, source: str) -> np.ndarray:
             )
         return raw.frames[0]
     if not 0 <= frame < raw.n_frames:
-        raise InputError(f"{source}: frame {frame} out of range (file has {raw.n_frames})",
-                         "frame-range")
+        raise InputError(
+            f"{source}: frame {frame} out of range (file has {raw.n_frames})", "frame-range"
+        )
     return raw.frames[frame]
 
 
@@ -138,8 +156,7 @@ def to_grey_uint8(array: np.ndarray, source: str = "image") -> np.ndarray:
     if array.ndim == 3 and array.shape[-1] in (3, 4):
         array = array[..., :3].astype(np.float32).mean(axis=-1)
     if array.ndim != 2:
-        raise InputError(f"{source}: expected a 2-D image, got shape {array.shape}",
-                         "unreadable")
+        raise InputError(f"{source}: expected a 2-D image, got shape {array.shape}", "unreadable")
     if array.dtype == np.uint8:
         return array
     if array.dtype == np.bool_:
@@ -186,8 +203,13 @@ def load_image(path: Path, frame: int | None = None, crop: CropBox | None = None
     if raw.spacing_rc_mm is not None:
         notes.append("anisotropic")
     return LoadedImage(
-        np.ascontiguousarray(pixels), raw.spacing_mm, raw.spacing_source, raw.n_frames,
-        full_shape, notes, raw.spacing_rc_mm,
+        np.ascontiguousarray(pixels),
+        raw.spacing_mm,
+        raw.spacing_source,
+        raw.n_frames,
+        full_shape,
+        notes,
+        raw.spacing_rc_mm,
     )
 
 
@@ -223,10 +245,13 @@ def read_mask(
             found = np.unique(rgb[(rgb != rgb[..., :1]).any(axis=-1)], axis=0)
             shown = ", ".join(":".join(str(int(v)) for v in c) for c in found[:4])
             more = f" and {len(found) - 4} more" if len(found) > 4 else ""
-            raise InputError(f"{path}: colour mask ({len(found)} colour(s): {shown}{more}): "
-                             "which colour is lung is not said", "mask-colour",
-                             "name the lung colour(s) in lung_mask_label as R:G:B, e.g. "
-                             "255:0:0 (several: 255:0:0,0:255:0), or export a grey mask")
+            raise InputError(
+                f"{path}: colour mask ({len(found)} colour(s): {shown}{more}): "
+                "which colour is lung is not said",
+                "mask-colour",
+                "name the lung colour(s) in lung_mask_label as R:G:B, e.g. "
+                "255:0:0 (several: 255:0:0,0:255:0), or export a grey mask",
+            )
         else:
             array = array.max(axis=-1)  # grey saved as RGB(A): as before, alpha included
     elif array.ndim == 3:

@@ -73,11 +73,27 @@ class Report:
     #: group on one side, as it keeps a patient's own images (benchmark.data.splits)
     linked_patients: list[tuple[str, ...]] = field(default_factory=list)
 
-    def add(self, level: str, code: str, where: str, what: str, fix: str,
-            image_rows: Iterable[int] = (), patient_rows: Iterable[int] = ()) -> None:
-        self.problems.append(Problem(level, code, where, what, fix,
-                                     tuple(int(i) for i in image_rows),
-                                     tuple(int(i) for i in patient_rows)))
+    def add(
+        self,
+        level: str,
+        code: str,
+        where: str,
+        what: str,
+        fix: str,
+        image_rows: Iterable[int] = (),
+        patient_rows: Iterable[int] = (),
+    ) -> None:
+        self.problems.append(
+            Problem(
+                level,
+                code,
+                where,
+                what,
+                fix,
+                tuple(int(i) for i in image_rows),
+                tuple(int(i) for i in patient_rows),
+            )
+        )
 
     @property
     def errors(self) -> list[Problem]:
@@ -92,27 +108,39 @@ class Report:
         return not self.errors
 
     def format(self) -> str:
-        head = (f"dataset {self.root}  ({self.layout or 'no manifest'}): "
-                f"{self.n_patients} patient(s), {self.n_images} image(s)")
+        head = (
+            f"dataset {self.root}  ({self.layout or 'no manifest'}): "
+            f"{self.n_patients} patient(s), {self.n_images} image(s)"
+        )
         lines = [head] + [p.line() for p in self.errors + self.warnings]
         verdict = "ready to run" if self.ok else "errors block `benchmark run`"
-        lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s): {verdict}"
-                     + ("" if self.files_checked else " (image files not read)"))
+        lines.append(
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s): {verdict}"
+            + ("" if self.files_checked else " (image files not read)")
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": str(self.root), "layout": self.layout, "n_patients": self.n_patients,
-                "n_images": self.n_images, "files_checked": self.files_checked,
-                "problems": [asdict(p) for p in self.problems],
-                "linked_patients": [list(g) for g in self.linked_patients]}
+        return {
+            "root": str(self.root),
+            "layout": self.layout,
+            "n_patients": self.n_patients,
+            "n_images": self.n_images,
+            "files_checked": self.files_checked,
+            "problems": [asdict(p) for p in self.problems],
+            "linked_patients": [list(g) for g in self.linked_patients],
+        }
 
     def raise_for_errors(self) -> None:
         """One-line InputError naming the first error's row/file (the CLI prints it)."""
         if self.errors:
             first = self.errors[0]
             more = len(self.errors) - 1
-            tail = f" (+{more} more error(s); run `python -m benchmark validate " \
-                   f"{self.root}`)" if more else ""
+            tail = (
+                f" (+{more} more error(s); run `python -m benchmark validate {self.root}`)"
+                if more
+                else ""
+            )
             raise InputError(f"{first.where}: {first.what}{tail}")
 
 
@@ -126,8 +154,9 @@ def as_number(value: Any) -> float | None:
 
 def image_where(manifest: Manifest, i: int) -> str:
     image_id = manifest.images.at[i, "image_id"] if "image_id" in manifest.images else None
-    return f"{manifest.image_where[i]} (image_id={image_id})" if image_id else \
-        manifest.image_where[i]
+    return (
+        f"{manifest.image_where[i]} (image_id={image_id})" if image_id else manifest.image_where[i]
+    )
 
 
 def rel_path(manifest: Manifest, path: Path) -> str:

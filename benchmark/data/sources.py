@@ -43,8 +43,12 @@ _BROKEN: dict[str, str] = {}
 _discovered = False
 
 
-def register_dataset(name: str, summary: str = "", test_options: dict[str, Any] | None = None,
-                     tags: Iterable[str] = ()) -> Callable[[DatasetFactory], DatasetFactory]:
+def register_dataset(
+    name: str,
+    summary: str = "",
+    test_options: dict[str, Any] | None = None,
+    tags: Iterable[str] = (),
+) -> Callable[[DatasetFactory], DatasetFactory]:
     """Register ``fn`` as the source ``name`` (``test_options``: small, fast options for the
     source checks; ``tags``: what a study asks the registry for, e.g. ``scenario``); a
     second, different factory for a taken name is an error naming both

@@ -65,9 +65,11 @@ def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
     if k < 2:
         raise InputError(f"kfold:{k}: K must be at least 2", "split", "use kfold:5")
     if k > len(patients):  # said in patients, before scikit-learn says "samples"
-        raise InputError(f"kfold:{k} needs at least {k} patients; this cohort has "
-                         f"{len(patients)}", "split",
-                         f"use kfold:{max(2, len(patients))} or add patients")
+        raise InputError(
+            f"kfold:{k} needs at least {k} patients; this cohort has {len(patients)}",
+            "split",
+            f"use kfold:{max(2, len(patients))} or add patients",
+        )
     # stratify on GA quantile bins so every fold spans the GA range
     n_bins = max(2, min(10, len(patients) // (2 * k)))
     strata = pd.qcut(patients["ga_weeks"].rank(method="first"), n_bins, labels=False)
@@ -82,13 +84,17 @@ def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
 def site_names(patients: pd.DataFrame) -> list[str]:
     """Sorted site names; a one-line error when the column is missing or incomplete."""
     if "site" not in patients:
-        raise ValueError("split 'site' needs a 'site' column in the patients table; this "
-                         "cohort has none (synthetic cohorts: --sites K)")
+        raise ValueError(
+            "split 'site' needs a 'site' column in the patients table; this "
+            "cohort has none (synthetic cohorts: --sites K)"
+        )
     sites = patients["site"]
     missing = sites.isna() | (sites.astype(str).str.strip() == "")
     if missing.any():
-        raise ValueError(f"split 'site': {int(missing.sum())} patient(s) without a site, "
-                         f"e.g. {list(patients.index[missing][:3])}")
+        raise ValueError(
+            f"split 'site': {int(missing.sum())} patient(s) without a site, "
+            f"e.g. {list(patients.index[missing][:3])}"
+        )
     return sorted(sites.astype(str).unique())
 
 
@@ -102,12 +108,21 @@ def _site(patients: pd.DataFrame, name: str, seed: int) -> list[Split]:
         held_out = [name]
     else:
         if len(sites) < 2:
-            raise ValueError(f"split 'site' needs at least two sites; the cohort has "
-                             f"{', '.join(sites)} only")
+            raise ValueError(
+                f"split 'site' needs at least two sites; the cohort has {', '.join(sites)} only"
+            )
         held_out = sites
     scheme = f"site:{name}" if name else "site"
-    return [Split(scheme, seed, sites.index(s), tuple(ids[(site != s).to_numpy()]),
-                  tuple(ids[(site == s).to_numpy()])) for s in held_out]
+    return [
+        Split(
+            scheme,
+            seed,
+            sites.index(s),
+            tuple(ids[(site != s).to_numpy()]),
+            tuple(ids[(site == s).to_numpy()]),
+        )
+        for s in held_out
+    ]
 
 
 def make_splits(patients: pd.DataFrame, scheme: str, seeds: Sequence[int] = (0,)) -> list[Split]:
@@ -123,8 +138,10 @@ def make_splits(patients: pd.DataFrame, scheme: str, seeds: Sequence[int] = (0,)
         elif name == "site":
             out += _site(patients, arg, seed)
         else:
-            raise ValueError(f"unknown split {scheme!r}; use 'paper', 'paper:0.6', 'kfold:5', "
-                             "'site' or 'site:NAME'")
+            raise ValueError(
+                f"unknown split {scheme!r}; use 'paper', 'paper:0.6', 'kfold:5', "
+                "'site' or 'site:NAME'"
+            )
     return out
 
 

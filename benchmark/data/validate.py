@@ -38,8 +38,9 @@ from benchmark.data.problems import (  # noqa: F401
 )
 
 
-def validate_tables(manifest: Manifest, report: Report | None = None
-                    ) -> tuple[Report, list[tuple[int, ImageSpec]]]:
+def validate_tables(
+    manifest: Manifest, report: Report | None = None
+) -> tuple[Report, list[tuple[int, ImageSpec]]]:
     report = report or Report(manifest.root)
     report.layout = manifest.layout
     report.n_patients, report.n_images = len(manifest.patients), len(manifest.images)
@@ -52,8 +53,9 @@ def validate_tables(manifest: Manifest, report: Report | None = None
     return report, table_checks.check_paths_and_spacing(manifest, specs, report)
 
 
-def validate_files(manifest: Manifest, specs: list[tuple[int, ImageSpec]],
-                   report: Report) -> Report:
+def validate_files(
+    manifest: Manifest, specs: list[tuple[int, ImageSpec]], report: Report
+) -> Report:
     """Read every image and mask (:mod:`benchmark.data.ingest.file_checks`)."""
     return file_checks.check_files(manifest, specs, report)
 
@@ -66,8 +68,11 @@ def validate_dataset(root: str | Path, read_files: bool = True) -> Report:
     except InputError as exc:
         head, _, rest = str(exc).partition(": ")
         where = Path(head)
-        where = (where.relative_to(report.root).as_posix() if where.is_relative_to(report.root)
-                 and where != report.root else str(root))
+        where = (
+            where.relative_to(report.root).as_posix()
+            if where.is_relative_to(report.root) and where != report.root
+            else str(root)
+        )
         report.add(ERROR, exc.code, where, rest or str(exc), exc.fix)
         return report
     report, specs = validate_tables(manifest, report)
@@ -109,9 +114,15 @@ def cached_report(root: str | Path) -> Report:
     cache = cache_root() / "validation" / f"{_stamp(manifest)}.json"
     if cache.is_file():
         data = json.loads(cache.read_text())
-        return Report(manifest.root, data["layout"], data["n_patients"], data["n_images"],
-                      [Problem.from_dict(p) for p in data["problems"]], data["files_checked"],
-                      [tuple(g) for g in data.get("linked_patients", [])])
+        return Report(
+            manifest.root,
+            data["layout"],
+            data["n_patients"],
+            data["n_images"],
+            [Problem.from_dict(p) for p in data["problems"]],
+            data["files_checked"],
+            [tuple(g) for g in data.get("linked_patients", [])],
+        )
     report = validate_dataset(root)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)

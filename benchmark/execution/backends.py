@@ -112,8 +112,9 @@ class _DevicePool:
     def _one(self, spec: CellSpec, run_dir: str) -> dict[str, Any]:
         device = self.free.get()
         try:
-            return execute_cell(dataclasses.replace(spec, device=f"cuda:{device}"), run_dir,
-                                self.limits)
+            return execute_cell(
+                dataclasses.replace(spec, device=f"cuda:{device}"), run_dir, self.limits
+            )
         finally:
             self.free.put(device)
 
@@ -160,8 +161,11 @@ class JoblibBackend:
         pool = _DevicePool(cuda_device_count(), self.limits) if device else None
         gpu_futures = pool.submit(device, run_dir) if pool else []
         isolated = self.limits is not None and self.limits.isolated
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered",
-                            prefer="threads" if isolated else None)
+        parallel = Parallel(
+            n_jobs=self.n_jobs,
+            return_as="generator_unordered",
+            prefer="threads" if isolated else None,
+        )
         env = flb_env()  # loky reuses workers across runs: hand them this run's settings
         yield from parallel(delayed(execute_cell)(s, run_dir, self.limits, env) for s in cpu)
         for future in as_completed(gpu_futures):
@@ -181,8 +185,12 @@ class DaskBackend:
     """
 
     def __init__(
-        self, scheduler: str | None = None, cluster: str | None = None, n_jobs: int = 2,
-        limits: Limits | None = None, **_: Any,
+        self,
+        scheduler: str | None = None,
+        cluster: str | None = None,
+        n_jobs: int = 2,
+        limits: Limits | None = None,
+        **_: Any,
     ) -> None:
         if not scheduler and cluster != "local":
             raise ValueError("dask backend: give --scheduler tcp://HOST:PORT or --cluster local")
@@ -200,8 +208,12 @@ class DaskBackend:
         # non-daemonic workers may fork cell children (--timeout) from the fast forkserver
         with dask.config.set({"distributed.worker.daemon": False}):
             cluster = LocalCluster(
-                n_workers=self.n_jobs, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                n_workers=self.n_jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
         return Client(cluster), cluster
 
@@ -211,7 +223,8 @@ class DaskBackend:
         client, cluster = self._client()
         try:
             gpu_workers = [
-                w for w in client.scheduler_info()["workers"].values()
+                w
+                for w in client.scheduler_info()["workers"].values()
                 if w.get("resources", {}).get("GPU")
             ]
             env = flb_env()
@@ -219,8 +232,14 @@ class DaskBackend:
             for spec in specs:
                 resources = {"GPU": 1} if gpu_workers and uses_gpu(spec) else None
                 future = client.submit(
-                    execute_cell, spec, run_dir, self.limits, env,
-                    key=f"cell-{spec.cell_id}", pure=False, resources=resources,
+                    execute_cell,
+                    spec,
+                    run_dir,
+                    self.limits,
+                    env,
+                    key=f"cell-{spec.cell_id}",
+                    pure=False,
+                    resources=resources,
                 )
                 futures[future] = spec
             for future in dask_completed(futures):
@@ -228,10 +247,13 @@ class DaskBackend:
                 try:
                     yield future.result()
                 except Exception as exc:  # the worker died (KilledWorker, lost connection)
-                    log.error("cell %s (%s): dask task failed: %r", spec.cell_id, spec.label,
-                              exc)
-                    yield _failed(spec, run_dir, f"dask worker failed: {type(exc).__name__}: "
-                                                 f"{str(exc).splitlines()[0] if str(exc) else ''}")
+                    log.error("cell %s (%s): dask task failed: %r", spec.cell_id, spec.label, exc)
+                    yield _failed(
+                        spec,
+                        run_dir,
+                        f"dask worker failed: {type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''}",
+                    )
         finally:
             client.close()
             if cluster is not None:

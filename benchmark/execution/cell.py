@@ -93,7 +93,7 @@ def declared_roles(method: str, label: str = "") -> dict[str, str | None]:
     label = label or method
     control = None
     if cls.control_of:
-        control = cls.control_of + (label[len(method):] if label.startswith(method) else "")
+        control = cls.control_of + (label[len(method) :] if label.startswith(method) else "")
     return {"role": cls.role, "control_of": control}
 
 
@@ -112,28 +112,36 @@ def _seed_everything(seed: int) -> None:
 
 
 def _prediction_rows(
-    spec: CellSpec, cohort: Cohort, image_pred: pd.Series, patient_pred: pd.Series,
-    image_prov: pd.Series, patient_prov: pd.Series,
+    spec: CellSpec,
+    cohort: Cohort,
+    image_pred: pd.Series,
+    patient_pred: pd.Series,
+    image_prov: pd.Series,
+    patient_prov: pd.Series,
 ) -> pd.DataFrame:
     groups = AgeGroups(spec.group_edges)
     images = cohort.images.loc[image_pred.index]
-    img = pd.DataFrame({
-        "level": "image",
-        "image_id": image_pred.index,
-        "patient_id": images["patient_id"].to_numpy(),
-        "ga_true": images["ga_weeks"].to_numpy(),
-        "ga_pred": image_pred.to_numpy(),
-        "provenance": image_prov.reindex(image_pred.index).to_numpy(),
-    })
+    img = pd.DataFrame(
+        {
+            "level": "image",
+            "image_id": image_pred.index,
+            "patient_id": images["patient_id"].to_numpy(),
+            "ga_true": images["ga_weeks"].to_numpy(),
+            "ga_pred": image_pred.to_numpy(),
+            "provenance": image_prov.reindex(image_pred.index).to_numpy(),
+        }
+    )
     pat_true = cohort.patients.loc[patient_pred.index, "ga_weeks"]
-    pat = pd.DataFrame({
-        "level": "patient",
-        "image_id": "",
-        "patient_id": patient_pred.index,
-        "ga_true": pat_true.to_numpy(),
-        "ga_pred": patient_pred.to_numpy(),
-        "provenance": patient_prov.reindex(patient_pred.index).to_numpy(),
-    })
+    pat = pd.DataFrame(
+        {
+            "level": "patient",
+            "image_id": "",
+            "patient_id": patient_pred.index,
+            "ga_true": pat_true.to_numpy(),
+            "ga_pred": patient_pred.to_numpy(),
+            "provenance": patient_prov.reindex(patient_pred.index).to_numpy(),
+        }
+    )
     rows = pd.concat([img, pat], ignore_index=True)
     # group by the patient's GA so an image and its patient always share a group
     rows["group"] = groups.assign(
@@ -152,8 +160,10 @@ def training_stage_columns(method: BaseMethod) -> dict[str, str]:
     stages = method.training_stages_ or []
     if not stages:
         return {}
-    return {"stopped_by": ";".join(f"{s['stage']}:{s['stopped_by']}" for s in stages),
-            "stage_steps": ";".join(f"{s['stage']}:{int(s['steps'])}" for s in stages)}
+    return {
+        "stopped_by": ";".join(f"{s['stage']}:{s['stopped_by']}" for s in stages),
+        "stage_steps": ";".join(f"{s['stage']}:{int(s['steps'])}" for s in stages),
+    }
 
 
 def _dice(prob: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
@@ -169,10 +179,13 @@ def _segmentation_rows(method: BaseMethod, test: TestView, staging: Path) -> pd.
         if record.mask is None:
             continue
         prob = np.asarray(method.segment(record), dtype=np.float32)
-        rows.append({
-            "image_id": record.image_id, "patient_id": record.patient_id,
-            "dsc": _dice(prob, record.mask),
-        })
+        rows.append(
+            {
+                "image_id": record.image_id,
+                "patient_id": record.patient_id,
+                "dsc": _dice(prob, record.mask),
+            }
+        )
         if saved < 4:  # a few lung maps for the report's overlay figure
             from PIL import Image
 
@@ -195,8 +208,11 @@ def run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
 
 def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
     store = RunStore(run_dir)
-    record: dict[str, Any] = {**spec.describe(), **declared_roles(spec.method, spec.label),
-                              "status": "running"}
+    record: dict[str, Any] = {
+        **spec.describe(),
+        **declared_roles(spec.method, spec.label),
+        "status": "running",
+    }
     record.update(versions=provenance.versions(), git_commit=provenance.git_commit())
     staging = None
     try:
@@ -222,14 +238,19 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
                 method.fit(train)
             t1 = time.perf_counter()
             image_pred, patient_pred, image_prov, patient_prov, excluded = predict_with_provenance(
-                method, test, spec.fallback)
+                method, test, spec.fallback
+            )
             t2 = time.perf_counter()
             dsc = _segmentation_rows(method, test, staging) if method.segments else None
-        write_csv(_prediction_rows(spec, cohort, image_pred, patient_pred, image_prov,
-                                   patient_prov), staging / "predictions.csv")
+        write_csv(
+            _prediction_rows(spec, cohort, image_pred, patient_pred, image_prov, patient_prov),
+            staging / "predictions.csv",
+        )
         if len(excluded):
-            write_csv(excluded.assign(cell_id=spec.cell_id, label=spec.label or spec.method),
-                      staging / "excluded.csv")
+            write_csv(
+                excluded.assign(cell_id=spec.cell_id, label=spec.label or spec.method),
+                staging / "excluded.csv",
+            )
         if dsc is not None:
             write_csv(dsc, staging / "dsc.csv")
         curves = method.training_curves_  # optional outputs: declared on BaseMethod

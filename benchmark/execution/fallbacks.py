@@ -43,16 +43,29 @@ def check_predictions(pred: Any, test: TestView) -> pd.Series:
 def check_provenance(prov: Any, index: pd.Index) -> pd.Series:
     """One ``measured`` / ``fallback:<how>`` string per test image."""
     if not isinstance(prov, pd.Series):
-        raise TypeError(f"prediction_provenance returned {type(prov).__name__}, expected a "
-                        "pandas Series")
+        raise TypeError(
+            f"prediction_provenance returned {type(prov).__name__}, expected a pandas Series"
+        )
     prov = prov.copy()
     prov.index = prov.index.astype(str)
     prov = prov.reindex(index)
-    bad = prov[~prov.map(lambda v: v == MEASURED or (
-        isinstance(v, str) and v.startswith(FALLBACK_PREFIX) and len(v) > len(FALLBACK_PREFIX)))]
+    bad = prov[
+        ~prov.map(
+            lambda v: (
+                v == MEASURED
+                or (
+                    isinstance(v, str)
+                    and v.startswith(FALLBACK_PREFIX)
+                    and len(v) > len(FALLBACK_PREFIX)
+                )
+            )
+        )
+    ]
     if len(bad):
-        raise ValueError(f"prediction_provenance: {len(bad)} image(s) without 'measured' or "
-                         f"'fallback:<how>' (e.g. {bad.index[0]}: {bad.iloc[0]!r})")
+        raise ValueError(
+            f"prediction_provenance: {len(bad)} image(s) without 'measured' or "
+            f"'fallback:<how>' (e.g. {bad.index[0]}: {bad.iloc[0]!r})"
+        )
     return prov.astype(object)
 
 
@@ -78,18 +91,35 @@ def predict_with_provenance(
     excluded = pd.DataFrame(columns=["level", "image_id", "patient_id", "provenance"])
     if fallback == "exclude":
         drop = image_prov[image_prov != MEASURED]
-        excluded = pd.DataFrame({"level": "image", "image_id": drop.index,
-                                 "patient_id": patient_of.loc[drop.index].to_numpy(),
-                                 "provenance": drop.to_numpy()})
+        excluded = pd.DataFrame(
+            {
+                "level": "image",
+                "image_id": drop.index,
+                "patient_id": patient_of.loc[drop.index].to_numpy(),
+                "provenance": drop.to_numpy(),
+            }
+        )
         image_pred, image_prov = image_pred.drop(drop.index), image_prov.drop(drop.index)
     patient_pred = method.predict_patients(test, image_pred)
     if fallback == "exclude":  # a patient with no measured image has no measured GA
         gone = patient_pred.index[~np.isfinite(patient_pred.to_numpy(dtype=float))]
         first = excluded.groupby("patient_id")["provenance"].first()
-        excluded = pd.concat([excluded, pd.DataFrame({
-            "level": "patient", "image_id": "", "patient_id": gone,
-            "provenance": first.reindex(gone).fillna("fallback:no-measured-image").to_numpy(),
-        })], ignore_index=True)
+        excluded = pd.concat(
+            [
+                excluded,
+                pd.DataFrame(
+                    {
+                        "level": "patient",
+                        "image_id": "",
+                        "patient_id": gone,
+                        "provenance": first.reindex(gone)
+                        .fillna("fallback:no-measured-image")
+                        .to_numpy(),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
         patient_pred = patient_pred.drop(gone)
     patient_prov = patient_provenance(image_prov, patient_of.loc[image_prov.index])
     return image_pred, patient_pred, image_prov, patient_prov, excluded

@@ -76,9 +76,7 @@ def expand(selections: Iterable[str]) -> list[tuple[str, dict[str, Any], str]]:
             keys = list(grid)
             for combo in itertools.product(*(grid[k] for k in keys)):
                 params = dict(zip(keys, combo))
-                varied = {
-                    k: v for k, v in params.items() if len(grid[k]) > 1 or v != defaults[k]
-                }
+                varied = {k: v for k, v in params.items() if len(grid[k]) > 1 or v != defaults[k]}
                 label = name + (
                     "[" + ",".join(f"{k}={v}" for k, v in varied.items()) + "]" if varied else ""
                 )

@@ -56,7 +56,9 @@ class Limits:
 
 
 def execute_cell(
-    spec: CellSpec, run_dir: str, limits: Limits | None = None,
+    spec: CellSpec,
+    run_dir: str,
+    limits: Limits | None = None,
     env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run one cell under ``limits``; never raises, returns the cell's record."""
@@ -122,9 +124,7 @@ def run_isolated(spec: CellSpec, run_dir: str, limits: Limits) -> dict[str, Any]
     store.cells_dir.mkdir(parents=True, exist_ok=True)
     out_path = store.cells_dir / f".{spec.cell_id}.result-{os.getpid()}.json"
     out_path.unlink(missing_ok=True)
-    payload = pickle.dumps(
-        (spec, run_dir, limits, flb_env(), os.getpid(), str(out_path))
-    )
+    payload = pickle.dumps((spec, run_dir, limits, flb_env(), os.getpid(), str(out_path)))
     marker = Path(f"{out_path}.started")
     if multiprocessing.current_process().daemon:
         proc = _SubprocessChild(payload)
@@ -148,14 +148,18 @@ def run_isolated(spec: CellSpec, run_dir: str, limits: Limits) -> dict[str, Any]
         if never_started:
             error = f"cell process did not start within {STARTUP_LIMIT_S:g} s (killed)"
         elif timed_out:
-            error = (f"timeout: still running after --timeout {limits.timeout:g} s "
-                     f"(killed)")
+            error = f"timeout: still running after --timeout {limits.timeout:g} s (killed)"
         else:
             error = _describe_death(proc.exitcode)
-        record = {**spec.describe(), "status": "failed", "error": error,
-                  "elapsed_seconds": round(time.perf_counter() - started, 3)}
-        logging.getLogger("benchmark").error("cell %s (%s) failed: %s",
-                                             spec.cell_id, spec.label, error)
+        record = {
+            **spec.describe(),
+            "status": "failed",
+            "error": error,
+            "elapsed_seconds": round(time.perf_counter() - started, 3),
+        }
+        logging.getLogger("benchmark").error(
+            "cell %s (%s) failed: %s", spec.cell_id, spec.label, error
+        )
         store.record_failure(spec.cell_id, record)
         return record
     finally:
@@ -181,7 +185,8 @@ class _SubprocessChild:
 
     def __init__(self, payload: bytes) -> None:
         self._popen = subprocess.Popen(
-            [sys.executable, "-m", "benchmark.execution.isolation"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "benchmark.execution.isolation"],
+            stdin=subprocess.PIPE,
             start_new_session=True,
         )
         self._popen.stdin.write(payload)

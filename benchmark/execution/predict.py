@@ -26,8 +26,17 @@ from benchmark.contract.domain import GA_RANGE
 from benchmark.contract.errors import InputError, first_line
 from benchmark.execution.predict_inputs import view_from_dataset, view_from_files
 
-__all__ = ["SavedModel", "ga_range_flag", "load_method", "predict_images", "resolve_model",
-           "view_from_dataset", "view_from_files", "with_own_lung_maps", "write_lung_maps"]
+__all__ = [
+    "SavedModel",
+    "ga_range_flag",
+    "load_method",
+    "predict_images",
+    "resolve_model",
+    "view_from_dataset",
+    "view_from_files",
+    "with_own_lung_maps",
+    "write_lung_maps",
+]
 
 
 @dataclass
@@ -48,9 +57,15 @@ def _cell(cell_dir: Path) -> SavedModel:
     params = meta.get("params") or {}
     if isinstance(params, str):
         params = json.loads(params or "{}")
-    return SavedModel(meta["method"], meta.get("label") or meta["method"], params,
-                      cell_dir / "model", str(meta.get("split") or ""),
-                      int(meta.get("seed") or 0), int(meta.get("fold") or 0))
+    return SavedModel(
+        meta["method"],
+        meta.get("label") or meta["method"],
+        params,
+        cell_dir / "model",
+        str(meta.get("split") or ""),
+        int(meta.get("seed") or 0),
+        int(meta.get("fold") or 0),
+    )
 
 
 def resolve_model(path: Path, method: str | None = None) -> SavedModel:
@@ -80,17 +95,24 @@ def resolve_model(path: Path, method: str | None = None) -> SavedModel:
         # part of the cohort; take the first and say which (a cell folder picks another)
         saved.sort(key=lambda c: (c.seed, c.fold))
         first = saved[0]
-        first.note = (f"{len(saved)} saved models of {first.label} ({first.split}, one per "
-                      f"seed/fold): using seed {first.seed} fold {first.fold} "
-                      f"({first.model_dir.parent.name}); give --model a cell folder for "
-                      "another")
+        first.note = (
+            f"{len(saved)} saved models of {first.label} ({first.split}, one per "
+            f"seed/fold): using seed {first.seed} fold {first.fold} "
+            f"({first.model_dir.parent.name}); give --model a cell folder for "
+            "another"
+        )
         return first
     if len(saved) != 1:
         labels = sorted({c.label for c in (saved or [c for c in cells if c.model_dir.is_dir()])})
-        what = "several saved models" if len(saved) > 1 else "no saved model" + (
-            f" for {method!r}" if method else "")
-        raise InputError(f"{path}: {what}; choose with --method "
-                         f"({', '.join(labels) if labels else 'none saved in this run'})")
+        what = (
+            "several saved models"
+            if len(saved) > 1
+            else "no saved model" + (f" for {method!r}" if method else "")
+        )
+        raise InputError(
+            f"{path}: {what}; choose with --method "
+            f"({', '.join(labels) if labels else 'none saved in this run'})"
+        )
     return saved[0]
 
 
@@ -106,8 +128,9 @@ def load_method(saved: SavedModel, device: str = "auto"):
         raise
     except Exception as exc:
         first = first_line(exc)
-        raise InputError(f"{saved.model_dir}: cannot load {saved.method} "
-                         f"({type(exc).__name__}: {first})") from None
+        raise InputError(
+            f"{saved.model_dir}: cannot load {saved.method} ({type(exc).__name__}: {first})"
+        ) from None
     method.device = device
     method.random_state = 0
     return method
@@ -161,8 +184,7 @@ def own_lung_found(method, record) -> str:
     """What a segmenting method's own map of ``record`` holds, said in words (the threshold
     is the DSC's, 0.5): ``no lung found`` or ``lung found (N% of the image)``."""
     lung = np.asarray(method.segment(record), np.float32) >= 0.5
-    return f"lung found ({100 * lung.mean():.0f}% of the image)" if lung.any() else \
-        NO_LUNG_FOUND
+    return f"lung found ({100 * lung.mean():.0f}% of the image)" if lung.any() else NO_LUNG_FOUND
 
 
 #: said wherever a segmenting method's own lung map has no pixel >= 0.5
@@ -189,14 +211,17 @@ def predict_images(method, view, label: str) -> pd.DataFrame:
     except Exception as exc:
         first = first_line(exc)
         raise InputError(f"{label}: prediction failed ({type(exc).__name__}: {first})") from None
-    table = pd.DataFrame({
-        "image_id": pred.index,
-        "ga_pred_weeks": pred.round(2).to_numpy(),
-        "provenance": prov.reindex(pred.index).to_numpy(),
-        "ga_flag": [ga_range_flag(v) for v in pred.to_numpy()],
-        "lung_map": np.where(traced.reindex(pred.index).fillna(False), "traced mask",
-                             "none (untraced)"),
-    })
+    table = pd.DataFrame(
+        {
+            "image_id": pred.index,
+            "ga_pred_weeks": pred.round(2).to_numpy(),
+            "provenance": prov.reindex(pred.index).to_numpy(),
+            "ga_flag": [ga_range_flag(v) for v in pred.to_numpy()],
+            "lung_map": np.where(
+                traced.reindex(pred.index).fillna(False), "traced mask", "none (untraced)"
+            ),
+        }
+    )
     if method.segments:
         table["own_lung_map"] = [own_lung_found(method, view.load_image(i)) for i in pred.index]
     table["pixel_spacing_mm"] = view.images.loc[pred.index, "pixel_spacing_mm"].to_numpy()
@@ -230,12 +255,14 @@ def write_lung_maps(method, view, out_dir: Path) -> list[Path]:
             prob, source = record.mask.astype(np.float32), "traced mask"
         elif method.segments:
             prob = np.asarray(method.segment(record), np.float32)
-            source = "own lung map" + ("" if (prob >= 0.5).any() else
-                                       f": {NO_LUNG_FOUND} (no pixel >= 0.5)")
+            source = "own lung map" + (
+                "" if (prob >= 0.5).any() else f": {NO_LUNG_FOUND} (no pixel >= 0.5)"
+            )
         else:
             continue
         Image.fromarray(np.clip(prob * 255, 0, 255).astype(np.uint8)).save(
-            out_dir / f"{record.image_id}_lung_map.png")
+            out_dir / f"{record.image_id}_lung_map.png"
+        )
         fig, ax = plt.subplots(figsize=(5, 5 * record.pixels.shape[0] / record.pixels.shape[1]))
         ax.imshow(record.pixels, cmap="gray", vmin=0, vmax=255)
         ax.imshow(np.ma.masked_less(prob, 0.05), cmap="autumn", alpha=0.35, vmin=0, vmax=1)

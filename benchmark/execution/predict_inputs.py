@@ -36,8 +36,11 @@ def _per_image(values: list | None, n: int, name: str) -> list:
     if len(values) == 1:
         return list(values) * n
     if len(values) != n:
-        raise InputError(f"--{name}: give one value, or one per image ({n})", "input",
-                         f"give one --{name} for all images or one per image, in order")
+        raise InputError(
+            f"--{name}: give one value, or one per image ({n})",
+            "input",
+            f"give one --{name} for all images or one per image, in order",
+        )
     return list(values)
 
 
@@ -53,8 +56,7 @@ def parse_image_argument(text: str) -> tuple[Path, int | None]:
     return path, None
 
 
-def _frames(paths: list[Path], frames: list[int | None], default: int | None
-            ) -> list[int | None]:
+def _frames(paths: list[Path], frames: list[int | None], default: int | None) -> list[int | None]:
     """Per image: its ``:N``, else ``--frame`` for multi-frame files only; a multi-frame
     file with neither is reported by the file checks (naming ``IMAGE:N``)."""
     out = []
@@ -93,22 +95,34 @@ def check_prediction_inputs(manifest, specs) -> None:
     from benchmark.contract.errors import DEFAULT_FIXES
 
     def fix(p):  # a generic fix in predict's terms; specific fixes are kept
-        return _PREDICT_FIXES[p.code] if p.code in _PREDICT_FIXES and \
-            p.fix == DEFAULT_FIXES.get(p.code) else p.fix
+        return (
+            _PREDICT_FIXES[p.code]
+            if p.code in _PREDICT_FIXES and p.fix == DEFAULT_FIXES.get(p.code)
+            else p.fix
+        )
 
-    problems = [replace(p, fix=fix(p)) for p in report.problems
-                if p.code not in _PREDICT_FILE_IGNORES]
+    problems = [
+        replace(p, fix=fix(p)) for p in report.problems if p.code not in _PREDICT_FILE_IGNORES
+    ]
     for problem in problems:
         print(problem.line(), file=sys.stderr)
     errors = [p for p in problems if p.level == "error"]
     if errors:
         first = errors[0]
-        raise InputError(f"{len(errors)} input problem(s), nothing predicted; first: "
-                         f"{first.where}: {first.what}", first.code, first.fix)
+        raise InputError(
+            f"{len(errors)} input problem(s), nothing predicted; first: "
+            f"{first.where}: {first.what}",
+            first.code,
+            first.fix,
+        )
 
 
-def view_from_files(images: list[str | Path], masks: list[Path] | None = None,
-                    spacing: list[float] | None = None, frame: int | None = None):
+def view_from_files(
+    images: list[str | Path],
+    masks: list[Path] | None = None,
+    spacing: list[float] | None = None,
+    frame: int | None = None,
+):
     """A prediction view over loose image files (each image its own patient).
 
     ``images`` may name a frame: ``scan.dcm:2``; ``frame`` is the default for multi-frame
@@ -122,47 +136,71 @@ def view_from_files(images: list[str | Path], masks: list[Path] | None = None,
     given = [str(p) for p in images]
     paths = [p.resolve() for p, _ in parsed]
     masks = [Path(p).resolve() for p in masks] if masks else None
-    for text, path in zip(given + [str(m) for m in masks or []], paths + (masks or []),
-                          strict=True):
+    for text, path in zip(
+        given + [str(m) for m in masks or []], paths + (masks or []), strict=True
+    ):
         if not path.is_file():
-            raise InputError(f"{text}: file not found", "file-missing",
-                             "check the path (a frame is written IMAGE:N)")
+            raise InputError(
+                f"{text}: file not found",
+                "file-missing",
+                "check the path (a frame is written IMAGE:N)",
+            )
     if masks and len(masks) != len(paths):
-        raise InputError(f"--mask: give one mask per image ({len(paths)})", "input",
-                         "repeat --mask once per image, in the order of the images")
+        raise InputError(
+            f"--mask: give one mask per image ({len(paths)})",
+            "input",
+            "repeat --mask once per image, in the order of the images",
+        )
     mask_list = masks or [None] * len(paths)
     spacings = _per_image(spacing, len(paths), "spacing")
     frames = _frames(paths, [f for _, f in parsed], frame)
     files = paths + [m for m in mask_list if m is not None]
     root = Path(os.path.commonpath([str(p.parent) for p in files]))
     rows = []
-    for text, path, mask, mm, index in zip(given, paths, mask_list, spacings, frames,
-                                           strict=True):
+    for text, path, mask, mm, index in zip(given, paths, mask_list, spacings, frames, strict=True):
         source = "--spacing"
         if mm is None:
             mm, source = header_spacing(path)
         if mm is None or not math.isfinite(mm) or mm <= 0:
-            raise InputError(f"{text}: missing spacing: the file carries none; give --spacing "
-                             "MM_PER_PIXEL", "spacing-missing")
+            raise InputError(
+                f"{text}: missing spacing: the file carries none; give --spacing MM_PER_PIXEL",
+                "spacing-missing",
+            )
         image_id = path.name[: -len(file_suffix(path))] if file_suffix(path) else path.name
         if index is not None and [p for p in paths if p == path][1:]:
             image_id = f"{image_id}_frame{index}"  # one file, several frames
-        rows.append({"image_id": image_id, "patient_id": image_id,
-                     "image_path": path.relative_to(root).as_posix(),
-                     "pixel_spacing_mm": float(mm), "spacing_source": source,
-                     "frame": index,
-                     "lung_mask_path": mask.relative_to(root).as_posix() if mask else None})
+        rows.append(
+            {
+                "image_id": image_id,
+                "patient_id": image_id,
+                "image_path": path.relative_to(root).as_posix(),
+                "pixel_spacing_mm": float(mm),
+                "spacing_source": source,
+                "frame": index,
+                "lung_mask_path": mask.relative_to(root).as_posix() if mask else None,
+            }
+        )
     table = pd.DataFrame(rows)
     if table["image_id"].duplicated().any():
         dup = table.loc[table["image_id"].duplicated(), "image_id"].iloc[0]
-        raise InputError(f"two input images are both named {dup!r}; rename one", "input",
-                         "give each input image a distinct file name")
+        raise InputError(
+            f"two input images are both named {dup!r}; rename one",
+            "input",
+            "give each input image a distinct file name",
+        )
     wheres = [f"input {k + 1}" for k in range(len(given))]  # the message names the file
-    manifest = Manifest(root, pd.DataFrame({"patient_id": table["patient_id"]}),
-                        table.astype(object).where(table.notna(), None), wheres, wheres,
-                        "predict inputs")
-    specs = [(i, ImageSpec.from_row(root, row, wheres[i]))
-             for i, row in enumerate(manifest.images.to_dict("records"))]
+    manifest = Manifest(
+        root,
+        pd.DataFrame({"patient_id": table["patient_id"]}),
+        table.astype(object).where(table.notna(), None),
+        wheres,
+        wheres,
+        "predict inputs",
+    )
+    specs = [
+        (i, ImageSpec.from_row(root, row, wheres[i]))
+        for i, row in enumerate(manifest.images.to_dict("records"))
+    ]
     check_prediction_inputs(manifest, specs)
     images_table = table.set_index("image_id")
     patients = pd.DataFrame(index=pd.Index(images_table["patient_id"], name="patient_id"))
@@ -172,9 +210,16 @@ def view_from_files(images: list[str | Path], masks: list[Path] | None = None,
 
 
 #: validation codes that do not matter when predicting (GA is what we estimate)
-_PREDICT_IGNORES = {"ga-missing", "ga-range", "ga-conflict", "column", "enrolment-order",
-                    "duplicate-enrolment_order", "enrolment-order-value",
-                    "patient-no-images"}
+_PREDICT_IGNORES = {
+    "ga-missing",
+    "ga-range",
+    "ga-conflict",
+    "column",
+    "enrolment-order",
+    "duplicate-enrolment_order",
+    "enrolment-order-value",
+    "patient-no-images",
+}
 
 
 def view_from_dataset(root: Path):
@@ -186,8 +231,11 @@ def view_from_dataset(root: Path):
 
     manifest = read_manifest(root)
     report, specs = validate_tables(manifest)
-    blocking = [p for p in report.errors if p.code not in _PREDICT_IGNORES
-                or (p.code == "column" and "ga_weeks" not in p.what)]
+    blocking = [
+        p
+        for p in report.errors
+        if p.code not in _PREDICT_IGNORES or (p.code == "column" and "ga_weeks" not in p.what)
+    ]
     if blocking:
         Report(manifest.root, problems=blocking).raise_for_errors()
     check_prediction_inputs(manifest, specs)

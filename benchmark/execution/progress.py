@@ -111,8 +111,7 @@ class CellProgressDisplay:
 
     def __enter__(self) -> CellProgressDisplay:
         if self.enabled:
-            self._thread = threading.Thread(target=self._loop, name="cell-progress",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._loop, name="cell-progress", daemon=True)
             self._thread.start()
         return self
 
@@ -143,8 +142,11 @@ class CellProgressDisplay:
             bar = self._bars.get(key)
             if bar is None:
                 bar = self._bars[key] = tqdm(
-                    total=rep["total"], leave=False, dynamic_ncols=True,
-                    bar_format="  {desc} {bar} {n_fmt}/{total_fmt} steps{postfix}")
+                    total=rep["total"],
+                    leave=False,
+                    dynamic_ncols=True,
+                    bar_format="  {desc} {bar} {n_fmt}/{total_fmt} steps{postfix}",
+                )
             if bar.total != rep["total"] or bar.n > rep["done"]:
                 bar.reset(total=rep["total"])  # the next stage
             bar.set_description_str(f"{rep.get('label', '')} {rep['task']}", refresh=False)

@@ -14,8 +14,19 @@ from pathlib import Path
 from benchmark.contract.plugins import REPO_ROOT
 
 PACKAGES = (
-    "fetal-lung-bench", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "torch",
-    "timm", "mahotas", "pyradiomics-bhklab", "pydicom", "joblib", "dask",
+    "fetal-lung-bench",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+    "torch",
+    "timm",
+    "mahotas",
+    "pyradiomics-bhklab",
+    "pydicom",
+    "joblib",
+    "dask",
 )
 
 
@@ -35,11 +46,16 @@ def git_commit(root: Path = REPO_ROOT) -> str:
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

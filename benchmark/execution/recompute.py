@@ -106,13 +106,20 @@ def choose_cells(cells: pd.DataFrame, k: int) -> tuple[list[CellCheck], list[str
     chosen = ordered[:k]
     left = [f"{r['family']} (cheapest cell {r['label']}: {r['seconds']:.0f} s)" for r in slow]
     left += [f"{r['family']} (beyond K = {k})" for r in ordered[k:]]
-    return [CellCheck(r["label"], r["family"], float(r["seconds"]),
-                      device_job=_device_job(r["method"])) for r in chosen], left
+    return [
+        CellCheck(r["label"], r["family"], float(r["seconds"]), device_job=_device_job(r["method"]))
+        for r in chosen
+    ], left
 
 
-def recompute(results: str | Path, k: int, tolerance: float = 0.0,
-              execution: dict | None = None, device_r: float = DEVICE_R,
-              device_mae: float = DEVICE_MAE) -> RecomputeResult:
+def recompute(
+    results: str | Path,
+    k: int,
+    tolerance: float = 0.0,
+    execution: dict | None = None,
+    device_r: float = DEVICE_R,
+    device_mae: float = DEVICE_MAE,
+) -> RecomputeResult:
     """Rerun the chosen cells in a throw-away runs folder and compare predictions."""
     results = Path(results)
     if k < 1:
@@ -127,22 +134,35 @@ def recompute(results: str | Path, k: int, tolerance: float = 0.0,
     execution["resume"] = False
     with tempfile.TemporaryDirectory(prefix="flb-recompute-") as tmp:
         execution["runs_dir"] = tmp
-        run = runner.run(runner.RunConfig(
-            dataset=config["dataset"], dataset_options=config.get("dataset_options", {}),
-            methods=[c.label for c in chosen], split=config["split"], seeds=config["seeds"],
-            group_edges=tuple(config["group_edges"]), fallback=config.get("fallback",
-                                                                          "predict"),
-            **execution))
-        fresh = pd.read_csv(run.run_dir / "predictions.csv") \
-            if (run.run_dir / "predictions.csv").stat().st_size > 1 else pd.DataFrame()
-        timing = run.cells.drop_duplicates("label").set_index("label") \
-            if len(run.cells) else pd.DataFrame()
+        run = runner.run(
+            runner.RunConfig(
+                dataset=config["dataset"],
+                dataset_options=config.get("dataset_options", {}),
+                methods=[c.label for c in chosen],
+                split=config["split"],
+                seeds=config["seeds"],
+                group_edges=tuple(config["group_edges"]),
+                fallback=config.get("fallback", "predict"),
+                **execution,
+            )
+        )
+        fresh = (
+            pd.read_csv(run.run_dir / "predictions.csv")
+            if (run.run_dir / "predictions.csv").stat().st_size > 1
+            else pd.DataFrame()
+        )
+        timing = (
+            run.cells.drop_duplicates("label").set_index("label")
+            if len(run.cells)
+            else pd.DataFrame()
+        )
     out.seconds = time.perf_counter() - started
     for check in chosen:
         if check.label in timing.index:
             row = timing.loc[check.label]
             check.seconds = float(row.get("fit_seconds", 0) or 0) + float(
-                row.get("predict_seconds", 0) or 0)
+                row.get("predict_seconds", 0) or 0
+            )
             if row.get("status") != "done":
                 check.problem = f"{row.get('status')}: {row.get('error', '')}"
                 continue
@@ -159,8 +179,14 @@ def _patient_r_mae(frame: pd.DataFrame) -> tuple[float, float]:
     return r, float(np.mean(np.abs(y - x))) if len(x) else float("nan")
 
 
-def _compare(check: CellCheck, committed: pd.DataFrame, fresh: pd.DataFrame,
-             tolerance: float, device_r: float, device_mae: float) -> None:
+def _compare(
+    check: CellCheck,
+    committed: pd.DataFrame,
+    fresh: pd.DataFrame,
+    tolerance: float,
+    device_r: float,
+    device_mae: float,
+) -> None:
     old = committed[committed["label"] == check.label]
     new = fresh[fresh["label"] == check.label] if len(fresh) else fresh
     check.rows = len(old)
@@ -169,8 +195,10 @@ def _compare(check: CellCheck, committed: pd.DataFrame, fresh: pd.DataFrame,
         return
     merged = old.merge(new, on=KEYS, how="outer", suffixes=("_old", "_new"), indicator=True)
     if (merged["_merge"] != "both").any():
-        check.problem = (f"{int((merged['_merge'] != 'both').sum())} rows are not the "
-                         "committed ones (ids, folds or levels differ)")
+        check.problem = (
+            f"{int((merged['_merge'] != 'both').sum())} rows are not the "
+            "committed ones (ids, folds or levels differ)"
+        )
         return
     diff = np.abs(merged["ga_pred_old"].to_numpy(float) - merged["ga_pred_new"].to_numpy(float))
     both_nan = merged["ga_pred_old"].isna() & merged["ga_pred_new"].isna()
@@ -182,14 +210,20 @@ def _compare(check: CellCheck, committed: pd.DataFrame, fresh: pd.DataFrame,
         check.problem = "provenance (measured / fallback) differs"
     elif not np.isnan(diff).any() and check.max_abs_diff <= tolerance:
         return
-    elif check.device_job and abs(np.nan_to_num(check.delta_r)) <= device_r \
-            and abs(check.delta_mae) <= device_mae:
-        check.note = (f"device job: predictions differ (max |Δ| {check.max_abs_diff:.3g} wk), "
-                      f"patient-level Δr {check.delta_r:+.4f}, ΔMAE {check.delta_mae:+.4f} wk "
-                      f"within {device_r:g} / {device_mae:g}")
+    elif (
+        check.device_job
+        and abs(np.nan_to_num(check.delta_r)) <= device_r
+        and abs(check.delta_mae) <= device_mae
+    ):
+        check.note = (
+            f"device job: predictions differ (max |Δ| {check.max_abs_diff:.3g} wk), "
+            f"patient-level Δr {check.delta_r:+.4f}, ΔMAE {check.delta_mae:+.4f} wk "
+            f"within {device_r:g} / {device_mae:g}"
+        )
     else:
-        check.problem = (f"predictions differ from results/predictions.csv: max |Δ| "
-                         f"{check.max_abs_diff:.3g} wk > tolerance {tolerance:g}; patient-level "
-                         f"Δr {check.delta_r:+.4f}, ΔMAE {check.delta_mae:+.4f} wk"
-                         + (f" (device job: beyond {device_r:g} / {device_mae:g})"
-                            if check.device_job else ""))
+        check.problem = (
+            f"predictions differ from results/predictions.csv: max |Δ| "
+            f"{check.max_abs_diff:.3g} wk > tolerance {tolerance:g}; patient-level "
+            f"Δr {check.delta_r:+.4f}, ΔMAE {check.delta_mae:+.4f} wk"
+            + (f" (device job: beyond {device_r:g} / {device_mae:g})" if check.device_job else "")
+        )

@@ -57,14 +57,22 @@ def _config_matches(study: Study, run, folder: Path) -> list[str]:
     if run.dataset_seed is not None:
         options["seed"] = run.dataset_seed
     methods = list(study.methods or ())
-    if stored.get("methods", [])[:len(methods)] == methods:
+    if stored.get("methods", [])[: len(methods)] == methods:
         methods = stored["methods"]  # an output's prepare may add methods (the oracle)
-    expected = {"dataset": run.dataset, "dataset_options": options,
-                "methods": methods, "split": study.split,
-                "seeds": list(study.seeds), "group_edges": [float(g) for g in study.groups],
-                "fallback": study.fallback}
-    return [f"{path}: config.{key} is {stored.get(key)!r}, {study.source} says {value!r}"
-            for key, value in expected.items() if stored.get(key) != value]
+    expected = {
+        "dataset": run.dataset,
+        "dataset_options": options,
+        "methods": methods,
+        "split": study.split,
+        "seeds": list(study.seeds),
+        "group_edges": [float(g) for g in study.groups],
+        "fallback": study.fallback,
+    }
+    return [
+        f"{path}: config.{key} is {stored.get(key)!r}, {study.source} says {value!r}"
+        for key, value in expected.items()
+        if stored.get(key) != value
+    ]
 
 
 def _study(study: Study, folder: Path, check: FolderCheck) -> list[Path]:
@@ -73,8 +81,9 @@ def _study(study: Study, folder: Path, check: FolderCheck) -> list[Path]:
         target = (folder / study.export_dir(run)).resolve()
         exported.append(target)
         if not (target / "predictions.csv").is_file():
-            check.problems.append(f"{target}: {study.source} exports run {run.key} here; "
-                                  "no predictions.csv")
+            check.problems.append(
+                f"{target}: {study.source} exports run {run.key} here; no predictions.csv"
+            )
             continue
         _tables(target, check)
         check.problems += _config_matches(study, run, target)
@@ -137,8 +146,10 @@ def check_all(results: str | Path, studies: str | Path) -> list[FolderCheck]:
             _tables(folder, check)
         else:
             check.what = "other"
-            check.not_rebuilt = ("not rebuilt: no study file names it and it stores no "
-                                 "predictions.csv (results/README.md says what makes it)")
+            check.not_rebuilt = (
+                "not rebuilt: no study file names it and it stores no "
+                "predictions.csv (results/README.md says what makes it)"
+            )
         checks.append(check)
     return checks
 

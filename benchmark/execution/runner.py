@@ -75,9 +75,15 @@ def run_folder(config: RunConfig, cohort: Cohort) -> Path:
     if config.run_dir:
         return Path(config.run_dir)
     key = json.dumps(
-        [cohort.name, config.dataset_options, config.split, list(config.seeds),
-         list(config.group_edges)],
-        sort_keys=True, default=str,
+        [
+            cohort.name,
+            config.dataset_options,
+            config.split,
+            list(config.seeds),
+            list(config.group_edges),
+        ],
+        sort_keys=True,
+        default=str,
     )
     suffix = hashlib.sha256(key.encode()).hexdigest()[:6]
     split = config.split.replace(":", "")
@@ -100,19 +106,44 @@ def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[Cel
         try:
             info = method_info(name)
         except LookupError as exc:
-            unavailable.append({"method": name, "label": label, "status": "unavailable",
-                                "error": str(exc), **declared_roles(name, label)})
+            unavailable.append(
+                {
+                    "method": name,
+                    "label": label,
+                    "status": "unavailable",
+                    "error": str(exc),
+                    **declared_roles(name, label),
+                }
+            )
             continue
         if not info.available:
-            unavailable.append({"method": name, "label": label, "status": "unavailable",
-                                "error": info.reason, **declared_roles(name, label)})
+            unavailable.append(
+                {
+                    "method": name,
+                    "label": label,
+                    "status": "unavailable",
+                    "error": info.reason,
+                    **declared_roles(name, label),
+                }
+            )
             continue
         digest = method_source_digest(name)
         for split in splits:
-            specs.append(CellSpec(
-                str(root), cohort.name, fingerprint, split, name, params, label,
-                config.device, tuple(config.group_edges), config.fallback, digest,
-            ))
+            specs.append(
+                CellSpec(
+                    str(root),
+                    cohort.name,
+                    fingerprint,
+                    split,
+                    name,
+                    params,
+                    label,
+                    config.device,
+                    tuple(config.group_edges),
+                    config.fallback,
+                    digest,
+                )
+            )
     return specs, unavailable
 
 
@@ -120,6 +151,7 @@ def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:
     """Costly cells first, and one family at a time per round (``glcm-*``, ``unet-*``, ...):
     cells of one family share a feature or patch cache, so spreading them keeps parallel
     workers from waiting on each other's extraction.  Results never depend on the order."""
+
     def cost(spec: CellSpec) -> float:
         try:
             return get_method_class(spec.method).relative_cost
@@ -137,16 +169,23 @@ def run(config: RunConfig) -> RunResult:
     from benchmark.data.validate import check_dataset
 
     if config.fallback not in FALLBACK_MODES:
-        raise ValueError(f"fallback must be one of {', '.join(FALLBACK_MODES)}, "
-                         f"got {config.fallback!r}")
+        raise ValueError(
+            f"fallback must be one of {', '.join(FALLBACK_MODES)}, got {config.fallback!r}"
+        )
     root = resolve_dataset(config.dataset, **config.dataset_options)
     root, cohort, warnings_, skipped = _load_checked(config, root, check_dataset)
     run_dir = run_folder(config, cohort)
     run_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(run_dir):  # refuses a folder another live run is writing
         write_skipped(skipped, run_dir)
-        return _run_locked(config, root, cohort, run_dir, warnings_,
-                           skipped.astype(object).where(skipped.notna(), None).to_dict("records"))
+        return _run_locked(
+            config,
+            root,
+            cohort,
+            run_dir,
+            warnings_,
+            skipped.astype(object).where(skipped.notna(), None).to_dict("records"),
+        )
 
 
 def _load_checked(config: RunConfig, root: Path, check_dataset):
@@ -171,11 +210,12 @@ def _load_checked(config: RunConfig, root: Path, check_dataset):
     except InputError as exc:
         if config.skip_invalid:
             raise
-        raise InputError(f"{exc}; --skip-invalid runs the other rows", exc.code,
-                         exc.fix) from None
-    tqdm.write(f"dataset: {len(cohort.patients)} patient(s), {len(cohort.images)} image(s), "
-               f"{len(warnings_)} warning(s)"
-               + (f", {len(skipped)} row(s) left out (--skip-invalid)" if len(skipped) else ""))
+        raise InputError(f"{exc}; --skip-invalid runs the other rows", exc.code, exc.fix) from None
+    tqdm.write(
+        f"dataset: {len(cohort.patients)} patient(s), {len(cohort.images)} image(s), "
+        f"{len(warnings_)} warning(s)"
+        + (f", {len(skipped)} row(s) left out (--skip-invalid)" if len(skipped) else "")
+    )
     return root, cohort, warnings_, skipped
 
 
@@ -186,28 +226,38 @@ def write_skipped(skipped: pd.DataFrame, run_dir: Path) -> None:
 
 
 def _run_locked(
-    config: RunConfig, root: Path, cohort: Cohort, run_dir: Path,
-    validation_warnings: Sequence[dict] = (), skipped: Sequence[dict] = (),
+    config: RunConfig,
+    root: Path,
+    cohort: Cohort,
+    run_dir: Path,
+    validation_warnings: Sequence[dict] = (),
+    skipped: Sequence[dict] = (),
 ) -> RunResult:
     store = RunStore(run_dir).prepare()
     store.clean_staging()
     _capture_library_chatter()
     with run_log(run_dir):
         specs, unavailable = build_specs(config, cohort, root)
-        atomic_write_text(run_dir / "run.json", json.dumps({
-            "config": {**config.__dict__, "dataset_root": str(root)},
-            "dataset_fingerprint": cohort.fingerprint(),
-            "dataset_meta": cohort.meta,
-            "versions": provenance.versions(),
-            "git_commit": provenance.git_commit(),
-            "machine": provenance.machine(),
-            "unavailable": unavailable,
-            "validation_warnings": list(validation_warnings),
-            "skipped_inputs": list(skipped),
-        }, indent=2, sort_keys=True, default=str))
-        pending = schedule(
-            [s for s in specs if not (config.resume and store.is_done(s.cell_id))]
+        atomic_write_text(
+            run_dir / "run.json",
+            json.dumps(
+                {
+                    "config": {**config.__dict__, "dataset_root": str(root)},
+                    "dataset_fingerprint": cohort.fingerprint(),
+                    "dataset_meta": cohort.meta,
+                    "versions": provenance.versions(),
+                    "git_commit": provenance.git_commit(),
+                    "machine": provenance.machine(),
+                    "unavailable": unavailable,
+                    "validation_warnings": list(validation_warnings),
+                    "skipped_inputs": list(skipped),
+                },
+                indent=2,
+                sort_keys=True,
+                default=str,
+            ),
         )
+        pending = schedule([s for s in specs if not (config.resume and store.is_done(s.cell_id))])
         n_cached = len(specs) - len(pending)
         if n_cached:
             tqdm.write(f"{n_cached} cell(s) already done in {run_dir} (resumed, not recomputed)")
@@ -215,10 +265,13 @@ def _run_locked(
         if config.backend == "joblib" and len(pending) <= 1:
             config = replace(config, backend="sequential")  # no workers for a single cell
         tqdm.write(f"starting {config.backend} backend for {len(pending)} cell(s) ...")
-        backend = create_backend(config.backend, n_jobs=config.n_jobs, limits=limits,
-                                 **config.backend_options)
-        with tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar, \
-                CellProgressDisplay(run_dir):  # one line per running cell, under the bar
+        backend = create_backend(
+            config.backend, n_jobs=config.n_jobs, limits=limits, **config.backend_options
+        )
+        with (
+            tqdm(total=len(pending), desc="cells", unit="cell", dynamic_ncols=True) as bar,
+            CellProgressDisplay(run_dir),
+        ):  # one line per running cell, under the bar
             # absolute, so workers with another working directory (Dask) write here too
             for record in backend.run(pending, str(run_dir.resolve())):
                 bar.update()
@@ -233,12 +286,17 @@ def _one_line(record: dict[str, Any]) -> str:
         measured = f"measured {record['n_measured']}/{record['n_images']}"
         if record.get("n_excluded"):
             measured += f" ({record['n_excluded']} excluded)"
-        capped = [s.split(":")[0] for s in str(record.get("stopped_by") or "").split(";")
-                  if s.endswith(":cap")]
-        return (f"  ✓ {label:<34} fit {record['fit_seconds']:7.1f}s  "
-                f"predict {record['predict_seconds']:6.1f}s  peak {record['peak_rss_mb']:.0f} MB"
-                f"  {measured}"
-                + (f"  not converged ({', '.join(capped)} at its cap)" if capped else ""))
+        capped = [
+            s.split(":")[0]
+            for s in str(record.get("stopped_by") or "").split(";")
+            if s.endswith(":cap")
+        ]
+        return (
+            f"  ✓ {label:<34} fit {record['fit_seconds']:7.1f}s  "
+            f"predict {record['predict_seconds']:6.1f}s  peak {record['peak_rss_mb']:.0f} MB"
+            f"  {measured}"
+            + (f"  not converged ({', '.join(capped)} at its cap)" if capped else "")
+        )
     return f"  ✗ {label:<34} {record['status']}: {record.get('error', '')}"
 
 

@@ -97,8 +97,11 @@ class RunLock:
                 f"to finish or choose another --run-dir"
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
-                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+        os.write(
+            fd,
+            f"pid {os.getpid()} on {socket.gethostname()} since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode(),
+        )
         self._fd = fd
         return self
 
@@ -142,9 +145,10 @@ class RunStore:
                 f"a version before layout {STORE_VERSION}); use a new --run-dir"
             )
         else:
-            atomic_write_text(stamp, json.dumps(
-                {"store_version": STORE_VERSION, "package_version": _package_version()}
-            ))
+            atomic_write_text(
+                stamp,
+                json.dumps({"store_version": STORE_VERSION, "package_version": _package_version()}),
+            )
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         self.failures_dir.mkdir(parents=True, exist_ok=True)
         return self
@@ -182,9 +186,11 @@ class RunStore:
         # a crash between commit's rename and unlink can leave a stale failure beside a
         # finished cell: the finished cell wins
         metas += [
-            meta for meta in (
+            meta
+            for meta in (
                 json.loads(p.read_text()) for p in sorted(self.failures_dir.glob("*.json"))
-            ) if meta.get("cell_id") not in done
+            )
+            if meta.get("cell_id") not in done
         ]
         return metas
 

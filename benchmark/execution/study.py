@@ -54,13 +54,23 @@ def run_config(study: Study, run, execution: dict[str, Any]) -> runner.RunConfig
     if run.dataset_seed is not None:
         options["seed"] = run.dataset_seed
     return runner.RunConfig(
-        dataset=run.dataset, dataset_options=options, methods=list(study.methods),
-        split=study.split, seeds=list(study.seeds), group_edges=tuple(study.groups),
-        fallback=study.fallback, **execution)
+        dataset=run.dataset,
+        dataset_options=options,
+        methods=list(study.methods),
+        split=study.split,
+        seeds=list(study.seeds),
+        group_edges=tuple(study.groups),
+        fallback=study.fallback,
+        **execution,
+    )
 
 
-def run_study(study: Study, execution: dict[str, Any], out: str | Path | None = None,
-              prepared: tuple[Study, list[str]] | None = None) -> StudyResult:
+def run_study(
+    study: Study,
+    execution: dict[str, Any],
+    out: str | Path | None = None,
+    prepared: tuple[Study, list[str]] | None = None,
+) -> StudyResult:
     """Run every run of ``study`` and build its outputs into ``out`` (default: its own).
 
     ``execution`` holds the RunConfig fields that say *how* cells run (runs_dir, backend,
@@ -83,13 +93,17 @@ def run_study(study: Study, execution: dict[str, Any], out: str | Path | None = 
         outcome.append((run, done))
     for run, done in outcome:
         runs.append(_stored_or_live(study, out, run, done))
-    record = {"study": study.name, "file": study.source,
-              "seconds": round(time.perf_counter() - started, 1),
-              "runs": {key: str(path) for key, path in result.run_dirs.items()}}
+    record = {
+        "study": study.name,
+        "file": study.source,
+        "seconds": round(time.perf_counter() - started, 1),
+        "runs": {key: str(path) for key, path in result.run_dirs.items()},
+    }
     if study.store_inputs or study.export is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n",
-                                  encoding="utf-8")
+        (out / RECORD).write_text(
+            json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
     ctx = StudyContext(study, runs, record)
     result.build = build_outputs(ctx, out) if study.tables or study.figures else StudyBuild()
     return result
@@ -100,8 +114,9 @@ def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
     so the outputs are those ``check-results`` rebuilds; else use the live run."""
     folder = inputs_dir(study, out, run)
     if folder is None:
-        return StudyRunData(run, read_predictions(done.run_dir / "predictions.csv"),
-                            done.cells, str(done.run_dir))
+        return StudyRunData(
+            run, read_predictions(done.run_dir / "predictions.csv"), done.cells, str(done.run_dir)
+        )
     if study.export is not None:
         from benchmark.report.hook import build_report
 
@@ -110,6 +125,11 @@ def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(done.run_dir / "predictions.csv", folder / "predictions.csv")
         (folder / "cells.csv").write_text(
-            done.cells.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
-    return StudyRunData(run, read_predictions(folder / "predictions.csv"),
-                        read_cells(folder / "cells.csv"), str(done.run_dir))
+            done.cells.to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+        )
+    return StudyRunData(
+        run,
+        read_predictions(folder / "predictions.csv"),
+        read_cells(folder / "cells.csv"),
+        str(done.run_dir),
+    )

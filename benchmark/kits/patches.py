@@ -150,8 +150,9 @@ def best_lung_centres(record: ImageRecord, n: int, spec: PatchSpec | None = None
     cover = _box_sums(record.mask.astype(np.uint8), w).ravel()
     top = np.argsort(-cover, kind="stable")[: int(n)]
     top = top[cover[top] > 0]
-    rows, cols = np.unravel_index(top, (record.pixels.shape[0] - w + 1,
-                                        record.pixels.shape[1] - w + 1))
+    rows, cols = np.unravel_index(
+        top, (record.pixels.shape[0] - w + 1, record.pixels.shape[1] - w + 1)
+    )
     return np.stack([rows, cols], axis=1).astype(float) + _top_left_to_centre(w)
 
 
@@ -270,12 +271,20 @@ class PatchSet:
 
 
 def _cache_key(
-    dataset_key: str, image_ids: list[str], spec: PatchSpec, seed: int, n_lung: int,
+    dataset_key: str,
+    image_ids: list[str],
+    spec: PatchSpec,
+    seed: int,
+    n_lung: int,
     n_nonlung: int,
 ) -> str:
     payload = {
-        "v": _CACHE_VERSION, "dataset": dataset_key, "images": image_ids,
-        "spec": asdict(spec), "seed": int(seed), "n": [int(n_lung), int(n_nonlung)],
+        "v": _CACHE_VERSION,
+        "dataset": dataset_key,
+        "images": image_ids,
+        "spec": asdict(spec),
+        "seed": int(seed),
+        "n": [int(n_lung), int(n_nonlung)],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -284,8 +293,14 @@ def _load_cached(folder: Path, spec: PatchSpec) -> PatchSet:
     patches = np.load(folder / "patches.npy", mmap_mode="r")
     index = pd.read_parquet(folder / "index.parquet")
     report = json.loads((folder / "skipped.json").read_text())
-    return PatchSet(patches, index, spec, [tuple(s) for s in report["skipped"]],
-                    [tuple(s) for s in report["short"]], folder)
+    return PatchSet(
+        patches,
+        index,
+        spec,
+        [tuple(s) for s in report["skipped"]],
+        [tuple(s) for s in report["short"]],
+        folder,
+    )
 
 
 def default_cache_dir() -> Path:
@@ -313,14 +328,16 @@ def build_patch_set(
     spec = spec or PatchSpec()
     ids = [str(i) for i in (view.images.index if image_ids is None else image_ids)]
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    key = _cache_key(getattr(view, "dataset_key", ""), ids, spec, seed,
-                     n_lung_per_image, n_nonlung_per_image)
+    key = _cache_key(
+        getattr(view, "dataset_key", ""), ids, spec, seed, n_lung_per_image, n_nonlung_per_image
+    )
     folder = root / key
     if (folder / "skipped.json").is_file():
         out = _load_cached(folder, spec)
     else:
-        out = _sample_to_disk(view, ids, spec, n_lung_per_image, n_nonlung_per_image, seed,
-                              root, folder)
+        out = _sample_to_disk(
+            view, ids, spec, n_lung_per_image, n_nonlung_per_image, seed, root, folder
+        )
     if out.skipped or out.short:
         first = (out.skipped or out.short)[0]
         warnings.warn(
@@ -332,8 +349,14 @@ def build_patch_set(
 
 
 def _sample_to_disk(
-    view, ids: list[str], spec: PatchSpec, n_lung: int, n_nonlung: int, seed: int,
-    root: Path, folder: Path,
+    view,
+    ids: list[str],
+    spec: PatchSpec,
+    n_lung: int,
+    n_nonlung: int,
+    seed: int,
+    root: Path,
+    folder: Path,
 ) -> PatchSet:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
@@ -341,8 +364,9 @@ def _sample_to_disk(
     try:
         g = spec.grid
         capacity = len(ids) * (n_lung + n_nonlung)
-        buf = np.lib.format.open_memmap(staging / "all.npy", "w+", np.uint8,
-                                        (max(capacity, 1), g, g))
+        buf = np.lib.format.open_memmap(
+            staging / "all.npy", "w+", np.uint8, (max(capacity, 1), g, g)
+        )
         rows: list[tuple[str, str, int, float, float]] = []
         skipped: list[tuple[str, str]] = []
         short_: list[tuple[str, str]] = []
@@ -362,9 +386,11 @@ def _sample_to_disk(
                 elif len(patches) < n:
                     few.append(f"only {len(patches)}/{n} {kind} patches fit the mask")
                 start = len(rows)
-                buf[start:start + len(patches)] = patches
-                rows.extend((image_id, record.patient_id, LABELS[kind], float(cy), float(cx))
-                            for cy, cx in centres)
+                buf[start : start + len(patches)] = patches
+                rows.extend(
+                    (image_id, record.patient_id, LABELS[kind], float(cy), float(cx))
+                    for cy, cx in centres
+                )
             if none:
                 skipped.append((image_id, "; ".join(none)))
             if few:
@@ -380,8 +406,9 @@ def _sample_to_disk(
             final.flush()
             del final, buf
             (staging / "all.npy").unlink()
-        index = pd.DataFrame(rows, columns=["image_id", "patient_id", "label", "centre_y",
-                                            "centre_x"])
+        index = pd.DataFrame(
+            rows, columns=["image_id", "patient_id", "label", "centre_y", "centre_x"]
+        )
         index["label"] = index["label"].astype(np.int8)
         index.to_parquet(staging / "index.parquet", index=False)
         (staging / "spec.json").write_text(json.dumps(asdict(spec)))

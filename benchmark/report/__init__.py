@@ -8,5 +8,13 @@ Heavy imports (matplotlib) happen inside the figure functions.
 from benchmark.report.build import ReportResult, build, check_results, export, write_tables
 from benchmark.report.data import NotARunError, RunData, load_run
 
-__all__ = ["NotARunError", "ReportResult", "RunData", "build", "check_results", "export",
-           "load_run", "write_tables"]
+__all__ = [
+    "NotARunError",
+    "ReportResult",
+    "RunData",
+    "build",
+    "check_results",
+    "export",
+    "load_run",
+    "write_tables",
+]

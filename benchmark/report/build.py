@@ -25,8 +25,14 @@ from benchmark.report.registry import (
 )
 
 #: Files an export copies beside the tables, figures and report (no per-cell intermediates).
-EXPORTED_INPUTS = ("predictions.csv", "cells.csv", "dsc.csv", "curves.csv",
-                   "table1_patients.csv", "run.json")
+EXPORTED_INPUTS = (
+    "predictions.csv",
+    "cells.csv",
+    "dsc.csv",
+    "curves.csv",
+    "table1_patients.csv",
+    "run.json",
+)
 
 
 @dataclass
@@ -56,18 +62,22 @@ def write_tables(tables: list[Table], out: Path, data: RunData | None = None) ->
         frame = None
         if len(data.predictions):
             frame = summary_frame(data.predictions, data.cells, data.pooled_metrics("patient"))
-            atomic_write_text(folder / "results.csv", frame.to_csv(
-                index=False, lineterminator="\n", float_format=CSV_FLOAT))
-        atomic_write_text(folder / "results.md",
-                          terminal_summary(data.predictions, data.cells, frame))
+            atomic_write_text(
+                folder / "results.csv",
+                frame.to_csv(index=False, lineterminator="\n", float_format=CSV_FLOAT),
+            )
+        atomic_write_text(
+            folder / "results.md", terminal_summary(data.predictions, data.cells, frame)
+        )
     for table in tables:
         atomic_write_text(folder / f"{table.name}.csv", table.to_csv())
         if table.csv_only:
             continue
         atomic_write_text(folder / f"{table.name}.md", table.to_markdown())
         atomic_write_text(folder / f"{table.name}.tex", table.to_latex())
-    atomic_write_text(folder / "all.md", "\n".join(t.to_markdown() for t in tables
-                                                   if not t.csv_only))
+    atomic_write_text(
+        folder / "all.md", "\n".join(t.to_markdown() for t in tables if not t.csv_only)
+    )
 
 
 def build_tables(data: RunData, options: ReportOptions | None = None) -> list[Table]:
@@ -88,21 +98,27 @@ def _code_digest() -> str:
     caption invalidates cached outputs."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    files = [*sorted((package / "report").rglob("*.py")),
-             *sorted((package / "stats").rglob("*.py"))]
+    files = [
+        *sorted((package / "report").rglob("*.py")),
+        *sorted((package / "stats").rglob("*.py")),
+    ]
     for path in files:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _fingerprint(source: Path, options: ReportOptions, figures: bool,
-                 figure_source: Path | None) -> str:
+def _fingerprint(
+    source: Path, options: ReportOptions, figures: bool, figure_source: Path | None
+) -> str:
     """Hash of the report's inputs: the run's files (bytes), the per-cell files it gathers
     (name, size, mtime), the options and the code. Equal hash = identical outputs."""
     digest = hashlib.sha256(_code_digest().encode())
-    digest.update(json.dumps([dataclasses.asdict(options), figures,
-                              str(figure_source)], sort_keys=True).encode())
+    digest.update(
+        json.dumps(
+            [dataclasses.asdict(options), figures, str(figure_source)], sort_keys=True
+        ).encode()
+    )
     for root in filter(None, (source, figure_source)):
         for name in REPORT_INPUTS:
             path = root / name
@@ -115,8 +131,12 @@ def _fingerprint(source: Path, options: ReportOptions, figures: bool,
 
 def _outputs(out: Path) -> dict[str, int]:
     """Every output file of a build (tables, figures, report) with its size."""
-    files = [out / "report.html", out / "tripod_ai.md", *(out / "tables").glob("*"),
-             *(out / "figures").glob("*")]
+    files = [
+        out / "report.html",
+        out / "tripod_ai.md",
+        *(out / "tables").glob("*"),
+        *(out / "figures").glob("*"),
+    ]
     return {p.relative_to(out).as_posix(): p.stat().st_size for p in files if p.is_file()}
 
 
@@ -136,9 +156,13 @@ def _up_to_date(out: Path, key: str) -> list[str] | None:
 
 
 def build(
-    source: str | Path, out: str | Path | None = None, level: str = "patient",
-    reference: str | None = None, figures: bool = True,
-    figure_source: RunData | None = None, options: ReportOptions | None = None,
+    source: str | Path,
+    out: str | Path | None = None,
+    level: str = "patient",
+    reference: str | None = None,
+    figures: bool = True,
+    figure_source: RunData | None = None,
+    options: ReportOptions | None = None,
 ) -> ReportResult:
     """Tables from ``source`` (run or exported folder) into ``out`` (default: ``source``).
 
@@ -146,8 +170,9 @@ def build(
     re-run), nothing is rebuilt and no statistics library is even imported."""
     options = options or ReportOptions(level=level, reference=reference)
     out = Path(out) if out is not None else Path(source)
-    key = _fingerprint(Path(source), options, figures,
-                       figure_source.root if figure_source is not None else None)
+    key = _fingerprint(
+        Path(source), options, figures, figure_source.root if figure_source is not None else None
+    )
     skips = _up_to_date(out, key)
     if skips is not None:  # nothing changed since the last build: nothing to redo
         return ReportResult(out, [], [], skips, reused=True)
@@ -163,15 +188,20 @@ def build(
         made = build_all_figures(ReportContext(fig_data, options), out / "figures")
     skips = sorted(set(data.skips) | set(fig_data.skips))
     data.skips = skips
-    atomic_write_text(out / "report.html", render_html(
-        ReportContext(data, options), tables, made, out / "figures"))
+    atomic_write_text(
+        out / "report.html",
+        render_html(ReportContext(data, options), tables, made, out / "figures"),
+    )
     from benchmark.report import tripod
 
-    atomic_write_text(out / "tripod_ai.md",
-                      tripod.render(tripod.checklist(data, tables, made, options.level)))
+    atomic_write_text(
+        out / "tripod_ai.md", tripod.render(tripod.checklist(data, tables, made, options.level))
+    )
     if (out / "cells").is_dir():  # a run folder; an exported results/ holds no stamp
-        atomic_write_text(out / FINGERPRINT, json.dumps(
-            {"inputs": key, "skips": skips, "outputs": _outputs(out)}, indent=1) + "\n")
+        atomic_write_text(
+            out / FINGERPRINT,
+            json.dumps({"inputs": key, "skips": skips, "outputs": _outputs(out)}, indent=1) + "\n",
+        )
     return ReportResult(out, tables, made, skips)
 
 
@@ -187,9 +217,14 @@ def _portable_run_json(run: dict) -> dict:
     return run
 
 
-def export(run_dir: str | Path, out: str | Path, level: str = "patient",
-           reference: str | None = None, figures: bool = True,
-           options: ReportOptions | None = None) -> ReportResult:
+def export(
+    run_dir: str | Path,
+    out: str | Path,
+    level: str = "patient",
+    reference: str | None = None,
+    figures: bool = True,
+    options: ReportOptions | None = None,
+) -> ReportResult:
     """Copy a run's small inputs into ``out`` and rebuild everything there.
 
     Tables are built from the exported copy (so CI can regenerate them bit for bit);
@@ -201,20 +236,23 @@ def export(run_dir: str | Path, out: str | Path, level: str = "patient",
     for stale in ("tables", "figures"):
         shutil.rmtree(out / stale, ignore_errors=True)
     shutil.copyfile(run_dir / "predictions.csv", out / "predictions.csv")
-    for name, frame in (("cells.csv", data.cells), ("dsc.csv", data.dsc),
-                        ("curves.csv", data.curves), ("table1_patients.csv",
-                                                       data.table1_patients)):
+    for name, frame in (
+        ("cells.csv", data.cells),
+        ("dsc.csv", data.dsc),
+        ("curves.csv", data.curves),
+        ("table1_patients.csv", data.table1_patients),
+    ):
         if frame is not None and len(frame):
             atomic_write_text(out / name, frame.to_csv(index=False, lineterminator="\n"))
         else:
             (out / name).unlink(missing_ok=True)
-    atomic_write_text(out / "run.json",
-                      json.dumps(_portable_run_json(data.run), indent=2, sort_keys=True) + "\n")
+    atomic_write_text(
+        out / "run.json", json.dumps(_portable_run_json(data.run), indent=2, sort_keys=True) + "\n"
+    )
     return build(out, out, level, reference, figures, figure_source=data, options=options)
 
 
-def fresh_tables(results: str | Path, options: ReportOptions | None = None
-                 ) -> dict[str, bytes]:
+def fresh_tables(results: str | Path, options: ReportOptions | None = None) -> dict[str, bytes]:
     """The ``tables/`` files an exported folder's inputs give today (name → bytes)."""
     results = Path(results)
     with tempfile.TemporaryDirectory() as tmp:
@@ -227,8 +265,7 @@ def fresh_tables(results: str | Path, options: ReportOptions | None = None
         return {p.name: p.read_bytes() for p in sorted((work / "tables").glob("*"))}
 
 
-def compare_files(committed: Path, fresh: dict[str, bytes], what: str = "table"
-                  ) -> list[str]:
+def compare_files(committed: Path, fresh: dict[str, bytes], what: str = "table") -> list[str]:
     """One line per file of ``committed`` that is missing, extra or differs from ``fresh``."""
     old = {p.name for p in committed.glob("*") if p.is_file()} if committed.is_dir() else set()
     problems = []

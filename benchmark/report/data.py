@@ -20,11 +20,21 @@ from benchmark.contract.domain import DEFAULT_GROUP_EDGES
 from benchmark.data.splits import AgeGroups
 
 ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
-TABLE1_COLUMNS = ("patient_id", "side", "group", "ga_weeks", "maternal_age", "parity",
-                  "delivery_ga_weeks", "apgar",
-                  # for the clinical tables: simulated maturity (synthetic cohorts only),
-                  # the optional outcome and the site; they reach the statistics, no method
-                  "truth_maturity", "outcome", "site")
+TABLE1_COLUMNS = (
+    "patient_id",
+    "side",
+    "group",
+    "ga_weeks",
+    "maternal_age",
+    "parity",
+    "delivery_ga_weeks",
+    "apgar",
+    # for the clinical tables: simulated maturity (synthetic cohorts only),
+    # the optional outcome and the site; they reach the statistics, no method
+    "truth_maturity",
+    "outcome",
+    "site",
+)
 
 
 class NotARunError(FileNotFoundError):
@@ -100,14 +110,17 @@ class RunData:
         """(method, its control) label pairs, both with predictions: the control's cell
         declares ``control_of`` = the method's label (e.g. a net trained from scratch)."""
         present = set(self.labels)
-        return sorted((target, control) for control, target in
-                      self._cell_attribute("control_of").items()
-                      if target is not None and control in present and target in present)
+        return sorted(
+            (target, control)
+            for control, target in self._cell_attribute("control_of").items()
+            if target is not None and control in present and target in present
+        )
 
     @property
     def group_edges(self) -> tuple[float, ...]:
-        return tuple(float(e) for e in self.run.get("config", {}).get("group_edges",
-                                                                       DEFAULT_GROUP_EDGES))
+        return tuple(
+            float(e) for e in self.run.get("config", {}).get("group_edges", DEFAULT_GROUP_EDGES)
+        )
 
     @property
     def group_labels(self) -> list[str]:
@@ -167,8 +180,11 @@ def _table1_from_cohort(data: RunData) -> pd.DataFrame | None:
         return None
     seed, fold = data.first_split()
     preds = data.predictions
-    test_ids = set(preds[(preds["seed"] == seed) & (preds["fold"] == fold)
-                         & (preds["level"] == "patient")]["patient_id"])
+    test_ids = set(
+        preds[(preds["seed"] == seed) & (preds["fold"] == fold) & (preds["level"] == "patient")][
+            "patient_id"
+        ]
+    )
     patients = cohort.patients.copy()
     patients["side"] = np.where(patients.index.isin(test_ids), "test", "train")
     edges = tuple(data.run.get("config", {}).get("group_edges", DEFAULT_GROUP_EDGES))

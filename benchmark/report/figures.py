@@ -12,9 +12,16 @@ from benchmark.report.data import RunData
 from benchmark.report.registry import ReportContext, register_figure
 
 STYLE = {
-    "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
-    "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.spines.top": False,
-    "axes.spines.right": False, "svg.hashsalt": "fetal-lung-bench", "figure.dpi": 100,
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "fetal-lung-bench",
+    "figure.dpi": 100,
     "savefig.bbox": "tight",
 }
 
@@ -65,19 +72,34 @@ def predicted_vs_true(data: RunData, out: Path, level: str) -> str:
         sub = pooled[pooled["label"] == label]
         ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--", label="identity")
         inside = sub["ga_pred"].between(lo, hi)
-        ax.scatter(sub["ga_true"][inside], sub["ga_pred"][inside], s=9, alpha=0.7,
-                   color=colors[label], lw=0)
+        ax.scatter(
+            sub["ga_true"][inside],
+            sub["ga_pred"][inside],
+            s=9,
+            alpha=0.7,
+            color=colors[label],
+            lw=0,
+        )
         for side, marker, edge in ((sub["ga_pred"] > hi, "^", hi), (sub["ga_pred"] < lo, "v", lo)):
             if side.any():
-                ax.scatter(sub["ga_true"][side], np.full(side.sum(), edge), marker=marker, s=16,
-                           color=colors[label], clip_on=False,
-                           label=f"{int(side.sum())} beyond axis")
+                ax.scatter(
+                    sub["ga_true"][side],
+                    np.full(side.sum(), edge),
+                    marker=marker,
+                    s=16,
+                    color=colors[label],
+                    clip_on=False,
+                    label=f"{int(side.sum())} beyond axis",
+                )
         if (~inside).any():
             ax.legend(frameon=False, loc="upper left", handletextpad=0.2)
         r = stats.pearson_fisher_ci(sub["ga_true"], sub["ga_pred"]).r
         mae = (sub["ga_pred"] - sub["ga_true"]).abs().mean()
-        ax.set_title(f"{label}\nMAE {mae:.2f} wk, r {r:.2f}" if np.isfinite(r)
-                     else f"{label}\nMAE {mae:.2f} wk")
+        ax.set_title(
+            f"{label}\nMAE {mae:.2f} wk, r {r:.2f}"
+            if np.isfinite(r)
+            else f"{label}\nMAE {mae:.2f} wk"
+        )
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         ax.set_aspect("equal")
@@ -122,16 +144,22 @@ def error_boxes(data: RunData, out: Path, level: str) -> str:
     height = 0.8 / max(len(groups), 1)
     fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.34 * len(labels) * max(1, len(groups)) / 3))
     for j, group in enumerate(groups):
-        series = [pooled[(pooled["label"] == m) & (pooled["group"] == group)]["abs_err"]
-                  for m in labels]
+        series = [
+            pooled[(pooled["label"] == m) & (pooled["group"] == group)]["abs_err"] for m in labels
+        ]
         positions = np.arange(len(labels)) + (j - (len(groups) - 1) / 2) * height
         nonempty = [(p, s.to_numpy()) for p, s in zip(positions, series) if len(s)]
         if not nonempty:
             continue
-        box = ax.boxplot([s for _, s in nonempty], positions=[p for p, _ in nonempty],
-                         widths=height * 0.85, patch_artist=True, showfliers=True,
-                         orientation="horizontal",
-                         flierprops={"markersize": 2})
+        box = ax.boxplot(
+            [s for _, s in nonempty],
+            positions=[p for p, _ in nonempty],
+            widths=height * 0.85,
+            patch_artist=True,
+            showfliers=True,
+            orientation="horizontal",
+            flierprops={"markersize": 2},
+        )
         for patch in box["boxes"]:
             patch.set_facecolor(colors[group])
             patch.set_alpha(0.75)
@@ -144,8 +172,13 @@ def error_boxes(data: RunData, out: Path, level: str) -> str:
     ax.set_xlim(left=0)
     ax.grid(axis="x", color="0.9", lw=0.6)
     ax.set_axisbelow(True)
-    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), title="GA group",
-              ncol=len(groups))
+    ax.legend(
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        title="GA group",
+        ncol=len(groups),
+    )
     fig.tight_layout()
     return _save(fig, out, f"fig_error_boxes_{level}")
 
@@ -156,8 +189,10 @@ def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str 
         return None
     root = data.dataset_root
     if root is None or not root.is_dir():
-        data.skips.append(f"segmentation overlays: the cohort folder {root} is not available, "
-                          "so there is no background image to draw the lung maps on")
+        data.skips.append(
+            f"segmentation overlays: the cohort folder {root} is not available, "
+            "so there is no background image to draw the lung maps on"
+        )
         return None
     from PIL import Image
 
@@ -166,11 +201,11 @@ def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str 
     cohort = Cohort.load(root)
     plt = _plt()
     labels = sorted(data.lung_maps)
-    fig, axes = plt.subplots(len(labels), per_method, figsize=(2.4 * per_method,
-                             2.5 * len(labels)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(labels), per_method, figsize=(2.4 * per_method, 2.5 * len(labels)), squeeze=False
+    )
     for row, label in zip(axes, labels):
-        for ax, path in zip(row, [*data.lung_maps[label][:per_method],
-                                  *[None] * per_method]):
+        for ax, path in zip(row, [*data.lung_maps[label][:per_method], *[None] * per_method]):
             ax.axis("off")
             if path is None or path.stem not in cohort.images.index:
                 continue
@@ -178,13 +213,11 @@ def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str 
             prob = np.asarray(Image.open(path), dtype=float) / 255.0
             ax.imshow(record.pixels, cmap="gray", vmin=0, vmax=255)
             if prob.shape == record.pixels.shape:
-                ax.imshow(np.ma.masked_less(prob, 0.5), cmap="autumn", alpha=0.4, vmin=0,
-                          vmax=1)
+                ax.imshow(np.ma.masked_less(prob, 0.5), cmap="autumn", alpha=0.4, vmin=0, vmax=1)
             if record.mask is not None:
                 ax.contour(record.mask, levels=[0.5], colors=["#00e5ff"], linewidths=0.8)
             ax.set_title(f"{label}\n{path.stem}", fontsize=7)
-    fig.suptitle("cyan outline: hand-traced lung; orange: method's lung map (p ≥ 0.5)",
-                 fontsize=8)
+    fig.suptitle("cyan outline: hand-traced lung; orange: method's lung map (p ≥ 0.5)", fontsize=8)
     fig.tight_layout()
     return _save(fig, out, "fig_segmentation_overlays")
 
@@ -206,8 +239,7 @@ def cost_vs_accuracy(data: RunData, out: Path) -> str | None:
     for label in labels:
         x = max(float(fit[label]), 1e-3)  # log axis: instant methods shown at 1 ms
         ax.scatter(x, mae[label], color=colors[label], s=30, zorder=3)
-        ax.annotate(label, (x, mae[label]), textcoords="offset points", xytext=(4, 3),
-                    fontsize=7)
+        ax.annotate(label, (x, mae[label]), textcoords="offset points", xytext=(4, 3), fontsize=7)
     ax.set_xscale("log")
     ax.set_xlabel("fit time per cell (s, log scale)")
     ax.set_ylabel("MAE, patient level (wk)")
@@ -223,26 +255,31 @@ def _level_text(level: str) -> str:
 def fig_pred_vs_true(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     if ctx.data.predictions.empty:
         return None
-    return (predicted_vs_true(ctx.data, out, ctx.level),
-            f"Estimated vs true GA per method ({_level_text(ctx.level)}); dashed line = "
-            "identity.")
+    return (
+        predicted_vs_true(ctx.data, out, ctx.level),
+        f"Estimated vs true GA per method ({_level_text(ctx.level)}); dashed line = identity.",
+    )
 
 
 @register_figure("bland_altman", order=20)
 def fig_bland_altman(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     if ctx.data.predictions.empty:
         return None
-    return (bland_altman_fig(ctx.data, out, ctx.level),
-            f"Bland–Altman plots ({_level_text(ctx.level)}): difference vs mean; solid = "
-            "bias, dashed = 95 % limits of agreement.")
+    return (
+        bland_altman_fig(ctx.data, out, ctx.level),
+        f"Bland–Altman plots ({_level_text(ctx.level)}): difference vs mean; solid = "
+        "bias, dashed = 95 % limits of agreement.",
+    )
 
 
 @register_figure("error_boxes", order=30)
 def fig_error_boxes(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     if ctx.data.predictions.empty:
         return None
-    return (error_boxes(ctx.data, out, ctx.level),
-            f"Absolute error per method (best first) and GA group ({_level_text(ctx.level)}).")
+    return (
+        error_boxes(ctx.data, out, ctx.level),
+        f"Absolute error per method (best first) and GA group ({_level_text(ctx.level)}).",
+    )
 
 
 @register_figure("segmentation_overlays", order=70)
@@ -256,5 +293,8 @@ def fig_cost_vs_accuracy(ctx: ReportContext, out: Path) -> tuple[str, str] | Non
     if ctx.data.predictions.empty:
         return None
     name = cost_vs_accuracy(ctx.data, out)
-    return (name, "Cost vs accuracy: mean fit seconds per cell vs patient-level MAE.") \
-        if name else None
+    return (
+        (name, "Cost vs accuracy: mean fit seconds per cell vs patient-level MAE.")
+        if name
+        else None
+    )

@@ -54,24 +54,39 @@ class Table:
 
     def to_markdown(self) -> str:
         cols = [str(c) for c in self.display.columns]
-        lines = [f"**{self.title}.** {self.caption}", "",
-                 "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines = [
+            f"**{self.title}.** {self.caption}",
+            "",
+            "| " + " | ".join(cols) + " |",
+            "|" + "---|" * len(cols),
+        ]
         for row in self.display.itertuples(index=False):
             lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
         cols = [latex_escape(str(c)) for c in self.display.columns]
-        body = [" & ".join(latex_escape(str(v)) for v in row) + r" \\"
-                for row in self.display.itertuples(index=False)]
-        return "\n".join([
-            r"\begin{table}[ht]", r"\centering",
-            rf"\caption{{{latex_escape(self.title)}. {latex_escape(self.caption)}}}",
-            rf"\label{{tab:{self.name}}}",
-            r"\begin{tabular}{" + "l" * len(cols) + "}", r"\hline",
-            " & ".join(cols) + r" \\", r"\hline", *body, r"\hline", r"\end{tabular}",
-            r"\end{table}", "",
-        ])
+        body = [
+            " & ".join(latex_escape(str(v)) for v in row) + r" \\"
+            for row in self.display.itertuples(index=False)
+        ]
+        return "\n".join(
+            [
+                r"\begin{table}[ht]",
+                r"\centering",
+                rf"\caption{{{latex_escape(self.title)}. {latex_escape(self.caption)}}}",
+                rf"\label{{tab:{self.name}}}",
+                r"\begin{tabular}{" + "l" * len(cols) + "}",
+                r"\hline",
+                " & ".join(cols) + r" \\",
+                r"\hline",
+                *body,
+                r"\hline",
+                r"\end{tabular}",
+                r"\end{table}",
+                "",
+            ]
+        )
 
     def to_html(self) -> str:
         from html import escape
@@ -81,16 +96,36 @@ class Table:
             "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
             for row in self.display.itertuples(index=False)
         )
-        return (f'<table id="{escape(self.name)}"><caption><b>{escape(self.title)}.</b> '
-                f"{escape(self.caption)}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{rows}</tbody></table>")
+        return (
+            f'<table id="{escape(self.name)}"><caption><b>{escape(self.title)}.</b> '
+            f"{escape(self.caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
 
 
-_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-          "^": r"\textasciicircum{}", "±": r"$\pm$", "–": "--", "—": "---", "≤": r"$\leq$",
-          "ρ": r"$\rho$", "χ": r"$\chi$", "²": r"$^2$", "×": r"$\times$", "−": "-",
-          "<": r"$<$", ">": r"$>$"}
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "±": r"$\pm$",
+    "–": "--",
+    "—": "---",
+    "≤": r"$\leq$",
+    "ρ": r"$\rho$",
+    "χ": r"$\chi$",
+    "²": r"$^2$",
+    "×": r"$\times$",
+    "−": "-",
+    "<": r"$<$",
+    ">": r"$>$",
+}
 
 
 def latex_escape(text: str) -> str:

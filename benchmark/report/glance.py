@@ -25,8 +25,14 @@ from benchmark.report.formatting import Table, num
 
 #: Display names of known columns; any other column shows its own name.
 COLUMN_NAMES = {
-    "method": "method", "n": "n", "mae": "MAE ± SD (wk)", "mae_days": "MAE ± SD (d)",
-    "r": "r [95 % CI]", "fit_seconds": "fit s", "rmse": "RMSE (wk)", "bias": "bias (wk)",
+    "method": "method",
+    "n": "n",
+    "mae": "MAE ± SD (wk)",
+    "mae_days": "MAE ± SD (d)",
+    "r": "r [95 % CI]",
+    "fit_seconds": "fit s",
+    "rmse": "RMSE (wk)",
+    "bias": "bias (wk)",
 }
 #: Columns shown with three decimals (correlations); days with one; other floats with two.
 THREE_DECIMALS = ("r", "spearman", "kappa", "auc")
@@ -39,7 +45,8 @@ RESULTS_CAPTION = (
     "Patient level: one GA estimate per patient (the mean of its image predictions, averaged "
     "over seeds); absolute error overall and per GA group; r = Pearson with Fisher-z 95 % "
     "CI; best first. The same numbers as tables/results.csv, which adds every column per "
-    "GA group; every other statistic is in the tables further down.")
+    "GA group; every other statistic is in the tables further down."
+)
 
 
 def _digits(column: str) -> int:
@@ -76,8 +83,7 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     shares (``within_*``) as percentages; per-group columns only for ``PER_GROUP_SHOWN``,
     with the group's days in brackets when the frame has them."""
     columns = list(frame.columns)
-    joined = {f"{c}_{s}" for c in columns for s in ("sd", "lo", "hi")
-              if f"{c}_{s}" in columns}
+    joined = {f"{c}_{s}" for c in columns for s in ("sd", "lo", "hi") if f"{c}_{s}" in columns}
     if "n" in columns and "n_measured" in columns:
         joined.add("n_measured")
     out: dict[str, list[str]] = {}
@@ -92,14 +98,20 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
             values = [_fmt(v, digits) for v in frame[col]]
         name = _name(col)
         if f"{col}_sd" in columns:
-            values = [f"{v} ± {_fmt(s, digits)}" if v != "—" else v
-                      for v, s in zip(values, frame[f"{col}_sd"])]
+            values = [
+                f"{v} ± {_fmt(s, digits)}" if v != "—" else v
+                for v, s in zip(values, frame[f"{col}_sd"])
+            ]
         if f"{col}_lo" in columns and f"{col}_hi" in columns:
-            values = [f"{v} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]" if v != "—" else v
-                      for v, lo, hi in zip(values, frame[f"{col}_lo"], frame[f"{col}_hi"])]
+            values = [
+                f"{v} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]" if v != "—" else v
+                for v, lo, hi in zip(values, frame[f"{col}_lo"], frame[f"{col}_hi"])
+            ]
         if group and f"{base}_days {group}" in columns:
-            values = [f"{v} ({_fmt(d, 1)})" if v != "—" else v
-                      for v, d in zip(values, frame[f"{base}_days {group}"])]
+            values = [
+                f"{v} ({_fmt(d, 1)})" if v != "—" else v
+                for v, d in zip(values, frame[f"{base}_days {group}"])
+            ]
             name = f"{group} wk (d)"
         elif group:
             name = f"{group} (wk)"
@@ -111,8 +123,10 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
             # days beside weeks (clinicians date in days): the same numbers × 7
             out["MAE ± SD (d)"] = [
                 f"{num(m * WEEK_TO_DAYS, 1)} ± {num(s * WEEK_TO_DAYS, 1)}"
-                if np.isfinite(m) else "—"
-                for m, s in zip(frame["mae"], frame.get("mae_sd", frame["mae"] * np.nan))]
+                if np.isfinite(m)
+                else "—"
+                for m, s in zip(frame["mae"], frame.get("mae_sd", frame["mae"] * np.nan))
+            ]
     return pd.DataFrame(out)
 
 
@@ -126,8 +140,7 @@ def results_table(data: RunData, tables: list[Table] | None = None) -> Table | N
     from benchmark.report.summary import summary_frame
 
     frame = summary_frame(data.predictions, data.cells)
-    return Table("results", "Results at a glance", RESULTS_CAPTION, frame,
-                 display_frame(frame))
+    return Table("results", "Results at a glance", RESULTS_CAPTION, frame, display_frame(frame))
 
 
 def scenario_matrix(run_folder: Path) -> Table | None:
@@ -141,8 +154,9 @@ def scenario_matrix(run_folder: Path) -> Table | None:
         return None
     scenarios = list(dict.fromkeys(frame["scenario"].astype(str)))
     methods = sorted(frame["method"].astype(str).unique())
-    cells = frame.assign(scenario=frame["scenario"].astype(str),
-                         method=frame["method"].astype(str)).set_index(["method", "scenario"])
+    cells = frame.assign(
+        scenario=frame["scenario"].astype(str), method=frame["method"].astype(str)
+    ).set_index(["method", "scenario"])
     has_r = "r" in frame.columns
     lo, hi = ("r_low", "r_high") if "r_low" in frame.columns else ("r_lo", "r_hi")
     wide: dict[str, list[str]] = {"method": methods}
@@ -163,7 +177,10 @@ def scenario_matrix(run_folder: Path) -> Table | None:
         wide[scenario] = column
     what = "Pearson r [95 % CI]" if has_r else "MAE (wk)"
     return Table(
-        "scenario_matrix", "Scenarios × methods",
+        "scenario_matrix",
+        "Scenarios × methods",
         f"{what} of each method in each simulated world (from scenarios/summary.csv): the "
         "positive control should find the signal, the null scenario should find none.",
-        frame, pd.DataFrame(wide))
+        frame,
+        pd.DataFrame(wide),
+    )

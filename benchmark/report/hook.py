@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def build_report(run_dir: str | Path, out: str | Path | None = None, level: str = "patient",
-                 reference: str | None = None, figures: bool = True,
-                 options: object | None = None) -> str:
+def build_report(
+    run_dir: str | Path,
+    out: str | Path | None = None,
+    level: str = "patient",
+    reference: str | None = None,
+    figures: bool = True,
+    options: object | None = None,
+) -> str:
     """Regenerate the outputs of ``run_dir`` (into ``out``); returns the text to print.
 
     ``options`` is a :class:`benchmark.report.registry.ReportOptions` (it overrides

@@ -90,20 +90,26 @@ def figure_html(png_path: Path, stem: str, caption: str) -> str:
     png = png_path.read_bytes()
     width = round(_png_width(png) * CSS_PX_PER_INCH / FIGURE_DPI)
     data = base64.b64encode(png).decode("ascii")
-    return (f"<figure id='fig-{escape(stem)}'>"
-            f"<p class='reading'>{escape(figure_reading(stem, caption))}</p>"
-            f"<img alt='{escape(stem)}' width='{width}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return (
+        f"<figure id='fig-{escape(stem)}'>"
+        f"<p class='reading'>{escape(figure_reading(stem, caption))}</p>"
+        f"<img alt='{escape(stem)}' width='{width}' src='data:image/png;base64,{data}'>"
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
 
 
 def table_body_html(table: Table) -> str:
     """``table.display`` as HTML rows (the caption is shown outside, so it stays visible
     when the table is collapsed)."""
     head = "".join(f"<th>{escape(str(c))}</th>" for c in table.display.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in table.display.itertuples(index=False))
-    return (f"<div class='scroll'><table data-table='{escape(table.name)}'><thead><tr>{head}"
-            f"</tr></thead><tbody>{rows}</tbody></table></div>")
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in table.display.itertuples(index=False)
+    )
+    return (
+        f"<div class='scroll'><table data-table='{escape(table.name)}'><thead><tr>{head}"
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def table_html(table: Table, collapse: bool | None = None, heading: bool = True) -> str:
@@ -111,15 +117,17 @@ def table_html(table: Table, collapse: bool | None = None, heading: bool = True)
     rows = len(table.display)
     collapse = rows > OPEN_ROWS if collapse is None else collapse
     title = escape(table.title)
-    parts = [f"<h3 id='tab-{escape(table.name)}'>{title}</h3>" if heading else
-             f"<span id='tab-{escape(table.name)}'></span>",
-             f"<p class='reading'>{escape(table_reading(table.name, table.caption))}</p>",
-             f"<p class='caption'>{escape(table.caption)} "
-             f"<code>tables/{escape(table.name)}.csv</code></p>"]
+    parts = [
+        f"<h3 id='tab-{escape(table.name)}'>{title}</h3>"
+        if heading
+        else f"<span id='tab-{escape(table.name)}'></span>",
+        f"<p class='reading'>{escape(table_reading(table.name, table.caption))}</p>",
+        f"<p class='caption'>{escape(table.caption)} "
+        f"<code>tables/{escape(table.name)}.csv</code></p>",
+    ]
     body = table_body_html(table)
     if collapse:
-        parts.append(f"<details><summary>Show the table ({rows} rows)</summary>{body}"
-                     "</details>")
+        parts.append(f"<details><summary>Show the table ({rows} rows)</summary>{body}</details>")
     else:
         parts.append(body)
     return "".join(parts)
@@ -143,9 +151,16 @@ def _split_figures(figures: list[tuple[str, str]]):
     return first, scenario, rest
 
 
-def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, str]],
-                   fig_dir: Path, findings: list[str], level: str,
-                   provenance: dict[str, str], glossary: list[tuple[str, str]]) -> list[Section]:
+def build_sections(
+    data: RunData,
+    tables: list[Table],
+    figures: list[tuple[str, str]],
+    fig_dir: Path,
+    findings: list[str],
+    level: str,
+    provenance: dict[str, str],
+    glossary: list[tuple[str, str]],
+) -> list[Section]:
     """Every section with content, in ``SECTIONS`` order."""
     run_folder = fig_dir.parent
     meta = data.run.get("dataset_meta", {})
@@ -155,15 +170,28 @@ def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, 
         heading = next(h for a, h, _ in SECTIONS if a == anchor)
         by_anchor[anchor] = Section(anchor, heading, body, entries or [])
 
-    warn = ([f"<div class='box warn'>{escape(str(meta['null_guarantee']))}</div>"]
-            if meta.get("null_guarantee") else [])
-    add("findings", warn + (["<div class='box'><ul>" + "".join(f"<li>{f}</li>" for f in findings)
-                             + "</ul></div>"] if findings else
-                            ["<p>Nothing to summarise: this run has no agreement table.</p>"]))
+    warn = (
+        [f"<div class='box warn'>{escape(str(meta['null_guarantee']))}</div>"]
+        if meta.get("null_guarantee")
+        else []
+    )
+    add(
+        "findings",
+        warn
+        + (
+            ["<div class='box'><ul>" + "".join(f"<li>{f}</li>" for f in findings) + "</ul></div>"]
+            if findings
+            else ["<p>Nothing to summarise: this run has no agreement table.</p>"]
+        ),
+    )
     results = results_table(data, tables)
-    add("results", [table_html(results, collapse=False, heading=False)] if results is not None else
-        ["<p>No finished cells: nothing to tabulate.</p>"],
-        [(f"tab-{results.name}", results.title)] if results is not None else [])
+    add(
+        "results",
+        [table_html(results, collapse=False, heading=False)]
+        if results is not None
+        else ["<p>No finished cells: nothing to tabulate.</p>"],
+        [(f"tab-{results.name}", results.title)] if results is not None else [],
+    )
     first, scenario_figures, rest = _split_figures(figures)
     body, entries = _figure_section(first, fig_dir)
     if body:
@@ -172,34 +200,60 @@ def build_sections(data: RunData, tables: list[Table], figures: list[tuple[str, 
     if scenarios is not None:
         pngs = sorted((run_folder / "scenarios").glob("*.png"))
         body = [table_html(scenarios, collapse=False)]
-        body += [figure_html(p, f"scenario-{p.stem}", f"Scenario figure {p.name}.")
-                 for p in pngs]
-        add("scenarios", body + _figure_section(scenario_figures, fig_dir)[0],
-            [(f"tab-{scenarios.name}", scenarios.title)])
+        body += [figure_html(p, f"scenario-{p.stem}", f"Scenario figure {p.name}.") for p in pngs]
+        add(
+            "scenarios",
+            body + _figure_section(scenario_figures, fig_dir)[0],
+            [(f"tab-{scenarios.name}", scenarios.title)],
+        )
     else:
         rest = scenario_figures + rest  # no matrix: the figure alone goes with the others
-    add("cohort", _cohort_body(data, tables, meta, level),
-        [(f"tab-{t.name}", t.title) for t in tables if SECTION_TABLES.get(t.name) == "cohort"])
-    add("how-to-read", ["<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
-                                          for k, v in glossary) + "</dl>",
-                        f"<p>All tables are at <b>{escape(level)} level</b> unless the caption "
-                        "says otherwise. Long tables are folded: click “Show the table”.</p>"])
+    add(
+        "cohort",
+        _cohort_body(data, tables, meta, level),
+        [(f"tab-{t.name}", t.title) for t in tables if SECTION_TABLES.get(t.name) == "cohort"],
+    )
+    add(
+        "how-to-read",
+        [
+            "<dl>"
+            + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in glossary)
+            + "</dl>",
+            f"<p>All tables are at <b>{escape(level)} level</b> unless the caption "
+            "says otherwise. Long tables are folded: click “Show the table”.</p>",
+        ],
+    )
     rest_tables = [t for t in tables if t.name not in SECTION_TABLES and t.name != "results"]
-    add("tables", [table_html(t) for t in rest_tables] or ["<p>No tables.</p>"],
-        [(f"tab-{t.name}", t.title) for t in rest_tables])
+    add(
+        "tables",
+        [table_html(t) for t in rest_tables] or ["<p>No tables.</p>"],
+        [(f"tab-{t.name}", t.title) for t in rest_tables],
+    )
     body, entries = _figure_section(rest, fig_dir)
     if body:
         add("figures", body, entries)
     if data.skips:
-        add("not-shown", ["<div class='box warn'><ul>" + "".join(
-            f"<li>{escape(s)}</li>" for s in data.skips) + "</ul></div>"])
-    add("provenance", [
-        "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
-                         for k, v in provenance.items()) + "</dl>",
-        "<details><summary>Dataset metadata</summary><pre>"
-        + escape(json.dumps(meta, indent=2, sort_keys=True)) + "</pre></details>",
-        "<p>Rebuild with <code>python -m benchmark report RUN_FOLDER</code>; computed from "
-        "the stored predictions only.</p>"])
+        add(
+            "not-shown",
+            [
+                "<div class='box warn'><ul>"
+                + "".join(f"<li>{escape(s)}</li>" for s in data.skips)
+                + "</ul></div>"
+            ],
+        )
+    add(
+        "provenance",
+        [
+            "<dl>"
+            + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in provenance.items())
+            + "</dl>",
+            "<details><summary>Dataset metadata</summary><pre>"
+            + escape(json.dumps(meta, indent=2, sort_keys=True))
+            + "</pre></details>",
+            "<p>Rebuild with <code>python -m benchmark report RUN_FOLDER</code>; computed from "
+            "the stored predictions only.</p>",
+        ],
+    )
     return [by_anchor[a] for a, _, _ in SECTIONS if a in by_anchor]
 
 
@@ -208,10 +262,12 @@ def _cohort_body(data: RunData, tables: list[Table], meta: dict, level: str) -> 
     n_pat = preds[preds["level"] == "patient"]["patient_id"].nunique() if len(preds) else 0
     n_img = preds[preds["level"] == "image"]["image_id"].nunique() if len(preds) else 0
     description = meta.get("description") or "A cohort folder in the documented format."
-    body = [f"<p>{escape(description)}</p>",
-            f"<p>Dataset <b>{escape(str(meta.get('name', '?')))}</b>; {n_pat} test patients "
-            f"and {n_img} test images across all splits. Split: "
-            f"{escape(str(data.run.get('config', {}).get('split', '?')))}.</p>"]
+    body = [
+        f"<p>{escape(description)}</p>",
+        f"<p>Dataset <b>{escape(str(meta.get('name', '?')))}</b>; {n_pat} test patients "
+        f"and {n_img} test images across all splits. Split: "
+        f"{escape(str(data.run.get('config', {}).get('split', '?')))}.</p>",
+    ]
     body += [table_html(t) for t in tables if SECTION_TABLES.get(t.name) == "cohort"]
     return body
 
@@ -222,26 +278,39 @@ def _link(anchor: str, text: str) -> str:
 
 def toc_html(sections: list[Section]) -> str:
     """The sections on one line: the contents cost one line of the first screen."""
-    return ("<nav class='toc' id='toc' aria-label='Contents'><ol>"
-            + "".join(f"<li>{_link(s.anchor, s.heading)}</li>" for s in sections)
-            + "</ol></nav>")
+    return (
+        "<nav class='toc' id='toc' aria-label='Contents'><ol>"
+        + "".join(f"<li>{_link(s.anchor, s.heading)}</li>" for s in sections)
+        + "</ol></nav>"
+    )
 
 
 def index_html(section: Section) -> str:
     """A long section's own contents: one link per table or figure, at its top."""
     titles = [t for _, t in section.entries]
-    return ("<p class='index'>In this section: " + " · ".join(
-        _link(a, t if titles.count(t) == 1 else f"{t} ({a.split('-', 1)[1]})")
-        for a, t in section.entries) + "</p>")
+    return (
+        "<p class='index'>In this section: "
+        + " · ".join(
+            _link(a, t if titles.count(t) == 1 else f"{t} ({a.split('-', 1)[1]})")
+            for a, t in section.entries
+        )
+        + "</p>"
+    )
 
 
-def render_page(data: RunData, tables: list[Table], figures: list[tuple[str, str]],
-                fig_dir: Path, findings: list[str], level: str, provenance: dict[str, str],
-                glossary: list[tuple[str, str]]) -> str:
+def render_page(
+    data: RunData,
+    tables: list[Table],
+    figures: list[tuple[str, str]],
+    fig_dir: Path,
+    findings: list[str],
+    level: str,
+    provenance: dict[str, str],
+    glossary: list[tuple[str, str]],
+) -> str:
     meta = data.run.get("dataset_meta", {})
     tables = [t for t in tables if not t.csv_only]  # per-row files: too long for a page
-    sections = build_sections(data, tables, figures, fig_dir, findings, level, provenance,
-                              glossary)
+    sections = build_sections(data, tables, figures, fig_dir, findings, level, provenance, glossary)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",

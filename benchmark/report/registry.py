@@ -91,9 +91,15 @@ def _register(
     store: dict[str, Registration], kind: str, name: str, order: int
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        claim(store, name, Registration(name, order, fn), kind,
-              defined_by=lambda registration: registration.builder)
+        claim(
+            store,
+            name,
+            Registration(name, order, fn),
+            kind,
+            defined_by=lambda registration: registration.builder,
+        )
         return fn
+
     return decorator
 
 

@@ -18,10 +18,32 @@ from html.parser import HTMLParser
 from benchmark.report.layout import FIRST_SCREEN_FIGURES, SECTIONS
 
 #: Tags that fetch or run something: never in a self-contained report.
-FORBIDDEN_TAGS = ("script", "link", "iframe", "frame", "object", "embed", "base", "audio",
-                  "video", "source", "track", "portal")
-URL_ATTRIBUTES = ("src", "href", "srcset", "data", "poster", "action", "formaction",
-                  "background", "xlink:href", "ping")
+FORBIDDEN_TAGS = (
+    "script",
+    "link",
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "base",
+    "audio",
+    "video",
+    "source",
+    "track",
+    "portal",
+)
+URL_ATTRIBUTES = (
+    "src",
+    "href",
+    "srcset",
+    "data",
+    "poster",
+    "action",
+    "formaction",
+    "background",
+    "xlink:href",
+    "ping",
+)
 _CSS_FETCH = re.compile(r"@import|url\(\s*['\"]?(?!data:)", re.IGNORECASE)
 
 
@@ -128,8 +150,10 @@ def check_report(html: str) -> list[str]:
     for prefix in FIRST_SCREEN_FIGURES:
         placed = [sec for fig, sec in page.figures if fig.startswith(f"fig-{prefix}")]
         if placed and placed[0] != "agreement":
-            problems.append(f"figure {prefix} belongs on the first screen (section "
-                            f"'agreement'), found in {placed[0]!r}")
+            problems.append(
+                f"figure {prefix} belongs on the first screen (section "
+                f"'agreement'), found in {placed[0]!r}"
+            )
     if page.summaries < page.details:
         problems.append("a <details> block without a <summary>: its content is unnamed")
     return problems

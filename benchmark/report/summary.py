@@ -14,17 +14,20 @@ import pandas as pd
 
 from benchmark.stats import pooled_metrics
 
-CAPTION = ("Patient-level GA estimates (mean of each patient's image predictions, averaged "
-           "over seeds); absolute error in weeks (days), overall and per GA group: wk (d); ±7 d / "
-           "±14 d = % of patients whose estimate is within 7 / 14 days of the true GA; "
-           "n measured / n = patients whose every prediction was measured, not a fallback; "
-           "r = Pearson with Fisher-z 95 % CI; best first.")
+CAPTION = (
+    "Patient-level GA estimates (mean of each patient's image predictions, averaged "
+    "over seeds); absolute error in weeks (days), overall and per GA group: wk (d); ±7 d / "
+    "±14 d = % of patients whose estimate is within 7 / 14 days of the true GA; "
+    "n measured / n = patients whose every prediction was measured, not a fallback; "
+    "r = Pearson with Fisher-z 95 % CI; best first."
+)
 #: Per-group numbers in results.csv (``<column> <group>``).
 PER_GROUP = ("mae", "mae_days", "within_7d", "within_14d", "n_measured", "n_rows")
 
 
-def summary_frame(predictions: pd.DataFrame, cells: pd.DataFrame,
-                  pooled: pd.DataFrame | None = None) -> pd.DataFrame:
+def summary_frame(
+    predictions: pd.DataFrame, cells: pd.DataFrame, pooled: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``pooled`` = :func:`pooled_metrics` at patient level when the caller has it."""
     if pooled is None:
         pooled = pooled_metrics(predictions, "patient", bootstrap=False)
@@ -32,9 +35,21 @@ def summary_frame(predictions: pd.DataFrame, cells: pd.DataFrame,
     if {"status", "fit_seconds", "label"} <= set(cells.columns):
         fit = cells[cells["status"] == "done"].groupby("label")["fit_seconds"].mean()
     overall = pooled[pooled["group"] == "all"].set_index("method")
-    frame = overall[["n_rows", "n_measured", "mae", "mae_sd", "mae_days", "mae_days_sd",
-                     "within_7d", "within_14d", "r", "r_lo", "r_hi"]].rename(
-        columns={"n_rows": "n"})
+    frame = overall[
+        [
+            "n_rows",
+            "n_measured",
+            "mae",
+            "mae_sd",
+            "mae_days",
+            "mae_days_sd",
+            "within_7d",
+            "within_14d",
+            "r",
+            "r_lo",
+            "r_hi",
+        ]
+    ].rename(columns={"n_rows": "n"})
     groups = sorted(g for g in pooled["group"].unique() if g != "all")
     for column in PER_GROUP:
         wide = pooled.pivot(index="method", columns="group", values=column)
@@ -51,21 +66,30 @@ def _pct(value: float) -> str:
 
 
 def summary_markdown(frame: pd.DataFrame) -> str:
-    groups = [c[len("mae_days "):] for c in frame.columns if c.startswith("mae_days ")]
-    lines = [CAPTION, "",
-             "| method | group | n measured / n | MAE ± SD (wk) | MAE (d) | ±7 d % | ±14 d % | "
-             + " | ".join(groups) + " | r [95 % CI] | fit s |",
-             "|---|---|---:|---|---:|---:|---:|" + "---:|" * len(groups) + "---|---:|"]
+    groups = [c[len("mae_days ") :] for c in frame.columns if c.startswith("mae_days ")]
+    lines = [
+        CAPTION,
+        "",
+        "| method | group | n measured / n | MAE ± SD (wk) | MAE (d) | ±7 d % | ±14 d % | "
+        + " | ".join(groups)
+        + " | r [95 % CI] | fit s |",
+        "|---|---|---:|---|---:|---:|---:|" + "---:|" * len(groups) + "---|---:|",
+    ]
     for row in frame.to_dict("records"):
         r = "—" if np.isnan(row["r"]) else f"{row['r']:.3f} [{row['r_lo']:.3f}, {row['r_hi']:.3f}]"
         per_group = " | ".join(
-            "—" if np.isnan(row[f"mae {g}"])
-            else f"{row[f'mae {g}']:.2f} ({row[f'mae_days {g}']:.1f})" for g in groups)
+            "—"
+            if np.isnan(row[f"mae {g}"])
+            else f"{row[f'mae {g}']:.2f} ({row[f'mae_days {g}']:.1f})"
+            for g in groups
+        )
         fit = "—" if np.isnan(row["fit_seconds"]) else f"{row['fit_seconds']:.1f}"
-        lines.append(f"| {row['method']} | all | {row['n_measured']} / {row['n']} | "
-                     f"{row['mae']:.2f} ± {row['mae_sd']:.2f} | {row['mae_days']:.1f} | "
-                     f"{_pct(row['within_7d'])} | {_pct(row['within_14d'])} | {per_group} | "
-                     f"{r} | {fit} |")
+        lines.append(
+            f"| {row['method']} | all | {row['n_measured']} / {row['n']} | "
+            f"{row['mae']:.2f} ± {row['mae_sd']:.2f} | {row['mae_days']:.1f} | "
+            f"{_pct(row['within_7d'])} | {_pct(row['within_14d'])} | {per_group} | "
+            f"{r} | {fit} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -77,11 +101,13 @@ def not_run_lines(cells: pd.DataFrame) -> str:
         return ""
     bad = bad[["label", "status", "error"]].drop_duplicates()
     return "\nNot in the table:\n" + "".join(
-        f"- {r.label} ({r.status}): {r.error}\n" for r in bad.itertuples())
+        f"- {r.label} ({r.status}): {r.error}\n" for r in bad.itertuples()
+    )
 
 
-def terminal_summary(predictions: pd.DataFrame, cells: pd.DataFrame,
-                     frame: pd.DataFrame | None = None) -> str:
+def terminal_summary(
+    predictions: pd.DataFrame, cells: pd.DataFrame, frame: pd.DataFrame | None = None
+) -> str:
     """The results table plus the methods that are not in it and why."""
     if predictions.empty:
         return "No finished cells: nothing to tabulate.\n" + not_run_lines(cells)

@@ -28,9 +28,22 @@ from benchmark.stats.metrics import (
 )
 
 __all__ = [
-    "aggregate_splits", "agreement", "bland_altman", "bootstrap_r_ci",
-    "compare_correlations", "count_test", "dsc_summary", "holm", "lsd_anova",
-    "paired_bootstrap_r_diff", "pearson_fisher_ci", "pooled_metrics",
-    "pooled_patient_predictions", "split_metrics", "table1", "table2",
-    "ttest_from_summary", "williams_t",
+    "aggregate_splits",
+    "agreement",
+    "bland_altman",
+    "bootstrap_r_ci",
+    "compare_correlations",
+    "count_test",
+    "dsc_summary",
+    "holm",
+    "lsd_anova",
+    "paired_bootstrap_r_diff",
+    "pearson_fisher_ci",
+    "pooled_metrics",
+    "pooled_patient_predictions",
+    "split_metrics",
+    "table1",
+    "table2",
+    "ttest_from_summary",
+    "williams_t",
 ]

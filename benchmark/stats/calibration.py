@@ -27,13 +27,20 @@ def calibration_line(ga_true: np.ndarray, ga_pred: np.ndarray) -> dict[str, floa
     y, x = np.asarray(ga_true, float), np.asarray(ga_pred, float)
     out = {"n": len(y), "citl": float(np.mean(y - x)) if len(y) else np.nan}
     if len(y) < MIN_PATIENTS or np.ptp(x) == 0:
-        return out | {k: np.nan for k in ("intercept", "intercept_lo", "intercept_hi",
-                                          "slope", "slope_lo", "slope_hi")}
+        return out | {
+            k: np.nan
+            for k in ("intercept", "intercept_lo", "intercept_hi", "slope", "slope_lo", "slope_hi")
+        }
     fit = sm.OLS(y, sm.add_constant(x)).fit()
     ci = fit.conf_int(0.05)
-    return out | {"intercept": float(fit.params[0]), "intercept_lo": float(ci[0, 0]),
-                  "intercept_hi": float(ci[0, 1]), "slope": float(fit.params[1]),
-                  "slope_lo": float(ci[1, 0]), "slope_hi": float(ci[1, 1])}
+    return out | {
+        "intercept": float(fit.params[0]),
+        "intercept_lo": float(ci[0, 0]),
+        "intercept_hi": float(ci[0, 1]),
+        "slope": float(fit.params[1]),
+        "slope_lo": float(ci[1, 0]),
+        "slope_hi": float(ci[1, 1]),
+    }
 
 
 def calibration_table(pooled: pd.DataFrame, group_edges: tuple[float, ...]) -> pd.DataFrame:
@@ -52,13 +59,17 @@ def calibration_table(pooled: pd.DataFrame, group_edges: tuple[float, ...]) -> p
         order = [g for g in groups_of.labels if (est_group == g).any()]
         groups = [("all", sub)] + [(g, sub[est_group == g]) for g in order]
         for group, part in groups:
-            rows.append({"method": label, "group": group,
-                         **calibration_line(part["ga_true"], part["ga_pred"])})
+            rows.append(
+                {
+                    "method": label,
+                    "group": group,
+                    **calibration_line(part["ga_true"], part["ga_pred"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def lowess_curve(ga_true: np.ndarray, ga_pred: np.ndarray,
-                 frac: float = 2 / 3) -> np.ndarray:
+def lowess_curve(ga_true: np.ndarray, ga_pred: np.ndarray, frac: float = 2 / 3) -> np.ndarray:
     """(k, 2) array of (estimate, smoothed true GA), sorted by estimate (statsmodels'
     lowess with its default span)."""
     x, y = np.asarray(ga_pred, float), np.asarray(ga_true, float)

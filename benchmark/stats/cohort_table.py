@@ -24,8 +24,9 @@ MEASUREMENTS = (
 PARITY_LEVELS = ("multiparous", "primiparous")
 
 
-def lsd_anova(values: pd.Series, subsets: pd.Series, pairs: list[tuple[str, str]]
-              ) -> tuple[float, float, dict[tuple[str, str], float]]:
+def lsd_anova(
+    values: pd.Series, subsets: pd.Series, pairs: list[tuple[str, str]]
+) -> tuple[float, float, dict[tuple[str, str], float]]:
     """One-way ANOVA (F, p) and Fisher-LSD p-values for the requested subset pairs."""
     frame = pd.DataFrame({"y": values.to_numpy(float), "g": subsets.astype(str).to_numpy()})
     frame = frame.dropna()
@@ -87,8 +88,16 @@ def table1(patients: pd.DataFrame, groups: list[str]) -> tuple[pd.DataFrame, lis
     for g in groups:
         n_tr = int(((patients["side"] == "train") & (patients["group"] == g)).sum())
         n_te = int(((patients["side"] == "test") & (patients["group"] == g)).sum())
-        rows.append({"variable": "n patients", "group": g, "train": str(n_tr),
-                     "test": str(n_te), "test_used": "", "p": np.nan})
+        rows.append(
+            {
+                "variable": "n patients",
+                "group": g,
+                "train": str(n_tr),
+                "test": str(n_te),
+                "test_used": "",
+                "p": np.nan,
+            }
+        )
     for column, name in MEASUREMENTS:
         if column not in patients or patients[column].isna().all():
             notes.append(f"{name}: column {column!r} not in the cohort")
@@ -97,31 +106,48 @@ def table1(patients: pd.DataFrame, groups: list[str]) -> tuple[pd.DataFrame, lis
         f_stat, f_p, lsd = lsd_anova(values, subset, pairs)
         for g, pair in zip(groups, pairs):
             side = patients["group"] == g
-            rows.append({
-                "variable": name, "group": g,
-                "train": _mean_sd(values[side & (patients["side"] == "train")]),
-                "test": _mean_sd(values[side & (patients["side"] == "test")]),
-                "test_used": f"ANOVA F={f_stat:.2f} (p{_p_text(f_p)}); LSD"
-                if np.isfinite(f_stat) else "—",
-                "p": lsd[pair],
-            })
+            rows.append(
+                {
+                    "variable": name,
+                    "group": g,
+                    "train": _mean_sd(values[side & (patients["side"] == "train")]),
+                    "test": _mean_sd(values[side & (patients["side"] == "test")]),
+                    "test_used": f"ANOVA F={f_stat:.2f} (p{_p_text(f_p)}); LSD"
+                    if np.isfinite(f_stat)
+                    else "—",
+                    "p": lsd[pair],
+                }
+            )
     if "parity" in patients and patients["parity"].notna().any():
         parity = patients["parity"].astype(str).str.lower()
         unknown = sorted(set(parity.dropna()) - set(PARITY_LEVELS) - {"nan"})
         if unknown:
             notes.append(f"parity values not counted: {', '.join(unknown)}")
         for g in groups:
-            counts = np.array([
-                [int(((patients["side"] == s) & (patients["group"] == g) & (parity == lv)).sum())
-                 for lv in PARITY_LEVELS]
-                for s in ("train", "test")
-            ])
+            counts = np.array(
+                [
+                    [
+                        int(
+                            (
+                                (patients["side"] == s) & (patients["group"] == g) & (parity == lv)
+                            ).sum()
+                        )
+                        for lv in PARITY_LEVELS
+                    ]
+                    for s in ("train", "test")
+                ]
+            )
             test_name, p = count_test(counts)
-            rows.append({
-                "variable": "multiparous / primiparous", "group": g,
-                "train": f"{counts[0, 0]} / {counts[0, 1]}",
-                "test": f"{counts[1, 0]} / {counts[1, 1]}", "test_used": test_name, "p": p,
-            })
+            rows.append(
+                {
+                    "variable": "multiparous / primiparous",
+                    "group": g,
+                    "train": f"{counts[0, 0]} / {counts[0, 1]}",
+                    "test": f"{counts[1, 0]} / {counts[1, 1]}",
+                    "test_used": test_name,
+                    "p": p,
+                }
+            )
     else:
         notes.append("parity: column 'parity' not in the cohort")
     return pd.DataFrame(rows), notes

@@ -26,7 +26,12 @@ class TTest:
 
 
 def ttest_from_summary(
-    mean1: float, sd1: float, n1: int, mean2: float, sd2: float, n2: int,
+    mean1: float,
+    sd1: float,
+    n1: int,
+    mean2: float,
+    sd2: float,
+    n2: int,
     equal_var: bool = True,
 ) -> TTest:
     """Two-sample t-test from summary statistics only (Student's, or Welch's)."""
@@ -70,12 +75,18 @@ def _unpaired(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
         return {"t": np.nan, "p_t": np.nan, "w": np.nan, "p_w": np.nan}
     res = stats.ttest_ind(a, b, equal_var=True)
     mw = stats.mannwhitneyu(a, b, alternative="two-sided")
-    return {"t": float(res.statistic), "p_t": float(res.pvalue),
-            "w": float(mw.statistic), "p_w": float(mw.pvalue)}
+    return {
+        "t": float(res.statistic),
+        "p_t": float(res.pvalue),
+        "w": float(mw.statistic),
+        "p_w": float(mw.pvalue),
+    }
 
 
 def table2(
-    predictions: pd.DataFrame, reference: str, level: str = "patient",
+    predictions: pd.DataFrame,
+    reference: str,
+    level: str = "patient",
     unpaired: bool = False,
 ) -> pd.DataFrame:
     """Absolute error (weeks) per method × group vs ``reference`` on the same patients.
@@ -101,10 +112,14 @@ def table2(
         for group in ["all", *sorted(frame["group"].unique())]:
             sub = frame if group == "all" else frame[frame["group"] == group]
             ref_sub = ref if group == "all" else ref[ref["group"] == group]
-            row = {"method": label, "group": group, "n": len(sub),
-                   "mae": sub["abs_err"].mean(),
-                   "mae_sd": sub["abs_err"].std(ddof=1) if len(sub) > 1 else np.nan,
-                   "ref_mae": ref_sub["abs_err"].mean()}
+            row = {
+                "method": label,
+                "group": group,
+                "n": len(sub),
+                "mae": sub["abs_err"].mean(),
+                "mae_sd": sub["abs_err"].std(ddof=1) if len(sub) > 1 else np.nan,
+                "ref_mae": ref_sub["abs_err"].mean(),
+            }
             if label == reference:
                 row.update(n_pairs=np.nan, t=np.nan, p_t=np.nan, w=np.nan, p_w=np.nan)
             elif unpaired:
@@ -113,8 +128,12 @@ def table2(
             else:
                 common = sub.index.intersection(ref_sub.index)
                 row["n_pairs"] = len(common)
-                row.update(_paired(sub.loc[common, "abs_err"].to_numpy(),
-                                   ref_sub.loc[common, "abs_err"].to_numpy()))
+                row.update(
+                    _paired(
+                        sub.loc[common, "abs_err"].to_numpy(),
+                        ref_sub.loc[common, "abs_err"].to_numpy(),
+                    )
+                )
             rows.append(row)
     table = pd.DataFrame(rows)
     table["p_t_holm"] = holm(table["p_t"])

@@ -33,13 +33,19 @@ def williams_t(r12: float, r13: float, r23: float, n: int) -> tuple[float, float
 
 
 def paired_bootstrap_r_diff(
-    true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, clusters: np.ndarray,
-    level: float = 0.95, n_boot: int = N_BOOT, seed: int = BOOT_SEED,
+    true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    clusters: np.ndarray,
+    level: float = 0.95,
+    n_boot: int = N_BOOT,
+    seed: int = BOOT_SEED,
 ) -> tuple[float, float, float]:
     """Percentile CI of r(true, A) − r(true, B) resampling patients; (lo, hi, two-sided p)."""
     # the same seed draws the same resamples for both, so each difference is paired
-    diffs = (bootstrap_correlations(true, pred_a, clusters, n_boot, seed)
-             - bootstrap_correlations(true, pred_b, clusters, n_boot, seed))
+    diffs = bootstrap_correlations(true, pred_a, clusters, n_boot, seed) - bootstrap_correlations(
+        true, pred_b, clusters, n_boot, seed
+    )
     diffs = diffs[np.isfinite(diffs)]
     if not len(diffs):
         return (np.nan, np.nan, np.nan)
@@ -67,15 +73,31 @@ def compare_correlations(
             patients = fa.index.get_level_values("patient_id").to_numpy()[mask]
             row = {"method_a": a, "method_b": b, "group": group, "n": int(mask.sum())}
             if mask.sum() < 5 or min(np.ptp(true), np.ptp(pa), np.ptp(pb)) == 0:
-                row.update(r_a=np.nan, r_b=np.nan, r_ab=np.nan, williams_t=np.nan,
-                           p_williams=np.nan, diff_lo=np.nan, diff_hi=np.nan, p_boot=np.nan)
+                row.update(
+                    r_a=np.nan,
+                    r_b=np.nan,
+                    r_ab=np.nan,
+                    williams_t=np.nan,
+                    p_williams=np.nan,
+                    diff_lo=np.nan,
+                    diff_hi=np.nan,
+                    p_boot=np.nan,
+                )
             else:
                 r_a = stats.pearsonr(true, pa).statistic
                 r_b = stats.pearsonr(true, pb).statistic
                 r_ab = stats.pearsonr(pa, pb).statistic
                 t, p = williams_t(r_a, r_b, r_ab, int(mask.sum()))
                 lo, hi, p_boot = paired_bootstrap_r_diff(true, pa, pb, patients)
-                row.update(r_a=r_a, r_b=r_b, r_ab=r_ab, williams_t=t, p_williams=p,
-                           diff_lo=lo, diff_hi=hi, p_boot=p_boot)
+                row.update(
+                    r_a=r_a,
+                    r_b=r_b,
+                    r_ab=r_ab,
+                    williams_t=t,
+                    p_williams=p,
+                    diff_lo=lo,
+                    diff_hi=hi,
+                    p_boot=p_boot,
+                )
             rows.append(row)
     return pd.DataFrame(rows)

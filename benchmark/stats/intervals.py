@@ -44,9 +44,13 @@ def _fold_of(patients: pd.Series, folds: int, seed: int) -> np.ndarray:
     return out
 
 
-def conformal_intervals(pooled: pd.DataFrame, edges: tuple[float, ...],
-                        level: float = DEFAULT_LEVEL, folds: int = FOLDS,
-                        seed: int = SEED) -> pd.DataFrame:
+def conformal_intervals(
+    pooled: pd.DataFrame,
+    edges: tuple[float, ...],
+    level: float = DEFAULT_LEVEL,
+    folds: int = FOLDS,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Per method × patient: ``lower``, ``upper``, the Mondrian ``category`` and whether it
     borrowed the pooled residuals.  ``pooled``: one row per label × patient with
     ``ga_true``, ``ga_pred``, ``group`` (see ``pooled_patient_predictions``)."""
@@ -69,8 +73,9 @@ def conformal_intervals(pooled: pd.DataFrame, edges: tuple[float, ...],
                 continue  # too few patients for any interval at this level: left NaN
             residuals = true[cal] - pred[cal]
             pooled_cr = ConformalRegressor().fit(residuals)
-            mondrian_ok = {c for c in np.unique(category[out])
-                           if (category[cal] == c).sum() >= min_cal}
+            mondrian_ok = {
+                c for c in np.unique(category[out]) if (category[cal] == c).sum() >= min_cal
+            }
             with warnings.catch_warnings():
                 # crepes warns about categories too small for the level; those use the
                 # pooled residuals instead (counted in pooled_category), never its ±inf
@@ -84,13 +89,34 @@ def conformal_intervals(pooled: pd.DataFrame, edges: tuple[float, ...],
                     bounds = cr.predict_int(pred[rows], bins=bins, confidence=level)
                 lower[rows], upper[rows] = bounds[:, 0], bounds[:, 1]
                 borrowed[rows] = c not in mondrian_ok
-        frames.append(pd.DataFrame({
-            "label": label, "patient_id": sub["patient_id"], "group": sub["group"],
-            "category": category, "fold": fold, "ga_true": true, "ga_pred": pred,
-            "lower": lower, "upper": upper, "pooled_category": borrowed,
-        }))
-    columns = ["label", "patient_id", "group", "category", "fold", "ga_true", "ga_pred",
-               "lower", "upper", "pooled_category"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "label": label,
+                    "patient_id": sub["patient_id"],
+                    "group": sub["group"],
+                    "category": category,
+                    "fold": fold,
+                    "ga_true": true,
+                    "ga_pred": pred,
+                    "lower": lower,
+                    "upper": upper,
+                    "pooled_category": borrowed,
+                }
+            )
+        )
+    columns = [
+        "label",
+        "patient_id",
+        "group",
+        "category",
+        "fold",
+        "ga_true",
+        "ga_pred",
+        "lower",
+        "upper",
+        "pooled_category",
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
@@ -100,13 +126,27 @@ def binomial_band(n: int, level: float, band: float = 0.95) -> tuple[float, floa
     if n <= 0:
         return (np.nan, np.nan)
     tail = (1 - band) / 2
-    return (float(stats.binom.ppf(tail, n, level) / n),
-            float(stats.binom.ppf(1 - tail, n, level) / n))
+    return (
+        float(stats.binom.ppf(tail, n, level) / n),
+        float(stats.binom.ppf(1 - tail, n, level) / n),
+    )
 
 
-COVERAGE_COLUMNS = ["method", "grouping", "group", "n", "covered", "coverage", "band_lo",
-                    "band_hi", "inside_band", "mean_width", "mean_width_days", "mae",
-                    "n_pooled_category"]
+COVERAGE_COLUMNS = [
+    "method",
+    "grouping",
+    "group",
+    "n",
+    "covered",
+    "coverage",
+    "band_lo",
+    "band_hi",
+    "inside_band",
+    "mean_width",
+    "mean_width_days",
+    "mae",
+    "n_pooled_category",
+]
 
 
 def coverage_table(intervals: pd.DataFrame, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
@@ -114,27 +154,37 @@ def coverage_table(intervals: pd.DataFrame, level: float = DEFAULT_LEVEL) -> pd.
     binomial 95 % band of the coverage expected at ``level`` for that n."""
     rows = []
     frame = intervals.dropna(subset=["lower", "upper"])
-    frame = frame.assign(covered=(frame["ga_true"] >= frame["lower"])
-                         & (frame["ga_true"] <= frame["upper"]),
-                         width=frame["upper"] - frame["lower"],
-                         abs_err=(frame["ga_pred"] - frame["ga_true"]).abs())
+    frame = frame.assign(
+        covered=(frame["ga_true"] >= frame["lower"]) & (frame["ga_true"] <= frame["upper"]),
+        width=frame["upper"] - frame["lower"],
+        abs_err=(frame["ga_pred"] - frame["ga_true"]).abs(),
+    )
     for label, by_method in frame.groupby("label", sort=True):
         parts = [("all", "all", by_method)]
-        parts += [("estimated GA group", str(g), s)
-                  for g, s in by_method.groupby("category", sort=True)]
+        parts += [
+            ("estimated GA group", str(g), s) for g, s in by_method.groupby("category", sort=True)
+        ]
         parts += [("true GA group", str(g), s) for g, s in by_method.groupby("group", sort=True)]
         for grouping, group, sub in parts:
             n = len(sub)
             lo, hi = binomial_band(n, level)
             coverage = float(sub["covered"].mean())
-            rows.append({
-                "method": label, "grouping": grouping, "group": group, "n": n,
-                "covered": int(sub["covered"].sum()), "coverage": coverage,
-                "band_lo": lo, "band_hi": hi, "inside_band": bool(lo <= coverage <= hi),
-                "mean_width": float(sub["width"].mean()),
-                "mean_width_days": float(sub["width"].mean() * 7),
-                "mae": float(sub["abs_err"].mean()),
-                "n_pooled_category": int(sub["pooled_category"].sum()),
-            })
+            rows.append(
+                {
+                    "method": label,
+                    "grouping": grouping,
+                    "group": group,
+                    "n": n,
+                    "covered": int(sub["covered"].sum()),
+                    "coverage": coverage,
+                    "band_lo": lo,
+                    "band_hi": hi,
+                    "inside_band": bool(lo <= coverage <= hi),
+                    "mean_width": float(sub["width"].mean()),
+                    "mean_width_days": float(sub["width"].mean() * 7),
+                    "mae": float(sub["abs_err"].mean()),
+                    "n_pooled_category": int(sub["pooled_category"].sum()),
+                }
+            )
     # columns even when no patient has an interval (a tiny cohort): callers filter on them
     return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)

@@ -44,8 +44,9 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y, score)) if 0 < y.sum() < len(y) else np.nan
 
 
-def maturity_classes(pooled: pd.DataFrame, edges: tuple[float, ...],
-                     preterm_weeks: float = DEFAULT_PRETERM_WEEKS) -> pd.DataFrame:
+def maturity_classes(
+    pooled: pd.DataFrame, edges: tuple[float, ...], preterm_weeks: float = DEFAULT_PRETERM_WEEKS
+) -> pd.DataFrame:
     """Per method: GA-group classes and the binary preterm-lung task (one row each)."""
     groups = AgeGroups(tuple(edges))
     labels = groups.labels
@@ -56,10 +57,15 @@ def maturity_classes(pooled: pd.DataFrame, edges: tuple[float, ...],
         truth = groups.assign(true_ga).to_numpy()
         guess = groups.assign(est).to_numpy()
         matrix = confusion_matrix(truth, guess, labels=labels)
-        row = {"method": label, "task": "GA groups", "n": len(sub),
-               "accuracy": float(np.mean(truth == guess)),
-               "kappa": float(cohen_kappa_score(truth, guess, labels=labels)),
-               "sensitivity": np.nan, "specificity": np.nan}
+        row = {
+            "method": label,
+            "task": "GA groups",
+            "n": len(sub),
+            "accuracy": float(np.mean(truth == guess)),
+            "kappa": float(cohen_kappa_score(truth, guess, labels=labels)),
+            "sensitivity": np.nan,
+            "specificity": np.nan,
+        }
         for name, score in class_scores(est, groups).items():
             row[f"auc {name}"] = _auc(truth == name, score)
         for i, t in enumerate(labels):
@@ -67,18 +73,22 @@ def maturity_classes(pooled: pd.DataFrame, edges: tuple[float, ...],
                 row[f"n {t} as {p}"] = int(matrix[i, j])
         rows.append(row)
         immature, called = true_ga < preterm_weeks, est < preterm_weeks
-        rows.append({
-            "method": label, "task": f"preterm lung (< {preterm_weeks:g} wk)", "n": len(sub),
-            "accuracy": float(np.mean(immature == called)),
-            "kappa": float(cohen_kappa_score(immature, called, labels=[False, True])),
-            "sensitivity": float(called[immature].mean()) if immature.any() else np.nan,
-            "specificity": float((~called[~immature]).mean()) if (~immature).any() else np.nan,
-            "auc preterm": _auc(immature, -est),
-            "n immature as immature": int((immature & called).sum()),
-            "n immature as mature": int((immature & ~called).sum()),
-            "n mature as immature": int((~immature & called).sum()),
-            "n mature as mature": int((~immature & ~called).sum()),
-        })
+        rows.append(
+            {
+                "method": label,
+                "task": f"preterm lung (< {preterm_weeks:g} wk)",
+                "n": len(sub),
+                "accuracy": float(np.mean(immature == called)),
+                "kappa": float(cohen_kappa_score(immature, called, labels=[False, True])),
+                "sensitivity": float(called[immature].mean()) if immature.any() else np.nan,
+                "specificity": float((~called[~immature]).mean()) if (~immature).any() else np.nan,
+                "auc preterm": _auc(immature, -est),
+                "n immature as immature": int((immature & called).sum()),
+                "n immature as mature": int((immature & ~called).sum()),
+                "n mature as immature": int((~immature & called).sum()),
+                "n mature as mature": int((~immature & ~called).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -103,6 +113,14 @@ def maturity_beyond_ga(pooled: pd.DataFrame, deviation: pd.Series) -> pd.DataFra
         err = (sub["ga_pred"] - sub["ga_true"]).to_numpy(float)
         ok = np.isfinite(dev) & np.isfinite(err)
         corr = pearson_fisher_ci(err[ok], dev[ok])
-        rows.append({"method": label, "n": int(ok.sum()), "r": corr.r, "r_lo": corr.lo,
-                     "r_hi": corr.hi, "p": corr.p})
+        rows.append(
+            {
+                "method": label,
+                "n": int(ok.sum()),
+                "r": corr.r,
+                "r_lo": corr.lo,
+                "r_hi": corr.hi,
+                "p": corr.p,
+            }
+        )
     return pd.DataFrame(rows, columns=["method", "n", "r", "r_lo", "r_hi", "p"])

@@ -36,9 +36,17 @@ def nested_models(y: np.ndarray, ga: np.ndarray, residual: np.ndarray) -> dict[s
     lo, hi = np.exp(full.conf_int(0.05)[2])
     auc_base = roc_auc_score(y, base.fittedvalues)
     auc_full = roc_auc_score(y, full.fittedvalues)
-    return {"status": "computed", "lr": lr, "p": float(stats.chi2.sf(lr, 1)),
-            "or": float(np.exp(full.params[2])), "or_lo": float(lo), "or_hi": float(hi),
-            "auc_ga": auc_base, "auc_full": auc_full, "delta_auc": auc_full - auc_base}
+    return {
+        "status": "computed",
+        "lr": lr,
+        "p": float(stats.chi2.sf(lr, 1)),
+        "or": float(np.exp(full.params[2])),
+        "or_lo": float(lo),
+        "or_hi": float(hi),
+        "auc_ga": auc_base,
+        "auc_full": auc_full,
+        "delta_auc": auc_full - auc_base,
+    }
 
 
 def maturity_hypothesis(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
@@ -50,8 +58,10 @@ def maturity_hypothesis(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFram
         y = y[ok].astype(int)
         row = {"method": label, "n": int(ok.sum()), "events": int(y.sum())}
         if min(y.sum(), len(y) - y.sum()) < MIN_EVENTS:
-            row["status"] = (f"not computed: {row['events']} events in {row['n']} patients "
-                             f"(needs at least {MIN_EVENTS} events and non-events)")
+            row["status"] = (
+                f"not computed: {row['events']} events in {row['n']} patients "
+                f"(needs at least {MIN_EVENTS} events and non-events)"
+            )
         else:
             ga = sub["ga_true"].to_numpy(float)[ok]
             residual = sub["ga_pred"].to_numpy(float)[ok] - ga
@@ -60,6 +70,18 @@ def maturity_hypothesis(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFram
             except (np.linalg.LinAlgError, sm.tools.sm_exceptions.PerfectSeparationError) as exc:
                 row["status"] = f"not computed: {type(exc).__name__}"
         rows.append(row)
-    columns = ["method", "n", "events", "status", "lr", "p", "or", "or_lo", "or_hi",
-               "auc_ga", "auc_full", "delta_auc"]
+    columns = [
+        "method",
+        "n",
+        "events",
+        "status",
+        "lr",
+        "p",
+        "or",
+        "or_lo",
+        "or_hi",
+        "auc_ga",
+        "auc_full",
+        "delta_auc",
+    ]
     return pd.DataFrame(rows).reindex(columns=columns)

@@ -38,8 +38,7 @@ def pearson_fisher_ci(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> Corr
         return Correlation(np.nan, np.nan, np.nan, np.nan)
     result = stats.pearsonr(x, y)
     ci = result.confidence_interval(level)  # scipy uses the Fisher z transform
-    return Correlation(float(result.statistic), float(ci.low), float(ci.high),
-                       float(result.pvalue))
+    return Correlation(float(result.statistic), float(ci.low), float(ci.high), float(result.pvalue))
 
 
 def _pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -80,8 +79,11 @@ def cluster_bootstrap_blocks(
 
 
 def bootstrap_correlations(
-    x: np.ndarray, y: np.ndarray, clusters: np.ndarray,
-    n_boot: int = N_BOOT, seed: int = BOOT_SEED,
+    x: np.ndarray,
+    y: np.ndarray,
+    clusters: np.ndarray,
+    n_boot: int = N_BOOT,
+    seed: int = BOOT_SEED,
 ) -> np.ndarray:
     """Pearson r of every cluster-bootstrap resample (NaN where a resample is constant)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -95,8 +97,12 @@ def bootstrap_correlations(
 
 
 def bootstrap_r_ci(
-    x: np.ndarray, y: np.ndarray, clusters: np.ndarray, level: float = 0.95,
-    n_boot: int = N_BOOT, seed: int = BOOT_SEED,
+    x: np.ndarray,
+    y: np.ndarray,
+    clusters: np.ndarray,
+    level: float = 0.95,
+    n_boot: int = N_BOOT,
+    seed: int = BOOT_SEED,
 ) -> tuple[float, float]:
     """Percentile CI of Pearson r from a patient (cluster) bootstrap."""
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -133,12 +139,15 @@ def agreement(
     absolute = np.abs(err)
     corr = pearson_fisher_ci(true, pred)
     lo_b, hi_b = bootstrap_r_ci(true, pred, patients) if bootstrap else (np.nan, np.nan)
-    spearman = (stats.spearmanr(true, pred).statistic
-                if len(true) > 2 and np.ptp(pred) > 0 else np.nan)
+    spearman = (
+        stats.spearmanr(true, pred).statistic if len(true) > 2 and np.ptp(pred) > 0 else np.nan
+    )
     ba = bland_altman(true, pred)
     days = absolute * DAYS_PER_WEEK
-    within = {f"within_{d}d": float(np.mean(days <= d + 1e-9)) if len(days) else np.nan
-              for d in WITHIN_DAYS}  # 1e-9: an error of exactly 1 wk is within 7 days
+    within = {
+        f"within_{d}d": float(np.mean(days <= d + 1e-9)) if len(days) else np.nan
+        for d in WITHIN_DAYS
+    }  # 1e-9: an error of exactly 1 wk is within 7 days
     return {
         "n_patients": int(pd.Series(patients).nunique()),
         "n_rows": int(len(true)),
@@ -146,10 +155,16 @@ def agreement(
         "mae_sd": float(absolute.std(ddof=1)) if len(true) > 1 else np.nan,
         "rmse": float(np.sqrt(np.mean(err**2))),
         "bias": ba.bias,
-        "r": corr.r, "r_lo": corr.lo, "r_hi": corr.hi, "r_p": corr.p,
-        "r_boot_lo": lo_b, "r_boot_hi": hi_b,
+        "r": corr.r,
+        "r_lo": corr.lo,
+        "r_hi": corr.hi,
+        "r_p": corr.p,
+        "r_boot_lo": lo_b,
+        "r_boot_hi": hi_b,
         "spearman": float(spearman),
-        "ba_sd": ba.sd, "ba_lower": ba.lower, "ba_upper": ba.upper,
+        "ba_sd": ba.sd,
+        "ba_lower": ba.lower,
+        "ba_upper": ba.upper,
         "mae_days": float(days.mean()) if len(days) else np.nan,
         "mae_days_sd": float(days.std(ddof=1)) if len(days) > 1 else np.nan,
         **within,
@@ -174,10 +189,15 @@ def split_metrics(
     preds = select_level(predictions, level)
     for (label, seed, fold), cell in preds.groupby(list(SPLIT_KEYS), sort=True):
         for group, sub in _groups(cell):
-            rows.append({
-                "method": label, "seed": int(seed), "fold": int(fold), "group": group,
-                **agreement(sub["ga_true"], sub["ga_pred"], sub["patient_id"], bootstrap),
-            })
+            rows.append(
+                {
+                    "method": label,
+                    "seed": int(seed),
+                    "fold": int(fold),
+                    "group": group,
+                    **agreement(sub["ga_true"], sub["ga_pred"], sub["patient_id"], bootstrap),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -206,8 +226,11 @@ def pooled_patient_predictions(predictions: pd.DataFrame, level: str = "patient"
     keys = ["label", "patient_id"] + (["image_id"] if level == "image" else [])
     preds = preds.assign(measured=is_measured(preds))
     pooled = preds.groupby(keys, sort=True).agg(
-        ga_true=("ga_true", "first"), ga_pred=("ga_pred", "mean"), group=("group", "first"),
-        n_seeds=("seed", "nunique"), measured=("measured", "all"),
+        ga_true=("ga_true", "first"),
+        ga_pred=("ga_pred", "mean"),
+        group=("group", "first"),
+        n_seeds=("seed", "nunique"),
+        measured=("measured", "all"),
     )
     return pooled.reset_index()
 
@@ -229,10 +252,14 @@ def pooled_metrics(
     rows = []
     for label, by_method in pooled.groupby("label", sort=True):
         for group, sub in _groups(by_method):
-            rows.append({"method": label, "group": group,
-                         **agreement(sub["ga_true"], sub["ga_pred"], sub["patient_id"],
-                                     bootstrap),
-                         "n_measured": int(sub["measured"].sum())})
+            rows.append(
+                {
+                    "method": label,
+                    "group": group,
+                    **agreement(sub["ga_true"], sub["ga_pred"], sub["patient_id"], bootstrap),
+                    "n_measured": int(sub["measured"].sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -241,9 +268,11 @@ def dsc_summary(dsc: pd.DataFrame) -> pd.DataFrame:
     if dsc.empty:
         return pd.DataFrame(columns=["method", "n_images", "dsc_mean", "dsc_sd"])
     grouped = dsc.groupby("label", sort=True)["dsc"]
-    out = pd.DataFrame({
-        "n_images": grouped.size(),
-        "dsc_mean": grouped.mean() * 100,
-        "dsc_sd": grouped.std(ddof=1) * 100,
-    })
+    out = pd.DataFrame(
+        {
+            "n_images": grouped.size(),
+            "dsc_mean": grouped.mean() * 100,
+            "dsc_sd": grouped.std(ddof=1) * 100,
+        }
+    )
     return out.rename_axis("method").reset_index()

@@ -37,13 +37,22 @@ def fold_r(predictions: pd.DataFrame) -> pd.DataFrame:
         ok = np.isfinite(x) & np.isfinite(y)
         x, y = x[ok], y[ok]
         r = stats.pearsonr(x, y).statistic if len(x) > 3 and np.ptp(x) and np.ptp(y) else np.nan
-        rows.append({"method": label, "dataset_seed": int(dataset_seed), "seed": int(seed),
-                     "fold": int(fold), "n": len(x), "r": float(r)})
+        rows.append(
+            {
+                "method": label,
+                "dataset_seed": int(dataset_seed),
+                "seed": int(seed),
+                "fold": int(fold),
+                "n": len(x),
+                "r": float(r),
+            }
+        )
     return pd.DataFrame(rows, columns=["method", "dataset_seed", "seed", "fold", "n", "r"])
 
 
-def pool_fisher_z(r: np.ndarray, n: np.ndarray, alpha: float = 0.05,
-                  n_tests: int = 1) -> dict[str, float]:
+def pool_fisher_z(
+    r: np.ndarray, n: np.ndarray, alpha: float = 0.05, n_tests: int = 1
+) -> dict[str, float]:
     """Inverse-variance pooled r over independent test sets.
 
     The CI is at level 1 − alpha/n_tests and the detectable r (80 % power) at alpha/n_tests:
@@ -53,8 +62,14 @@ def pool_fisher_z(r: np.ndarray, n: np.ndarray, alpha: float = 0.05,
     r, n = np.asarray(r, float), np.asarray(n, float)
     ok = np.isfinite(r) & (n > 3)
     weight = n[ok] - 3
-    out = {"r_pooled": np.nan, "lo": np.nan, "hi": np.nan, "p": np.nan,
-           "detectable_r": np.nan, "n_pooled": int(n[ok].sum())}
+    out = {
+        "r_pooled": np.nan,
+        "lo": np.nan,
+        "hi": np.nan,
+        "p": np.nan,
+        "detectable_r": np.nan,
+        "n_pooled": int(n[ok].sum()),
+    }
     if not weight.sum():
         return out
     z = np.arctanh(np.clip(r[ok], -0.999999, 0.999999))
@@ -62,9 +77,13 @@ def pool_fisher_z(r: np.ndarray, n: np.ndarray, alpha: float = 0.05,
     z_bar = float((weight * z).sum() / weight.sum())
     a = alpha / max(n_tests, 1)
     q = stats.norm.ppf(1 - a / 2)
-    out.update(r_pooled=float(np.tanh(z_bar)), lo=float(np.tanh(z_bar - q * se)),
-               hi=float(np.tanh(z_bar + q * se)), p=float(2 * stats.norm.sf(abs(z_bar) / se)),
-               detectable_r=float(np.tanh((q + stats.norm.ppf(POWER)) * se)))
+    out.update(
+        r_pooled=float(np.tanh(z_bar)),
+        lo=float(np.tanh(z_bar - q * se)),
+        hi=float(np.tanh(z_bar + q * se)),
+        p=float(2 * stats.norm.sf(abs(z_bar) / se)),
+        detectable_r=float(np.tanh((q + stats.norm.ppf(POWER)) * se)),
+    )
     return out
 
 
@@ -73,13 +92,21 @@ def per_cohort(folds: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (label, dataset_seed), sub in folds.groupby(["method", "dataset_seed"], sort=True):
         pooled = pool_fisher_z(sub["r"], sub["n"])
-        rows.append({"method": label, "dataset_seed": dataset_seed, "n": pooled["n_pooled"],
-                     "r": pooled["r_pooled"], "p": pooled["p"]})
+        rows.append(
+            {
+                "method": label,
+                "dataset_seed": dataset_seed,
+                "n": pooled["n_pooled"],
+                "r": pooled["r_pooled"],
+                "p": pooled["p"],
+            }
+        )
     return pd.DataFrame(rows, columns=["method", "dataset_seed", "n", "r", "p"])
 
 
-def null_check(folds: pd.DataFrame, alpha: float = 0.05,
-               controls: frozenset[str] = frozenset()) -> pd.DataFrame:
+def null_check(
+    folds: pd.DataFrame, alpha: float = 0.05, controls: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """One row per method: pooled r [CI], Holm-adjusted p and the verdict.
 
     ``controls`` (e.g. the oracle, which reads the simulated maturity) check the cohort
@@ -94,11 +121,29 @@ def null_check(folds: pd.DataFrame, alpha: float = 0.05,
         control = label in controls
         pooled = pool_fisher_z(sub["r"], sub["n"], alpha, 1 if control else n_methods)
         mine = cohorts[cohorts["method"] == label]
-        rows.append({"method": label, "role": "control" if control else "method",
-                     "cohorts": int(mine["r"].notna().sum()),
-                     "significant_alone": int((mine["p"] < alpha).sum()), **pooled})
-    columns = ["method", "role", "cohorts", "significant_alone", "r_pooled", "lo", "hi", "p",
-               "detectable_r", "n_pooled", "p_adjusted", "verdict"]
+        rows.append(
+            {
+                "method": label,
+                "role": "control" if control else "method",
+                "cohorts": int(mine["r"].notna().sum()),
+                "significant_alone": int((mine["p"] < alpha).sum()),
+                **pooled,
+            }
+        )
+    columns = [
+        "method",
+        "role",
+        "cohorts",
+        "significant_alone",
+        "r_pooled",
+        "lo",
+        "hi",
+        "p",
+        "detectable_r",
+        "n_pooled",
+        "p_adjusted",
+        "verdict",
+    ]
     table = pd.DataFrame(rows, columns=columns[:-2])
     if table.empty:
         return pd.DataFrame(columns=columns)
@@ -106,7 +151,8 @@ def null_check(folds: pd.DataFrame, alpha: float = 0.05,
     table["p_adjusted"] = table["p"]
     table.loc[is_method, "p_adjusted"] = holm(table.loc[is_method, "p"]).to_numpy()
     flagged = table["p_adjusted"] < alpha
-    table["verdict"] = np.where(is_method, np.where(flagged, LEAK, NO_LEAK),
-                                np.where(flagged, NOT_NULL, NULL_OK))
+    table["verdict"] = np.where(
+        is_method, np.where(flagged, LEAK, NO_LEAK), np.where(flagged, NOT_NULL, NULL_OK)
+    )
     table.loc[table["p_adjusted"].isna(), "verdict"] = UNTESTABLE
     return table.sort_values(["role", "method"], ascending=[False, True], ignore_index=True)

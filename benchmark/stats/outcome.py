@@ -59,8 +59,9 @@ def outcome_auc(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
         if not 0 < y.sum() < len(y) or y.sum() < 2 or (len(y) - y.sum()) < 2:
             rows.append(row)  # AUC undefined: shown as — with its n and events
             continue
-        scores = np.vstack([-sub["ga_pred"].to_numpy(float)[ok],
-                            -sub["ga_true"].to_numpy(float)[ok]])
+        scores = np.vstack(
+            [-sub["ga_pred"].to_numpy(float)[ok], -sub["ga_true"].to_numpy(float)[ok]]
+        )
         auc, cov = delong(scores, y)
         if min(y.sum(), len(y) - y.sum()) < MIN_EVENTS_FOR_CI:
             row.update(auc=auc[0], ga_auc=auc[1], diff=auc[0] - auc[1])
@@ -71,10 +72,32 @@ def outcome_auc(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
         blo, bhi = auc_ci(auc[1], cov[1, 1])
         q = stats.norm.ppf(0.975)
         se = np.sqrt(max(var_diff, 0.0))
-        row.update(auc=auc[0], auc_lo=lo, auc_hi=hi, ga_auc=auc[1], ga_auc_lo=blo,
-                   ga_auc_hi=bhi, diff=diff, diff_lo=diff - q * se, diff_hi=diff + q * se,
-                   p=float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan)
+        row.update(
+            auc=auc[0],
+            auc_lo=lo,
+            auc_hi=hi,
+            ga_auc=auc[1],
+            ga_auc_lo=blo,
+            ga_auc_hi=bhi,
+            diff=diff,
+            diff_lo=diff - q * se,
+            diff_hi=diff + q * se,
+            p=float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan,
+        )
         rows.append(row)
-    columns = ["method", "n", "events", "auc", "auc_lo", "auc_hi", "ga_auc", "ga_auc_lo",
-               "ga_auc_hi", "diff", "diff_lo", "diff_hi", "p"]
+    columns = [
+        "method",
+        "n",
+        "events",
+        "auc",
+        "auc_lo",
+        "auc_hi",
+        "ga_auc",
+        "ga_auc_lo",
+        "ga_auc_hi",
+        "diff",
+        "diff_lo",
+        "diff_hi",
+        "p",
+    ]
     return pd.DataFrame(rows).reindex(columns=columns)

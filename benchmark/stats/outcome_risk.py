@@ -33,8 +33,9 @@ THRESHOLD_RANGE = (0.05, 0.60)
 N_BOOT = 500
 
 
-def out_of_fold_risk(score: np.ndarray, y: np.ndarray, folds: int = FOLDS,
-                     seed: int = SEED) -> np.ndarray:
+def out_of_fold_risk(
+    score: np.ndarray, y: np.ndarray, folds: int = FOLDS, seed: int = SEED
+) -> np.ndarray:
     """P(outcome | score) for every patient from a logistic model fitted on the other
     folds (``cross_val_predict`` over ``StratifiedKFold``)."""
     from sklearn.linear_model import LogisticRegression
@@ -42,8 +43,9 @@ def out_of_fold_risk(score: np.ndarray, y: np.ndarray, folds: int = FOLDS,
 
     x = np.asarray(score, float).reshape(-1, 1)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return cross_val_predict(LogisticRegression(C=np.inf), x, np.asarray(y, int), cv=cv,
-                             method="predict_proba")[:, 1]
+    return cross_val_predict(
+        LogisticRegression(C=np.inf), x, np.asarray(y, int), cv=cv, method="predict_proba"
+    )[:, 1]
 
 
 def enough_events(y: np.ndarray) -> bool:
@@ -70,8 +72,9 @@ def risk_frame(pooled: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def brier_reliability(y: np.ndarray, risk: np.ndarray, bins: int = 5
-                      ) -> tuple[float, np.ndarray, np.ndarray]:
+def brier_reliability(
+    y: np.ndarray, risk: np.ndarray, bins: int = 5
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Brier score and the reliability curve (observed share, mean risk per quantile bin)."""
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
@@ -80,16 +83,19 @@ def brier_reliability(y: np.ndarray, risk: np.ndarray, bins: int = 5
     return float(brier_score_loss(y, risk)), observed, predicted
 
 
-def decision_curve(y: np.ndarray, risks: dict[str, np.ndarray],
-                   thresholds: np.ndarray) -> pd.DataFrame:
+def decision_curve(
+    y: np.ndarray, risks: dict[str, np.ndarray], thresholds: np.ndarray
+) -> pd.DataFrame:
     """``dcurves.dca`` on these risks: model, threshold, net_benefit (treat-all = 'all',
     treat-none = 'none')."""
     import dcurves
 
-    data = pd.DataFrame({"outcome": np.asarray(y, int), **{k: np.asarray(v, float)
-                                                          for k, v in risks.items()}})
-    out = dcurves.dca(data=data, outcome="outcome", modelnames=list(risks),
-                      thresholds=list(thresholds))
+    data = pd.DataFrame(
+        {"outcome": np.asarray(y, int), **{k: np.asarray(v, float) for k, v in risks.items()}}
+    )
+    out = dcurves.dca(
+        data=data, outcome="outcome", modelnames=list(risks), thresholds=list(thresholds)
+    )
     return out[["model", "threshold", "net_benefit"]].reset_index(drop=True)
 
 
@@ -106,12 +112,18 @@ def net_benefit(y: np.ndarray, risk: np.ndarray, thresholds: np.ndarray) -> np.n
     return tp - fp * t / (1 - t)
 
 
-def net_benefit_difference_ci(y: np.ndarray, risk: np.ndarray, base: np.ndarray,
-                              thresholds: np.ndarray, n_boot: int = N_BOOT,
-                              seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+def net_benefit_difference_ci(
+    y: np.ndarray,
+    risk: np.ndarray,
+    base: np.ndarray,
+    thresholds: np.ndarray,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile 95 % CI of NB(risk) − NB(base) per threshold, resampling patients."""
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(y), size=(n_boot, len(y)))
-    diff = (net_benefit(np.asarray(y)[idx], np.asarray(risk)[idx], thresholds)
-            - net_benefit(np.asarray(y)[idx], np.asarray(base)[idx], thresholds))
+    diff = net_benefit(np.asarray(y)[idx], np.asarray(risk)[idx], thresholds) - net_benefit(
+        np.asarray(y)[idx], np.asarray(base)[idx], thresholds
+    )
     return np.percentile(diff, 2.5, axis=0), np.percentile(diff, 97.5, axis=0)

@@ -49,15 +49,23 @@ class Pairs:
         return len(self.ga_true)
 
 
-def paired(pooled: pd.DataFrame, a: str, b: str, group: str | None = None,
-           outcome: pd.Series | None = None, measured_only: bool = True) -> Pairs:
+def paired(
+    pooled: pd.DataFrame,
+    a: str,
+    b: str,
+    group: str | None = None,
+    outcome: pd.Series | None = None,
+    measured_only: bool = True,
+) -> Pairs:
     """Patients both ``a`` and ``b`` predicted (measured, not a fallback, by default)."""
     frames = {}
     for label in (a, b):
         sub = pooled[pooled["label"] == label]
         if sub.empty:
-            raise LookupError(f"method {label!r} has no predictions in this run (methods: "
-                              f"{', '.join(sorted(pooled['label'].unique()))})")
+            raise LookupError(
+                f"method {label!r} has no predictions in this run (methods: "
+                f"{', '.join(sorted(pooled['label'].unique()))})"
+            )
         if group is not None:
             sub = sub[sub["group"] == group]
         if measured_only and "measured" in sub:
@@ -67,9 +75,12 @@ def paired(pooled: pd.DataFrame, a: str, b: str, group: str | None = None,
     y = None
     if outcome is not None:
         y = outcome.reindex(common).to_numpy(float)
-    return Pairs(frames[a].loc[common, "ga_true"].to_numpy(float),
-                 frames[a].loc[common, "ga_pred"].to_numpy(float),
-                 frames[b].loc[common, "ga_pred"].to_numpy(float), y)
+    return Pairs(
+        frames[a].loc[common, "ga_true"].to_numpy(float),
+        frames[a].loc[common, "ga_pred"].to_numpy(float),
+        frames[b].loc[common, "ga_pred"].to_numpy(float),
+        y,
+    )
 
 
 def _p_mae(pairs: Pairs, idx: np.ndarray, centre: float = 0.0) -> np.ndarray:
@@ -110,18 +121,26 @@ def _p_auc(pairs: Pairs, idx: np.ndarray) -> np.ndarray:
 def observed_effect(pairs: Pairs, metric: str) -> float:
     """A − B on all pilot pairs: MAE difference (weeks), r difference or AUC difference."""
     if metric == "mae":
-        return float(np.mean(np.abs(pairs.pred_a - pairs.ga_true)
-                             - np.abs(pairs.pred_b - pairs.ga_true)))
+        return float(
+            np.mean(np.abs(pairs.pred_a - pairs.ga_true) - np.abs(pairs.pred_b - pairs.ga_true))
+        )
     if metric == "r":
-        return float(np.corrcoef(pairs.ga_true, pairs.pred_a)[0, 1]
-                     - np.corrcoef(pairs.ga_true, pairs.pred_b)[0, 1])
+        return float(
+            np.corrcoef(pairs.ga_true, pairs.pred_a)[0, 1]
+            - np.corrcoef(pairs.ga_true, pairs.pred_b)[0, 1]
+        )
     auc, _ = delong(np.vstack([-pairs.pred_a, -pairs.pred_b]), pairs.outcome.astype(int))
     return float(auc[0] - auc[1])
 
 
-def resampled_power(pairs: Pairs, metric: str = "mae", n_values=DEFAULT_N,
-                    n_sim: int = N_SIM, alpha: float = ALPHA, seed: int = SEED
-                    ) -> pd.DataFrame:
+def resampled_power(
+    pairs: Pairs,
+    metric: str = "mae",
+    n_values=DEFAULT_N,
+    n_sim: int = N_SIM,
+    alpha: float = ALPHA,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Per n: power of the report's paired test (share of resampled studies with p < α),
     its Monte-Carlo SE, the type I error of the same draws under no effect (``mae``:
     differences centred on 0) and the 95 % CI half-width of A's MAE in days."""
@@ -142,9 +161,15 @@ def resampled_power(pairs: Pairs, metric: str = "mae", n_values=DEFAULT_N,
         null = float((_p_mae(pairs, idx, centre) < alpha).mean()) if metric == "mae" else np.nan
         e = err_a[idx]
         half = stats.t.ppf(0.975, n - 1) * e.std(axis=1, ddof=1) / np.sqrt(n)
-        rows.append({"n": int(n), "power": power,
-                     "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
-                     "type1_no_effect": null, "mae_a_ci_halfwidth_days": float(half.mean())})
+        rows.append(
+            {
+                "n": int(n),
+                "power": power,
+                "power_se": float(np.sqrt(power * (1 - power) / n_sim)),
+                "type1_no_effect": null,
+                "mae_a_ci_halfwidth_days": float(half.mean()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -157,12 +182,23 @@ def n_for_power(differences: np.ndarray, power: float = 0.8, alpha: float = ALPH
     effect = abs(d.mean()) / d.std(ddof=1) if d.std(ddof=1) > 0 else 0.0
     if effect == 0:
         return float("inf")
-    return float(np.ceil(TTestPower().solve_power(effect_size=effect, power=power,
-                                                  alpha=alpha, alternative="two-sided")))
+    return float(
+        np.ceil(
+            TTestPower().solve_power(
+                effect_size=effect, power=power, alpha=alpha, alternative="two-sided"
+            )
+        )
+    )
 
 
-def n_for_r_difference(r_a: float, r_b: float, r_ab: float, power: float = 0.8,
-                       alpha: float = ALPHA, n_max: int = 100_000) -> float:
+def n_for_r_difference(
+    r_a: float,
+    r_b: float,
+    r_ab: float,
+    power: float = 0.8,
+    alpha: float = ALPHA,
+    n_max: int = 100_000,
+) -> float:
     """Smallest n at which Williams' t for the given correlations reaches ``power``
     (noncentral approximation: the expected t at n against the two-sided critical
     value); inf when the correlations are equal."""
@@ -176,9 +212,14 @@ def n_for_r_difference(r_a: float, r_b: float, r_ab: float, power: float = 0.8,
     return float("inf")
 
 
-def riley_binary(prevalence: float, parameters: int, r2_cs: float,
-                 shrinkage: float = 0.9, delta: float = 0.05, margin: float = 0.05
-                 ) -> dict[str, float]:
+def riley_binary(
+    prevalence: float,
+    parameters: int,
+    r2_cs: float,
+    shrinkage: float = 0.9,
+    delta: float = 0.05,
+    margin: float = 0.05,
+) -> dict[str, float]:
     """Riley et al. (2020) minimum n for a binary-outcome prediction model: criterion 1
     (expected uniform shrinkage ≥ ``shrinkage``), 2 (optimism in Nagelkerke R² ≤
     ``delta``), 3 (overall risk within ± ``margin``); n, events, events per parameter."""
@@ -194,14 +235,27 @@ def riley_binary(prevalence: float, parameters: int, r2_cs: float,
     n2 = n_for(s2)
     n3 = (stats.norm.ppf(0.975) / margin) ** 2 * phi * (1 - phi)
     n = float(np.ceil(max(n1, n2, n3)))
-    return {"n_criterion1": float(np.ceil(n1)), "n_criterion2": float(np.ceil(n2)),
-            "n_criterion3": float(np.ceil(n3)), "n": n, "events_needed": float(np.ceil(n * phi)),
-            "epp": n * phi / p, "max_r2_cs": float(max_r2), "r2_cs": float(r2_cs)}
+    return {
+        "n_criterion1": float(np.ceil(n1)),
+        "n_criterion2": float(np.ceil(n2)),
+        "n_criterion3": float(np.ceil(n3)),
+        "n": n,
+        "events_needed": float(np.ceil(n * phi)),
+        "epp": n * phi / p,
+        "max_r2_cs": float(max_r2),
+        "r2_cs": float(r2_cs),
+    }
 
 
-def power_from_summary_r(r_a: float, r_b: float, r_ab: float, n_values=DEFAULT_N,
-                         n_sim: int = N_SIM, alpha: float = ALPHA, seed: int = SEED
-                         ) -> pd.DataFrame:
+def power_from_summary_r(
+    r_a: float,
+    r_b: float,
+    r_ab: float,
+    n_values=DEFAULT_N,
+    n_sim: int = N_SIM,
+    alpha: float = ALPHA,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Power of Williams' t when only published correlations are known: draw (GA, A, B)
     from a trivariate normal with r(GA, A) = ``r_a``, r(GA, B) = ``r_b``, r(A, B) =
     ``r_ab`` (an assumption a paper rarely reports) and test each simulated study."""
@@ -217,8 +271,9 @@ def power_from_summary_r(r_a: float, r_b: float, r_ab: float, n_values=DEFAULT_N
             c = np.corrcoef(draws[k].T)
             p[k] = williams_t(c[0, 1], c[0, 2], c[1, 2], int(n))[1]
         power = float((np.nan_to_num(p, nan=1.0) < alpha).mean())
-        rows.append({"n": int(n), "power": power,
-                     "power_se": float(np.sqrt(power * (1 - power) / n_sim))})
+        rows.append(
+            {"n": int(n), "power": power, "power_se": float(np.sqrt(power * (1 - power) / n_sim))}
+        )
     return pd.DataFrame(rows)
 
 

@@ -43,29 +43,36 @@ class Check:
         except CheckError:
             raise
         except Exception as exc:
-            raise CheckError(f"{self.subject}: {self.name}: {type(exc).__name__}: "
-                             f"{first_line(exc)}") from exc
+            raise CheckError(
+                f"{self.subject}: {self.name}: {type(exc).__name__}: {first_line(exc)}"
+            ) from exc
 
 
 CheckPairs = Iterator[tuple[str, Check]]
 
 
-def make_checks(subject: str, checks: Iterable[tuple[str, Callable[[], Any]]],
-                expected_failed: Mapping[str, str] | None = None) -> CheckPairs:
+def make_checks(
+    subject: str,
+    checks: Iterable[tuple[str, Callable[[], Any]]],
+    expected_failed: Mapping[str, str] | None = None,
+) -> CheckPairs:
     """``(name, Check)`` pairs for ``subject``; refuses an expected failure that names no
     check (a typo would otherwise silently expect nothing)."""
     pairs = list(checks)
     expected = dict(expected_failed or {})
     unknown = sorted(set(expected) - {name for name, _ in pairs})
     if unknown:
-        raise ValueError(f"{subject}: expected_failed_checks names unknown check(s) "
-                         f"{unknown}; checks: {', '.join(name for name, _ in pairs)}")
+        raise ValueError(
+            f"{subject}: expected_failed_checks names unknown check(s) "
+            f"{unknown}; checks: {', '.join(name for name, _ in pairs)}"
+        )
     for name, fn in pairs:
         yield name, Check(subject, name, fn, expected.get(name))
 
 
-def parametrize_with_checks(subjects: Iterable[Any],
-                            generate: Callable[[Any], Iterable[tuple[str, Check]]]):
+def parametrize_with_checks(
+    subjects: Iterable[Any], generate: Callable[[Any], Iterable[tuple[str, Check]]]
+):
     """``@parametrize_with_checks(list_methods(...), method_checks)``: one pytest test per
     check of every subject; the test receives ``check`` and calls it."""
     import pytest
@@ -73,9 +80,11 @@ def parametrize_with_checks(subjects: Iterable[Any],
     params = []
     for subject in subjects:
         for _, check in generate(subject):
-            marks = (pytest.mark.xfail(reason=check.expected_failure, strict=True,
-                                       raises=CheckError)
-                     if check.expected_failure else ())
+            marks = (
+                pytest.mark.xfail(reason=check.expected_failure, strict=True, raises=CheckError)
+                if check.expected_failure
+                else ()
+            )
             params.append(pytest.param(check, id=check.id, marks=marks))
     return pytest.mark.parametrize("check", params)
 
@@ -95,8 +104,9 @@ def run_checks(pairs: Iterable[tuple[str, Check]]) -> list[str]:
                 continue
         else:
             if check.expected_failure is not None:
-                failures.append(f"{check.id}: expected to fail ({check.expected_failure}) "
-                                "but passed")
+                failures.append(
+                    f"{check.id}: expected to fail ({check.expected_failure}) but passed"
+                )
                 continue
         done.append(name)
     if failures:

@@ -28,8 +28,20 @@ from benchmark.testing._core import CheckPairs, make_checks
 #: ``--help`` answers within this (seconds, parser built and printed)
 HELP_SECONDS = 1.0
 #: libraries ``--help`` must not import: each costs seconds (torch ~2 s, pandas ~0.5 s)
-HEAVY_MODULES = ("torch", "timm", "pandas", "scipy", "sklearn", "matplotlib", "statsmodels",
-                 "radiomics", "mahotas", "pydicom", "nibabel", "PIL")
+HEAVY_MODULES = (
+    "torch",
+    "timm",
+    "pandas",
+    "scipy",
+    "sklearn",
+    "matplotlib",
+    "statsmodels",
+    "radiomics",
+    "mahotas",
+    "pydicom",
+    "nibabel",
+    "PIL",
+)
 
 _PROBE = """
 import json, sys, time
@@ -51,15 +63,26 @@ sys.stderr.write("\\n@@" + json.dumps({{"code": code, "seconds": seconds,
 def probe(argv: tuple[str, ...], folders: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run ``main(argv)`` in a fresh interpreter (``folders``: extra command folders):
     exit code, seconds, heavy modules imported, stdout and stderr (less the probe's line)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+        ),
+    }
     code = _PROBE.format(argv=list(argv), heavy=HEAVY_MODULES, folders=list(folders))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO_ROOT, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=120,
+    )
     head, _, tail = out.stderr.rpartition("\n@@")
     if not tail:
-        raise AssertionError(f"the probe died (exit {out.returncode}): "
-                             f"{out.stderr.strip().splitlines()[-1:]}")
+        raise AssertionError(
+            f"the probe died (exit {out.returncode}): {out.stderr.strip().splitlines()[-1:]}"
+        )
     return {**json.loads(tail), "stdout": out.stdout, "stderr": head}
 
 
@@ -71,8 +94,9 @@ def cli_checks(verb: str, folders: tuple[str, ...] = ()) -> CheckPairs:
     def declarations() -> None:
         module = command_modules()[verb]
         help_text = getattr(module, "HELP", None)
-        assert isinstance(help_text, str) and help_text.strip() and "\n" not in help_text, \
+        assert isinstance(help_text, str) and help_text.strip() and "\n" not in help_text, (
             f"HELP must be one line, got {help_text!r}"
+        )
         for hook in ("add_arguments", "main"):
             assert callable(getattr(module, hook, None)), f"no callable {hook}"
 
@@ -80,8 +104,9 @@ def cli_checks(verb: str, folders: tuple[str, ...] = ()) -> CheckPairs:
         found = probe((verb, "--help"), folders)
         assert found["code"] == 0, f"--help exited {found['code']}: {found['stderr'][-200:]}"
         assert f"usage: python -m benchmark {verb}" in found["stdout"], "no usage line"
-        assert found["seconds"] < HELP_SECONDS, \
+        assert found["seconds"] < HELP_SECONDS, (
             f"--help took {found['seconds']:.2f} s (limit {HELP_SECONDS:g} s)"
+        )
 
     def light_imports() -> None:
         heavy = probe((verb, "--help"), folders)["heavy"]
@@ -93,6 +118,10 @@ def cli_checks(verb: str, folders: tuple[str, ...] = ()) -> CheckPairs:
         assert "Traceback" not in found["stderr"], "a traceback for a bad option"
         assert "error:" in found["stderr"], f"no argparse error: {found['stderr'][-200:]!r}"
 
-    checks = [("declarations", declarations), ("help_fast", help_fast),
-              ("light_imports", light_imports), ("bad_option", bad_option)]
+    checks = [
+        ("declarations", declarations),
+        ("help_fast", help_fast),
+        ("light_imports", light_imports),
+        ("bad_option", bad_option),
+    ]
     yield from make_checks(f"cli-{verb}", checks)

@@ -41,8 +41,9 @@ def dataset_checks(name: str) -> CheckPairs:
     def resolves() -> None:
         cache_dir, folder = _generated(name, 0)
         assert folder.is_dir(), f"returned {folder}, not a folder"
-        assert folder.resolve().is_relative_to(cache_dir.resolve()), \
+        assert folder.resolve().is_relative_to(cache_dir.resolve()), (
             f"wrote {folder} outside the cache folder it was given"
+        )
 
     def validates() -> None:
         from benchmark.data.validate import validate_dataset
@@ -61,11 +62,15 @@ def dataset_checks(name: str) -> CheckPairs:
         again = Path(source.factory(cache_dir, **source.test_options))
         assert again == folder, f"resolved again to {again}, not the cached {folder}"
         assert _fingerprint(again) == first, "the cached folder changed when resolved again"
-        assert _fingerprint(_generated(name, 1)[1]) == first, \
+        assert _fingerprint(_generated(name, 1)[1]) == first, (
             "generated again into another cache folder, the cohort differs"
+        )
 
-    checks = [("resolves", resolves), ("validates", validates),
-              ("stable_fingerprint", stable_fingerprint)]
+    checks = [
+        ("resolves", resolves),
+        ("validates", validates),
+        ("stable_fingerprint", stable_fingerprint),
+    ]
     yield from make_checks(f"dataset-{name}", checks)
 
 

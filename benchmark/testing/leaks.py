@@ -15,8 +15,11 @@ from benchmark.data.cohort import GA_COLUMNS, OUTCOME_COLUMNS, TRUTH_PREFIX
 
 def _hidden(column: Any, allow_truth: bool) -> bool:
     text = str(column)
-    return text in GA_COLUMNS or text in OUTCOME_COLUMNS or (
-        not allow_truth and text.startswith(TRUTH_PREFIX))
+    return (
+        text in GA_COLUMNS
+        or text in OUTCOME_COLUMNS
+        or (not allow_truth and text.startswith(TRUTH_PREFIX))
+    )
 
 
 def find_leaks(obj: Any, allow_truth: bool = False, max_depth: int = 8) -> list[str]:
@@ -44,8 +47,12 @@ def find_leaks(obj: Any, allow_truth: bool = False, max_depth: int = 8) -> list[
 
 
 def _children(item: Any, path: str) -> Iterator[tuple[Any, str]]:
-    if item is None or isinstance(item, str | bytes | int | float | bool | np.ndarray | Path
-                                  | type) or inspect.ismodule(item) or inspect.isroutine(item):
+    if (
+        item is None
+        or isinstance(item, str | bytes | int | float | bool | np.ndarray | Path | type)
+        or inspect.ismodule(item)
+        or inspect.isroutine(item)
+    ):
         return
     if isinstance(item, dict):
         for key, value in item.items():

@@ -71,8 +71,9 @@ def default_check_cohort() -> Path:
 class _Fits:
     """The fits one method's checks share: computed on first use, errors remembered."""
 
-    def __init__(self, cls: type[BaseMethod], params: dict[str, Any], root: Path | None,
-                 seed: int) -> None:
+    def __init__(
+        self, cls: type[BaseMethod], params: dict[str, Any], root: Path | None, seed: int
+    ) -> None:
         self.cls, self.params, self.root, self.seed = cls, params, root, seed
         self._memo: dict[str, Any] = {}
 
@@ -84,8 +85,10 @@ class _Fits:
                 self._memo[key] = exc
         found = self._memo[key]
         if isinstance(found, Exception):
-            raise DependencyFailed(f"needs {key}, which failed: {type(found).__name__}: "
-                             f"{str(found).splitlines()[0] if str(found) else ''}")
+            raise DependencyFailed(
+                f"needs {key}, which failed: {type(found).__name__}: "
+                f"{str(found).splitlines()[0] if str(found) else ''}"
+            )
         return found
 
     @property
@@ -95,7 +98,7 @@ class _Fits:
     @property
     def split(self) -> tuple[list, list]:
         ids = list(self.cohort.patients.index)
-        return ids[: len(ids) * 3 // 5], ids[len(ids) * 3 // 5:]
+        return ids[: len(ids) * 3 // 5], ids[len(ids) * 3 // 5 :]
 
     def test_view(self):
         return self.cohort.test_view(self.split[1], include_truth=self.cls.reads_truth)
@@ -104,8 +107,9 @@ class _Fits:
         method = self.cls(**self.params)
         method.random_state = self.seed
         method.device = "cpu"
-        fitted = method.fit(self.cohort.train_view(self.split[0],
-                                                   include_truth=self.cls.reads_truth))
+        fitted = method.fit(
+            self.cohort.train_view(self.split[0], include_truth=self.cls.reads_truth)
+        )
         return method, fitted, method.predict(self.test_view())
 
     @property
@@ -135,20 +139,26 @@ def _check_saved_files(folder: Path) -> None:
 def _check_optional_outputs(method: BaseMethod) -> None:
     curves, cost, artifacts = method.training_curves_, method.cost_, method.artifacts_
     if curves is not None:
-        assert isinstance(curves, pd.DataFrame), \
+        assert isinstance(curves, pd.DataFrame), (
             f"training_curves_ is a {type(curves).__name__}, not a DataFrame"
+        )
         missing = [c for c in CURVE_COLUMNS if c not in curves]
         assert not missing, f"training_curves_ lacks column(s) {missing}"
     assert cost is None or isinstance(cost, dict), f"cost_ is a {type(cost).__name__}"
     if artifacts is not None:
         assert isinstance(artifacts, dict), f"artifacts_ is a {type(artifacts).__name__}"
         for name, frame in artifacts.items():
-            assert isinstance(name, str) and "/" not in name and isinstance(
-                frame, pd.DataFrame), f"artifacts_[{name!r}] is not a file name → DataFrame"
+            assert isinstance(name, str) and "/" not in name and isinstance(frame, pd.DataFrame), (
+                f"artifacts_[{name!r}] is not a file name → DataFrame"
+            )
 
 
-def method_checks(method: str | type[BaseMethod], cohort_root: str | Path | None = None,
-                  params: dict[str, Any] | None = None, seed: int = 0) -> CheckPairs:
+def method_checks(
+    method: str | type[BaseMethod],
+    cohort_root: str | Path | None = None,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> CheckPairs:
     """``(check name, Check)`` for every contract ``method`` must keep (capability checks
     only when declared).  ``params`` default to the class's ``test_params``."""
     from benchmark.execution.fallbacks import check_predictions, check_provenance
@@ -161,8 +171,9 @@ def method_checks(method: str | type[BaseMethod], cohort_root: str | Path | None
         fresh = cls(**params)
         stored = {k: v for k, v in vars(fresh).items() if k not in ("random_state", "device")}
         expected = {k: params.get(k, grid[0]) for k, grid in cls.parameters.items()}
-        assert stored == expected, f"__init__ stored {sorted(stored)}, expected parameters " \
-            f"{sorted(expected)} only"
+        assert stored == expected, (
+            f"__init__ stored {sorted(stored)}, expected parameters {sorted(expected)} only"
+        )
         assert fresh.get_params() == expected, "get_params does not return the parameters"
 
     def skip() -> None:
@@ -181,8 +192,9 @@ def method_checks(method: str | type[BaseMethod], cohort_root: str | Path | None
     def predict() -> None:
         pred = check_predictions(fits.first[2], fits.test_view())  # its own error, unwrapped
         low, high = float(pred.min()), float(pred.max())
-        assert GA_RANGE[0] <= low and high <= GA_RANGE[1], \
+        assert GA_RANGE[0] <= low and high <= GA_RANGE[1], (
             f"predictions {low:.1f}-{high:.1f} weeks outside {GA_RANGE[0]:g}-{GA_RANGE[1]:g}"
+        )
 
     def provenance() -> None:
         test = fits.test_view()
@@ -190,16 +202,19 @@ def method_checks(method: str | type[BaseMethod], cohort_root: str | Path | None
 
     def deterministic() -> None:
         again = check_predictions(fits.fit_predict()[2], fits.test_view())
-        pd.testing.assert_series_equal(again, fits.predictions, check_exact=True,
-                                       obj="predictions of a second fit")
+        pd.testing.assert_series_equal(
+            again, fits.predictions, check_exact=True, obj="predictions of a second fit"
+        )
 
     def segment() -> None:
         for record in list(fits.test_view().iter_images())[:2]:
             prob = np.asarray(fits.first[0].segment(record), dtype=float)
-            assert prob.shape == record.pixels.shape, \
+            assert prob.shape == record.pixels.shape, (
                 f"map of shape {prob.shape} for an image of shape {record.pixels.shape}"
-            assert np.isfinite(prob).all() and prob.min() >= 0 and prob.max() <= 1, \
+            )
+            assert np.isfinite(prob).all() and prob.min() >= 0 and prob.max() <= 1, (
                 "map values outside [0, 1]"
+            )
 
     def save_load() -> None:
         expected = fits.predictions
@@ -211,12 +226,18 @@ def method_checks(method: str | type[BaseMethod], cohort_root: str | Path | None
             assert isinstance(loaded, cls), f"load returned {type(loaded).__name__}"
             test = fits.test_view()
             pred = check_predictions(loaded.predict(test), test)
-            pd.testing.assert_series_equal(pred, expected, check_exact=True,
-                                           obj="predictions after save → load")
+            pd.testing.assert_series_equal(
+                pred, expected, check_exact=True, obj="predictions after save → load"
+            )
 
     checks: list[tuple[str, Callable[[], Any]]] = [
-        ("declarations", lambda: check_declarations(cls)), ("init", init), ("skip", skip),
-        ("no_leak", no_leak), ("fit", fit), ("predict", predict), ("provenance", provenance),
+        ("declarations", lambda: check_declarations(cls)),
+        ("init", init),
+        ("skip", skip),
+        ("no_leak", no_leak),
+        ("fit", fit),
+        ("predict", predict),
+        ("provenance", provenance),
         ("optional_outputs", lambda: _check_optional_outputs(fits.first[0])),
         ("deterministic", deterministic),
     ]
@@ -227,8 +248,12 @@ def method_checks(method: str | type[BaseMethod], cohort_root: str | Path | None
     yield from make_checks(cls.name or cls.__qualname__, checks, cls.expected_failed_checks)
 
 
-def check_method(method: str | type[BaseMethod], cohort_root: str | Path | None = None,
-                 params: dict[str, Any] | None = None, seed: int = 0) -> list[str]:
+def check_method(
+    method: str | type[BaseMethod],
+    cohort_root: str | Path | None = None,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> list[str]:
     """Run every check on one method (all of them, whatever fails); returns the names of
     the checks run.  Raises :class:`MethodCheckError` listing the failures, first first."""
     return run_checks(method_checks(method, cohort_root, params, seed))

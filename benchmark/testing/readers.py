@@ -28,8 +28,11 @@ from benchmark.data.ingest.readers import ImageReader, list_readers
 from benchmark.testing._core import CheckPairs, make_checks
 
 #: values a scanner would write into a file; none may come back from a reader
-IDENTIFYING = {"PatientName": "Checkperson^Ada", "PatientID": "FLB-CHECK-4711",
-               "PatientBirthDate": "19800229"}
+IDENTIFYING = {
+    "PatientName": "Checkperson^Ada",
+    "PatientID": "FLB-CHECK-4711",
+    "PatientBirthDate": "19800229",
+}
 SPACING_MM = 0.3125
 
 
@@ -49,11 +52,15 @@ def _strings(value: object, depth: int = 0) -> list[str]:
     if isinstance(value, bytes):
         return [value.decode("latin-1")]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [s for f in dataclasses.fields(value)
-                for s in _strings(getattr(value, f.name), depth + 1)]
+        return [
+            s
+            for f in dataclasses.fields(value)
+            for s in _strings(getattr(value, f.name), depth + 1)
+        ]
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in (*_strings(k, depth + 1),
-                                                       *_strings(v, depth + 1))]
+        return [
+            s for k, v in value.items() for s in (*_strings(k, depth + 1), *_strings(v, depth + 1))
+        ]
     if isinstance(value, list | tuple | set):
         return [s for v in value for s in _strings(v, depth + 1)]
     return []
@@ -78,8 +85,11 @@ def reader_checks(reader: type[ImageReader] | ImageReader) -> CheckPairs:
         bad = [s for s in cls.suffixes if not s.startswith(".") or s != s.lower()]
         assert not bad, f"suffixes {bad} are not lower-case '.ext'"
         registered = list_readers()
-        others = {s: type(registered[s]).__qualname__ for s in cls.suffixes
-                  if type(registered.get(s)) is not cls}
+        others = {
+            s: type(registered[s]).__qualname__
+            for s in cls.suffixes
+            if type(registered.get(s)) is not cls
+        }
         assert not others, f"suffixes not served by {cls.__qualname__}: {others}"
 
     def round_trip() -> None:
@@ -89,8 +99,8 @@ def reader_checks(reader: type[ImageReader] | ImageReader) -> CheckPairs:
             np.testing.assert_array_equal(loaded.pixels, pixels, err_msg="pixels changed")
             if cls.has_header_spacing:
                 assert loaded.spacing_mm is not None and np.isclose(
-                    loaded.spacing_mm, SPACING_MM), \
-                    f"spacing {loaded.spacing_mm} read back, {SPACING_MM} written"
+                    loaded.spacing_mm, SPACING_MM
+                ), f"spacing {loaded.spacing_mm} read back, {SPACING_MM} written"
 
     def spacing_without_decoding() -> None:
         with tempfile.TemporaryDirectory(prefix="flb-reader-") as tmp:
@@ -101,8 +111,9 @@ def reader_checks(reader: type[ImageReader] | ImageReader) -> CheckPairs:
             data = path.read_bytes()
             path.write_bytes(data[: len(data) - 256 * 128])  # half the pixels cut off
             found = instance.header_spacing(path)
-            assert found is not None and np.isclose(found[0], SPACING_MM), \
+            assert found is not None and np.isclose(found[0], SPACING_MM), (
                 f"header_spacing gave {found} once the pixel data was cut off"
+            )
             try:
                 read_raw(path)
             except InputError:
@@ -113,21 +124,26 @@ def reader_checks(reader: type[ImageReader] | ImageReader) -> CheckPairs:
         with tempfile.TemporaryDirectory(prefix="flb-reader-") as tmp:
             path, _ = write(Path(tmp))
             returned = _strings(instance.read(path)) + _strings(load_image(path))
-            leaked = sorted(k for k, v in IDENTIFYING.items()
-                            if any(v in text for text in returned))
+            leaked = sorted(
+                k for k, v in IDENTIFYING.items() if any(v in text for text in returned)
+            )
             assert not leaked, f"the reader returns identifying field(s) {leaked}"
             if cls.has_identifying_fields:
                 found = instance.identifying_fields(path, IDENTIFYING)
-                assert set(found) == set(IDENTIFYING), \
+                assert set(found) == set(IDENTIFYING), (
                     f"identifying_fields found {sorted(found)} of {sorted(IDENTIFYING)}"
+                )
 
     def failures_are_input_errors() -> None:
         with tempfile.TemporaryDirectory(prefix="flb-reader-") as tmp:
             sample, _ = write(Path(tmp), shape=(256, 256))
             data = sample.read_bytes()
-            bad = {"empty": b"", "text": b"patient list, not an image\n",
-                   "random": np.random.default_rng(1).bytes(999),
-                   "truncated": data[: len(data) // 3]}
+            bad = {
+                "empty": b"",
+                "text": b"patient list, not an image\n",
+                "random": np.random.default_rng(1).bytes(999),
+                "truncated": data[: len(data) // 3],
+            }
             for what, content in bad.items():
                 path = Path(tmp) / f"{what}{suffix}"
                 path.write_bytes(content)
@@ -136,15 +152,19 @@ def reader_checks(reader: type[ImageReader] | ImageReader) -> CheckPairs:
                 except InputError as exc:
                     message = str(exc)
                     assert exc.code in DEFAULT_FIXES, f"{what} file: unknown code {exc.code!r}"
-                    assert "\n" not in message and path.name in message, \
+                    assert "\n" not in message and path.name in message, (
                         f"{what} file: message {message!r} is not one line naming the file"
+                    )
                     continue
                 raise AssertionError(f"a {what} {suffix} file was read without error")
 
-    checks = [("declarations", declarations), ("round_trip", round_trip),
-              ("spacing_without_decoding", spacing_without_decoding),
-              ("no_identifying_field", no_identifying_field),
-              ("failures_are_input_errors", failures_are_input_errors)]
+    checks = [
+        ("declarations", declarations),
+        ("round_trip", round_trip),
+        ("spacing_without_decoding", spacing_without_decoding),
+        ("no_identifying_field", no_identifying_field),
+        ("failures_are_input_errors", failures_are_input_errors),
+    ]
     yield from make_checks(cls.__qualname__, checks, cls.expected_failed_checks)
 
 

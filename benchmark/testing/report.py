@@ -40,8 +40,11 @@ def check_run_methods() -> list[str]:
     if segmenting:
         chosen.append(segmenting[0])
         chosen += [c for c in classes if c.control_of == segmenting[0].name]
-    return [c.name + (f"[{','.join(f'{k}={v}' for k, v in c.test_params.items())}]"
-                      if c.test_params else "") for c in chosen]
+    return [
+        c.name
+        + (f"[{','.join(f'{k}={v}' for k, v in c.test_params.items())}]" if c.test_params else "")
+        for c in chosen
+    ]
 
 
 def write_check_run(root: Path, methods: list[str] | None = None) -> Path:
@@ -50,12 +53,17 @@ def write_check_run(root: Path, methods: list[str] | None = None) -> Path:
     from benchmark.testing.cohort import write_check_cohort
 
     cohort = write_check_cohort(root / "cohort", n_patients=24)
-    result = run(RunConfig(dataset=str(cohort), methods=methods or check_run_methods(),
-                           run_dir=str(root / "run")))
+    result = run(
+        RunConfig(
+            dataset=str(cohort), methods=methods or check_run_methods(), run_dir=str(root / "run")
+        )
+    )
     failed = result.cells[result.cells["status"] != "done"]
     if len(failed):
-        raise RuntimeError(f"check run: {len(failed)} cell(s) failed: "
-                           f"{'; '.join(failed.get('error', failed['label']).astype(str))}")
+        raise RuntimeError(
+            f"check run: {len(failed)} cell(s) failed: "
+            f"{'; '.join(failed.get('error', failed['label']).astype(str))}"
+        )
     return result.run_dir
 
 
@@ -65,8 +73,9 @@ def write_empty_run(run_dir: Path, root: Path) -> Path:
     (A run whose cells all failed is not empty: the ``not_run`` table rightly lists them.)
     """
     empty = root / "empty-run"
-    shutil.copytree(run_dir, empty, ignore=shutil.ignore_patterns("cells", "tables",
-                                                                   "figures", "*.html"))
+    shutil.copytree(
+        run_dir, empty, ignore=shutil.ignore_patterns("cells", "tables", "figures", "*.html")
+    )
     for table in ("predictions.csv", "cells.csv"):
         header = (run_dir / table).read_text().splitlines()[0]
         (empty / table).write_text(header + "\n")
@@ -94,8 +103,11 @@ def _context(run_dir: Path, reading: int = 0) -> Any:
 
 
 def _table_bytes(table: Any) -> tuple[str, ...] | None:
-    return None if table is None else (table.name, table.to_csv(), table.to_markdown(),
-                                       table.to_latex(), table.to_html())
+    return (
+        None
+        if table is None
+        else (table.name, table.to_csv(), table.to_markdown(), table.to_latex(), table.to_html())
+    )
 
 
 @cache
@@ -133,8 +145,12 @@ def table_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs
         table = _table(name, run_dirs()[1])
         assert table is None, f"a table {table.name!r} from a run without predictions"
 
-    checks = [("builds", builds), ("deterministic", deterministic),
-              ("unique_name", unique_name), ("empty_run", empty_run)]
+    checks = [
+        ("builds", builds),
+        ("deterministic", deterministic),
+        ("unique_name", unique_name),
+        ("empty_run", empty_run),
+    ]
     yield from make_checks(f"table-{name}", checks)
 
 
@@ -145,8 +161,11 @@ def _figure(name: str, run_dir: Path, reading: int = 0) -> tuple[Any, dict[str, 
 
     with tempfile.TemporaryDirectory(prefix="flb-figure-") as tmp:
         made = create_figure(name, _context(run_dir, reading), Path(tmp))
-        return made, {p.relative_to(tmp).as_posix(): p.read_bytes()
-                      for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
+        return made, {
+            p.relative_to(tmp).as_posix(): p.read_bytes()
+            for p in sorted(Path(tmp).rglob("*"))
+            if p.is_file()
+        }
 
 
 def figure_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPairs:
@@ -166,8 +185,9 @@ def figure_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPair
     def deterministic() -> None:
         first, second = _figure(name, run_dirs()[0]), _figure(name, run_dirs()[0], 1)
         assert first[0] == second[0], "two builds return different stems or captions"
-        differ = sorted(f for f in set(first[1]) | set(second[1])
-                        if first[1].get(f) != second[1].get(f))
+        differ = sorted(
+            f for f in set(first[1]) | set(second[1]) if first[1].get(f) != second[1].get(f)
+        )
         assert not differ, f"two builds differ in {differ}"
 
     def unique_name() -> None:
@@ -178,9 +198,14 @@ def figure_checks(name: str, runs: tuple[Path, Path] | None = None) -> CheckPair
 
     def empty_run() -> None:
         made, files = _figure(name, run_dirs()[1])
-        assert made is None and not files, \
+        assert made is None and not files, (
             f"a run without predictions gave {made} and files {sorted(files)[:3]}"
+        )
 
-    checks = [("builds", builds), ("deterministic", deterministic),
-              ("unique_name", unique_name), ("empty_run", empty_run)]
+    checks = [
+        ("builds", builds),
+        ("deterministic", deterministic),
+        ("unique_name", unique_name),
+        ("empty_run", empty_run),
+    ]
     yield from make_checks(f"figure-{name}", checks)

@@ -22,8 +22,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[2]
 # a local copy of the FETAL_PLANES_DB frames (never copied into this repository);
 # $FLB_PUBLIC_THORAX points at it, else the folder beside the checkout
-THORAX = Path(os.environ.get("FLB_PUBLIC_THORAX",
-                             REPO.parent / "shared" / "data" / "public-thorax"))
+THORAX = Path(
+    os.environ.get("FLB_PUBLIC_THORAX", REPO.parent / "shared" / "data" / "public-thorax")
+)
 
 
 def demo_dataset(root: Path) -> Path:
@@ -36,10 +37,15 @@ def demo_dataset(root: Path) -> Path:
     rows = []
     for name, patient in zip(labels["Image_name"], labels["Patient_num"], strict=True):
         (root / "images" / f"{name}.png").symlink_to(THORAX / f"{name}.png")
-        rows.append({"image_id": name, "patient_id": f"FPDB{patient:05d}",
-                     "image_path": f"images/{name}.png",
-                     "pixel_spacing_mm": spacing[f"{name}.png"],
-                     "ga_weeks": invented[patient]})  # INVENTED: the images have no GA
+        rows.append(
+            {
+                "image_id": name,
+                "patient_id": f"FPDB{patient:05d}",
+                "image_path": f"images/{name}.png",
+                "pixel_spacing_mm": spacing[f"{name}.png"],
+                "ga_weeks": invented[patient],
+            }
+        )  # INVENTED: the images have no GA
     pd.DataFrame(rows).to_csv(root / "manifest.csv", index=False)
     return root
 
@@ -80,15 +86,20 @@ def main() -> None:
             ax.imshow(record.pixels, cmap="gray", vmin=0, vmax=255)
             lung = np.ma.masked_where(~record.mask, record.mask.astype(float))
             ax.imshow(lung, cmap="autumn", alpha=0.4, vmin=0, vmax=1)
-            ax.set_title(f"{image_id.replace('_Plane6', '')}\npredicted "
-                         f"{table.at[image_id, 'ga_pred_weeks']:.1f} wk · invented "
-                         f"{given[image_id]:.1f} wk", fontsize=7)
+            ax.set_title(
+                f"{image_id.replace('_Plane6', '')}\npredicted "
+                f"{table.at[image_id, 'ga_pred_weeks']:.1f} wk · invented "
+                f"{given[image_id]:.1f} wk",
+                fontsize=7,
+            )
             ax.axis("off")
         fig.suptitle(
             "DEMONSTRATION, NOT A RESULT — 20 public FETAL_PLANES_DB screen grabs (CC BY 4.0) "
             f"with the lung map (yellow) of {saved.label} trained on the SYNTHETIC cohort.\n"
             "GA values are INVENTED (the images have none); spacing read by hand from the "
-            "on-screen scale; no traced lungs exist, so no DSC.", fontsize=10)
+            "on-screen scale; no traced lungs exist, so no DSC.",
+            fontsize=10,
+        )
         fig.tight_layout(rect=(0, 0, 1, 0.94))
         fig.savefig(args.out, dpi=80)
         print(f"wrote {args.out}")

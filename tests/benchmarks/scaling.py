@@ -51,16 +51,25 @@ def main() -> int:
         else:
             dataset = ["--dataset", "synthetic", "--patients", str(n)]
         run_dir = args.out / f"run-{n}"
-        command = [sys.executable, "-m", "benchmark", "run", *dataset, "--methods",
-                   *args.methods, "--run-dir", str(run_dir), "--no-resume"]
+        command = [
+            sys.executable,
+            "-m",
+            "benchmark",
+            "run",
+            *dataset,
+            "--methods",
+            *args.methods,
+            "--run-dir",
+            str(run_dir),
+            "--no-resume",
+        ]
         os.environ["FLB_CACHE"] = str(args.out / f"cache-{n}")
         result = measure(command)
         result["patients"] = n
         rows.append(result)
         print(json.dumps(result), flush=True)
     small, large = rows
-    ratios = {key: round(large[key] / small[key], 2)
-              for key in ("wall_s", "peak_tree_rss_mib")}
+    ratios = {key: round(large[key] / small[key], 2) for key in ("wall_s", "peak_tree_rss_mib")}
     cpu = [r["cpu_user_s"] + r["cpu_sys_s"] for r in rows]
     ratios["cpu_s"] = round((cpu[1] - cpu[0]) / cpu[0], 2)  # rusage is cumulative
     print(json.dumps({"ratios": ratios, "loadavg": os.getloadavg()[0]}))

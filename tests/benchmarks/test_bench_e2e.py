@@ -24,8 +24,14 @@ def test_bench_e2e_smoke_run(benchmark, small_synthetic_root, tmp_path, monkeypa
         shutil.rmtree(run_dir, ignore_errors=True)
         # a cold feature/patch cache each round: measure the work, not the cache
         monkeypatch.setenv("FLB_CACHE", str(tmp_path / f"cache{k}"))
-        return (RunConfig(dataset=str(small_synthetic_root), run_dir=str(run_dir),
-                          methods=methods, device="cpu"),), {}
+        return (
+            RunConfig(
+                dataset=str(small_synthetic_root),
+                run_dir=str(run_dir),
+                methods=methods,
+                device="cpu",
+            ),
+        ), {}
 
     def smoke(config):
         result = run(config)

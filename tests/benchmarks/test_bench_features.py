@@ -67,14 +67,20 @@ def test_view_features_cold_and_warm(benchmark, synthetic_view, kind, tmp_path):
     extractor = GlcmExtractor() if kind == "glcm" else RadiomicsExtractor()
     cold = extract_view(synthetic_view, extractor, n_jobs=N_JOBS, cache_dir=tmp_path)
     assert cold.n_computed == len(synthetic_view.images)
-    warm = benchmark.pedantic(extract_view, args=(synthetic_view, extractor),
-                              kwargs={"n_jobs": N_JOBS, "cache_dir": tmp_path},
-                              rounds=3, iterations=1)
+    warm = benchmark.pedantic(
+        extract_view,
+        args=(synthetic_view, extractor),
+        kwargs={"n_jobs": N_JOBS, "cache_dir": tmp_path},
+        rounds=3,
+        iterations=1,
+    )
     assert warm.n_computed == 0 and warm.n_cached == len(synthetic_view.images)
     if benchmark.stats is not None:
-        benchmark.extra_info.update({
-            "cold_seconds": cold.seconds,
-            f"{extractor.unit}_per_s_cold": cold.units / cold.seconds,
-            "images_per_s_cold": len(synthetic_view.images) / cold.seconds,
-            "warm_seconds": benchmark.stats["mean"],
-        })
+        benchmark.extra_info.update(
+            {
+                "cold_seconds": cold.seconds,
+                f"{extractor.unit}_per_s_cold": cold.units / cold.seconds,
+                "images_per_s_cold": len(synthetic_view.images) / cold.seconds,
+                "warm_seconds": benchmark.stats["mean"],
+            }
+        )

@@ -8,9 +8,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 
-@pytest.mark.parametrize("width,grid,batch", [(8, 16, 16), (8, 16, 128), (16, 32, 64),
-                                              (64, 64, 2)],
-                         ids=["light-batch16", "light", "width16-32px", "paper-width-batch2"])
+@pytest.mark.parametrize(
+    "width,grid,batch",
+    [(8, 16, 16), (8, 16, 128), (16, 32, 64), (64, 64, 2)],
+    ids=["light-batch16", "light", "width16-32px", "paper-width-batch2"],
+)
 def test_bench_unet_training_step(benchmark, width, grid, batch):
     """One Adam step, 1 thread, channels-last as the engine trains (see nets/training).
     ``light`` is the default profile's shape; ``width16-32px`` shows the fraction of the
@@ -22,8 +24,7 @@ def test_bench_unet_training_step(benchmark, width, grid, batch):
     with deterministic(0, "cpu"):
         net = ResidualUNet(width).to(memory_format=torch.channels_last)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        x = (torch.rand(batch, 1, grid, grid) * 255).contiguous(
-            memory_format=torch.channels_last)
+        x = (torch.rand(batch, 1, grid, grid) * 255).contiguous(memory_format=torch.channels_last)
         y = torch.rand(batch)
 
         def step():
@@ -40,8 +41,12 @@ def test_bench_unet_training_step(benchmark, width, grid, batch):
     assert flops > 0 and peak > 0
     if benchmark.stats is not None:
         mean = benchmark.stats.stats.mean
-        benchmark.extra_info.update(patches_per_s=batch / mean, flops_per_s=flops / mean,
-                                    matmul_peak=peak, fraction_of_peak=flops / mean / peak)
+        benchmark.extra_info.update(
+            patches_per_s=batch / mean,
+            flops_per_s=flops / mean,
+            matmul_peak=peak,
+            fraction_of_peak=flops / mean / peak,
+        )
 
 
 def test_bench_unet_transfer_fit(benchmark, small_synthetic_root, tmp_path, monkeypatch):
@@ -62,6 +67,14 @@ def test_bench_unet_transfer_fit(benchmark, small_synthetic_root, tmp_path, monk
     method = benchmark.pedantic(fit, rounds=1, iterations=1)
     assert np.isfinite(method.training_curves_["train_loss"]).all()
     if benchmark.stats is not None:
-        benchmark.extra_info.update({k: method.cost_[k] for k in (
-            "train_patches_per_s", "train_flops_per_s", "fraction_of_matmul_peak",
-            "fraction_of_matmul_peak_idle")})
+        benchmark.extra_info.update(
+            {
+                k: method.cost_[k]
+                for k in (
+                    "train_patches_per_s",
+                    "train_flops_per_s",
+                    "fraction_of_matmul_peak",
+                    "fraction_of_matmul_peak_idle",
+                )
+            }
+        )

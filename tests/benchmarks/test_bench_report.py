@@ -13,8 +13,14 @@ SMOKE = ["dummy-mean", "biometry-*"]
 
 
 def _run(small_synthetic_root, tmp_path):
-    result = run(RunConfig(dataset=str(small_synthetic_root), run_dir=str(tmp_path / "run"),
-                           methods=SMOKE, device="cpu"))
+    result = run(
+        RunConfig(
+            dataset=str(small_synthetic_root),
+            run_dir=str(tmp_path / "run"),
+            methods=SMOKE,
+            device="cpu",
+        )
+    )
     assert result.n_failed == 0
     return result.run_dir
 

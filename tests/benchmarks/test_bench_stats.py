@@ -21,17 +21,29 @@ def big_predictions() -> pd.DataFrame:
         for seed in seeds:
             img_pred = np.repeat(ga, n_img) + rng.normal(0, 1 + m / 10, n_pat * n_img)
             pat_ids = np.repeat([f"P{i:04d}" for i in range(n_pat)], n_img)
-            images = pd.DataFrame({
-                "label": label, "seed": seed, "fold": 0, "level": "image",
-                "patient_id": pat_ids, "image_id": [f"{p}_{k}" for p, k in
-                                                    zip(pat_ids, np.tile(range(n_img), n_pat))],
-                "ga_true": np.repeat(ga, n_img), "ga_pred": img_pred,
-                "group": np.repeat(group, n_img)})
-            patients = images.groupby("patient_id", sort=True).agg(
-                ga_true=("ga_true", "first"), ga_pred=("ga_pred", "mean"),
-                group=("group", "first")).reset_index()
-            patients = patients.assign(label=label, seed=seed, fold=0, level="patient",
-                                       image_id="")
+            images = pd.DataFrame(
+                {
+                    "label": label,
+                    "seed": seed,
+                    "fold": 0,
+                    "level": "image",
+                    "patient_id": pat_ids,
+                    "image_id": [f"{p}_{k}" for p, k in zip(pat_ids, np.tile(range(n_img), n_pat))],
+                    "ga_true": np.repeat(ga, n_img),
+                    "ga_pred": img_pred,
+                    "group": np.repeat(group, n_img),
+                }
+            )
+            patients = (
+                images.groupby("patient_id", sort=True)
+                .agg(
+                    ga_true=("ga_true", "first"),
+                    ga_pred=("ga_pred", "mean"),
+                    group=("group", "first"),
+                )
+                .reset_index()
+            )
+            patients = patients.assign(label=label, seed=seed, fold=0, level="patient", image_id="")
             frames += [images, patients]
     return pd.concat(frames, ignore_index=True)
 
@@ -42,8 +54,9 @@ def test_bench_split_metrics(benchmark, big_predictions):
 
 
 def test_bench_pooled_metrics_with_bootstrap(benchmark, big_predictions):
-    result = benchmark.pedantic(stats.pooled_metrics, (big_predictions, "patient"),
-                                rounds=1, iterations=1)
+    result = benchmark.pedantic(
+        stats.pooled_metrics, (big_predictions, "patient"), rounds=1, iterations=1
+    )
     assert result["r_boot_lo"].notna().all()
 
 

@@ -49,9 +49,17 @@ def test_write_dataset_512_two_processes(benchmark, frame_args, tmp_path, monkey
     def write():
         root = tmp_path / f"r{next(rounds)}"
         root.mkdir()
-        gen.write_dataset(root, "synthetic", patients=n_images // 2, images_per_patient=2,
-                          seed=0, size=512, routes=gen.SCENARIOS["synthetic"], progress=False,
-                          n_jobs=2)
+        gen.write_dataset(
+            root,
+            "synthetic",
+            patients=n_images // 2,
+            images_per_patient=2,
+            seed=0,
+            size=512,
+            routes=gen.SCENARIOS["synthetic"],
+            progress=False,
+            n_jobs=2,
+        )
         return root
 
     root = benchmark.pedantic(write, rounds=2, iterations=1)

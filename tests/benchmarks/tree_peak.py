@@ -45,11 +45,14 @@ def measure(command: list[str], interval: float = 0.1) -> dict[str, float]:
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
-        "returncode": child.returncode, "wall_s": round(wall, 2),
+        "returncode": child.returncode,
+        "wall_s": round(wall, 2),
         "peak_tree_rss_mib": round(peak / 2**20, 1),
-        "cpu_user_s": round(ru.ru_utime, 2), "cpu_sys_s": round(ru.ru_stime, 2),
+        "cpu_user_s": round(ru.ru_utime, 2),
+        "cpu_sys_s": round(ru.ru_stime, 2),
         "max_single_rss_mib": round(ru.ru_maxrss / 1024, 1),
-        "loadavg_before": round(load_before, 2), "loadavg_after": round(os.getloadavg()[0], 2),
+        "loadavg_before": round(load_before, 2),
+        "loadavg_after": round(os.getloadavg()[0], 2),
         "command": " ".join(command),
     }
 

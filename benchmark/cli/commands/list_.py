@@ -28,13 +28,15 @@ def main(args: argparse.Namespace) -> int:
             tags = [f"role: {info.role}"] if info.role else []
             tags += [f"control of {info.control_of}"] if info.control_of else []
             tags += list(info.capabilities)
-            print(f"  ✓ {name:<28} {info.summary}" + (f"  [grid: {grid}]" if grid else "")
-                  + (f"  ({'; '.join(tags)})" if tags else ""))
+            print(
+                f"  ✓ {name:<28} {info.summary}"
+                + (f"  [grid: {grid}]" if grid else "")
+                + (f"  ({'; '.join(tags)})" if tags else "")
+            )
         else:
             print(f"  ✗ {name:<28} unavailable: {info.reason}")
     print("datasets:")
     for name, summary in list_datasets().items():
         print(f"  • {name:<28} {summary}")
-    print("  • PATH                         any folder in the dataset format "
-          "(docs/data-format.md)")
+    print("  • PATH                         any folder in the dataset format (docs/data-format.md)")
     return 0

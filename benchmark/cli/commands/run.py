@@ -15,47 +15,81 @@ def default_n_jobs() -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="synthetic",
-                        help="source name or folder (default: the embedded synthetic cohort)")
+    parser.add_argument(
+        "--dataset",
+        default="synthetic",
+        help="source name or folder (default: the embedded synthetic cohort)",
+    )
     add_grid_arguments(parser, methods_default=["all"])
-    parser.add_argument("--dataset-seed", type=int,
-                        help="synthetic cohort: generator seed (vary it for the null check)")
+    parser.add_argument(
+        "--dataset-seed",
+        type=int,
+        help="synthetic cohort: generator seed (vary it for the null check)",
+    )
     parser.add_argument("--run-dir", help="exact run folder (default: derived from the options)")
-    parser.add_argument("--subgroup", action="append", default=[], metavar="COLUMN",
-                        help="report performance per value of this categorical patient "
-                             "column (repeatable)")
-    parser.add_argument("--skip-invalid", action="store_true",
-                        help="leave out rows and patients with validation errors and run the "
-                        "rest; every one is listed (terminal, run.json, skipped_inputs.csv)")
+    parser.add_argument(
+        "--subgroup",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="report performance per value of this categorical patient column (repeatable)",
+    )
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="leave out rows and patients with validation errors and run the "
+        "rest; every one is listed (terminal, run.json, skipped_inputs.csv)",
+    )
 
 
 def add_grid_arguments(
-    parser: argparse.ArgumentParser, methods_default: list[str] | None = None,
+    parser: argparse.ArgumentParser,
+    methods_default: list[str] | None = None,
     methods_help: str = "names or globs, e.g. all | 'unet*' | "
-                        "'biometry-hadlock[combination=HC+FL]' (default: all)",
+    "'biometry-hadlock[combination=HC+FL]' (default: all)",
 ) -> None:
     """What a grid runs (methods, split, seeds, synthetic options) and how
     (:func:`add_execution_arguments`): ``run``, ``scenarios``, ``null-check``."""
     parser.add_argument("--methods", nargs="+", default=methods_default, help=methods_help)
-    parser.add_argument("--split", default="paper",
-                        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K | "
-                        "site (leave one site out) | site:NAME")
+    parser.add_argument(
+        "--split",
+        default="paper",
+        help="paper (first 166/316 by enrolment) | paper:FRACTION | kfold:K | "
+        "site (leave one site out) | site:NAME",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="repeat with seeds")
-    parser.add_argument("--groups", nargs="+", type=float, default=list(DEFAULT_GROUP_EDGES),
-                        metavar="EDGE", help="GA group edges in weeks (right-closed)")
+    parser.add_argument(
+        "--groups",
+        nargs="+",
+        type=float,
+        default=list(DEFAULT_GROUP_EDGES),
+        metavar="EDGE",
+        help="GA group edges in weeks (right-closed)",
+    )
     parser.add_argument("--patients", type=int, help="synthetic cohort: number of patients")
     parser.add_argument("--images-per-patient", type=int, help="synthetic cohort: frames each")
-    parser.add_argument("--sites", type=int, help="synthetic cohort: mix K scanner/site "
-                        "presets (1 = one generic site, the default; 2-4 named presets)")
-    parser.add_argument("--enrich-preterm", action="store_true",
-                        help="synthetic cohort: every fetus delivered within 48 h of its scan, "
-                        "as lung-maturity studies sample (Burgos-Artizzu 2019): an outcome "
-                        "with enough events for CIs (images unchanged)")
-    parser.add_argument("--fallback", default="predict", choices=["predict", "exclude"],
-                        help="images a method cannot measure (no usable lung): 'predict' "
-                        "them by the method's documented fallback, marked in the "
-                        "provenance column (default), or 'exclude' them, listed in "
-                        "excluded.csv")
+    parser.add_argument(
+        "--sites",
+        type=int,
+        help="synthetic cohort: mix K scanner/site "
+        "presets (1 = one generic site, the default; 2-4 named presets)",
+    )
+    parser.add_argument(
+        "--enrich-preterm",
+        action="store_true",
+        help="synthetic cohort: every fetus delivered within 48 h of its scan, "
+        "as lung-maturity studies sample (Burgos-Artizzu 2019): an outcome "
+        "with enough events for CIs (images unchanged)",
+    )
+    parser.add_argument(
+        "--fallback",
+        default="predict",
+        choices=["predict", "exclude"],
+        help="images a method cannot measure (no usable lung): 'predict' "
+        "them by the method's documented fallback, marked in the "
+        "provenance column (default), or 'exclude' them, listed in "
+        "excluded.csv",
+    )
     add_execution_arguments(parser)
 
 
@@ -63,25 +97,47 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     """How cells run (never what they compute): shared by ``run``, ``study`` and the
     study aliases."""
     parser.add_argument("--runs-dir", default="runs", help="parent folder of run folders")
-    parser.add_argument("--n-jobs", type=int, default=default_n_jobs(),
-                        help="local worker processes, or --cluster local workers "
-                        "(default: $FLB_N_JOBS or every core, at most 4)")
-    parser.add_argument("--backend", default=None,
-                        help="sequential | joblib | dask (default: by --n-jobs, --scheduler, "
-                        "--cluster)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run cells on a Dask cluster, e.g. tcp://host:8786 (docs/scaling.md)")
-    parser.add_argument("--cluster", choices=["local"],
-                        help="start a Dask LocalCluster on this machine (--n-jobs workers)")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="per-cell time limit: a cell still running is killed and "
-                        "recorded as failed (cells then run in child processes)")
-    parser.add_argument("--memory-limit", type=float, metavar="MIB", dest="memory_limit_mb",
-                        help="per-cell memory allowance (address space above the cell "
-                        "process's start size); exceeding it fails that cell")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=default_n_jobs(),
+        help="local worker processes, or --cluster local workers "
+        "(default: $FLB_N_JOBS or every core, at most 4)",
+    )
+    parser.add_argument(
+        "--backend",
+        default=None,
+        help="sequential | joblib | dask (default: by --n-jobs, --scheduler, --cluster)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run cells on a Dask cluster, e.g. tcp://host:8786 (docs/scaling.md)",
+    )
+    parser.add_argument(
+        "--cluster",
+        choices=["local"],
+        help="start a Dask LocalCluster on this machine (--n-jobs workers)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="per-cell time limit: a cell still running is killed and "
+        "recorded as failed (cells then run in child processes)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        metavar="MIB",
+        dest="memory_limit_mb",
+        help="per-cell memory allowance (address space above the cell "
+        "process's start size); exceeding it fails that cell",
+    )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--no-resume", dest="resume", action="store_false",
-                        help="recompute cells even if finished")
+    parser.add_argument(
+        "--no-resume", dest="resume", action="store_false", help="recompute cells even if finished"
+    )
 
 
 def config_from_args(args: argparse.Namespace):
@@ -99,9 +155,14 @@ def config_from_args(args: argparse.Namespace):
     if getattr(args, "dataset_seed", None) is not None:
         options["seed"] = args.dataset_seed
     return RunConfig(
-        dataset=args.dataset, dataset_options=options, methods=args.methods, split=args.split,
-        seeds=args.seeds, group_edges=tuple(args.groups),
-        run_dir=getattr(args, "run_dir", None), fallback=args.fallback,
+        dataset=args.dataset,
+        dataset_options=options,
+        methods=args.methods,
+        split=args.split,
+        seeds=args.seeds,
+        group_edges=tuple(args.groups),
+        run_dir=getattr(args, "run_dir", None),
+        fallback=args.fallback,
         **execution_from_args(args),
     )
 
@@ -113,15 +174,20 @@ def execution_from_args(args: argparse.Namespace) -> dict:
         backend_options["scheduler"] = args.scheduler
     if args.cluster:
         backend_options["cluster"] = args.cluster
-    default_backend = ("dask" if backend_options else
-                       "joblib" if args.n_jobs != 1 else "sequential")
+    default_backend = "dask" if backend_options else "joblib" if args.n_jobs != 1 else "sequential"
     for name, value in (("--timeout", args.timeout), ("--memory-limit", args.memory_limit_mb)):
         if value is not None and value <= 0:
             raise ValueError(f"{name} must be positive, got {value:g}")
-    return {"runs_dir": args.runs_dir, "backend": args.backend or default_backend,
-            "n_jobs": args.n_jobs, "device": args.device, "resume": args.resume,
-            "backend_options": backend_options, "timeout": args.timeout,
-            "memory_limit_mb": args.memory_limit_mb}
+    return {
+        "runs_dir": args.runs_dir,
+        "backend": args.backend or default_backend,
+        "n_jobs": args.n_jobs,
+        "device": args.device,
+        "resume": args.resume,
+        "backend_options": backend_options,
+        "timeout": args.timeout,
+        "memory_limit_mb": args.memory_limit_mb,
+    }
 
 
 def main(args: argparse.Namespace) -> int:
@@ -138,19 +204,26 @@ def main(args: argparse.Namespace) -> int:
 
         options = ReportOptions(subgroups=tuple(args.subgroup))
     print(build_report(result.run_dir, options=options))
-    print(f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
-          f"{result.n_cached} reused)")
+    print(
+        f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
+        f"{result.n_cached} reused)"
+    )
     skipped = result.run_dir / "skipped_inputs.csv"
     if skipped.is_file() and skipped.stat().st_size:
         import pandas as pd
 
         table = pd.read_csv(skipped)
         if len(table):
-            print(f"{table['image_id'].nunique()} image(s) of {table['patient_id'].nunique()} "
-                  f"patient(s) left out by --skip-invalid: listed in {skipped} and run.json "
-                  "(skipped_inputs)")
+            print(
+                f"{table['image_id'].nunique()} image(s) of {table['patient_id'].nunique()} "
+                f"patient(s) left out by --skip-invalid: listed in {skipped} and run.json "
+                "(skipped_inputs)"
+            )
     if result.n_failed:
-        print(f"{result.n_failed} cell(s) failed; reasons in {result.run_dir}/cells.csv, "
-              f"tracebacks in {result.run_dir}/log.txt", file=sys.stderr)
+        print(
+            f"{result.n_failed} cell(s) failed; reasons in {result.run_dir}/cells.csv, "
+            f"tracebacks in {result.run_dir}/log.txt",
+            file=sys.stderr,
+        )
         return 1
     return 0

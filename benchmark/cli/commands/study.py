@@ -5,13 +5,14 @@ import sys
 
 from benchmark.cli.commands.run import add_execution_arguments, execution_from_args
 
-HELP = ("Run a study file (studies/NAME.toml: datasets, methods, split, seeds and the study "
-        "tables/figures built from them), with resume, like run.")
+HELP = (
+    "Run a study file (studies/NAME.toml: datasets, methods, split, seeds and the study "
+    "tables/figures built from them), with resume, like run."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("study", help="a study file, e.g. studies/scenarios.toml "
-                        "(docs/studies.md)")
+    parser.add_argument("study", help="a study file, e.g. studies/scenarios.toml (docs/studies.md)")
     parser.add_argument("--out", help="folder for its outputs (default: the file's study.out)")
     add_execution_arguments(parser)
 
@@ -24,8 +25,11 @@ def finish(result) -> int:
         print(f"written: {result.out}/" + ", ".join(result.build.written))
     print(f"{result.n_computed} cell(s) computed, {result.n_cached} reused", file=sys.stderr)
     if result.n_failed:
-        print(f"{result.n_failed} cell(s) failed; reasons in each run folder's cells.csv "
-              f"({', '.join(str(p) for p in result.run_dirs.values())})", file=sys.stderr)
+        print(
+            f"{result.n_failed} cell(s) failed; reasons in each run folder's cells.csv "
+            f"({', '.join(str(p) for p in result.run_dirs.values())})",
+            file=sys.stderr,
+        )
     return 1 if result.n_failed or result.build.failed else 0
 
 

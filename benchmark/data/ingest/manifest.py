@@ -27,15 +27,36 @@ from benchmark.contract.errors import InputError, first_line
 
 #: Columns that describe one image (everything else in a single manifest is per patient).
 IMAGE_COLUMNS = (
-    "image_id", "patient_id", "image_path", "pixel_spacing_mm", "frame",
-    "crop_x0", "crop_y0", "crop_x1", "crop_y1",
-    "lung_mask_path", "left_lung_mask_path", "right_lung_mask_path", "lung_mask_label",
+    "image_id",
+    "patient_id",
+    "image_path",
+    "pixel_spacing_mm",
+    "frame",
+    "crop_x0",
+    "crop_y0",
+    "crop_x1",
+    "crop_y1",
+    "lung_mask_path",
+    "left_lung_mask_path",
+    "right_lung_mask_path",
+    "lung_mask_label",
     "ga_weeks",
 )
 CROP_COLUMNS = ("crop_x0", "crop_y0", "crop_x1", "crop_y1")
 PATIENT_COLUMNS = (
-    "patient_id", "ga_weeks", "enrolment_order", "bpd_mm", "hc_mm", "ac_mm", "fl_mm",
-    "maternal_age", "parity", "delivery_ga_weeks", "apgar", "outcome", "site",
+    "patient_id",
+    "ga_weeks",
+    "enrolment_order",
+    "bpd_mm",
+    "hc_mm",
+    "ac_mm",
+    "fl_mm",
+    "maternal_age",
+    "parity",
+    "delivery_ga_weeks",
+    "apgar",
+    "outcome",
+    "site",
 )
 _ID_COLUMNS = ("patient_id", "image_id")
 _KNOWN = set(IMAGE_COLUMNS) | set(PATIENT_COLUMNS)
@@ -71,8 +92,11 @@ def _read_one(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
         elif path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
-                                  dtype={c: str for c in _ID_COLUMNS})
+            frame = pd.read_excel(
+                path,
+                sheet_name=sheet if sheet is not None else 0,
+                dtype={c: str for c in _ID_COLUMNS},
+            )
     except Exception as exc:
         first = first_line(exc)
         raise InputError(f"{path}: unreadable table ({type(exc).__name__}: {first})") from None
@@ -101,21 +125,28 @@ def _read_csv(path: Path) -> pd.DataFrame:
         sep = csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
     except csv.Error:
         sep = ","
-    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True,
-                        keep_default_na=True)
+    frame = pd.read_csv(
+        io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True, keep_default_na=True
+    )
     if len(frame.columns) == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
         found = next(c for c in ";\t|" if c in str(frame.columns[0]))
-        raise InputError(f"{path}: one column only ({str(frame.columns[0])[:40]!r}...): the "
-                         f"rows look separated by {found!r}, which could not be read "
-                         "consistently; expected comma-separated (or semicolon-separated "
-                         "with decimal commas)", "manifest-format",
-                         "save the sheet as CSV (comma-separated) with one header row")
+        raise InputError(
+            f"{path}: one column only ({str(frame.columns[0])[:40]!r}...): the "
+            f"rows look separated by {found!r}, which could not be read "
+            "consistently; expected comma-separated (or semicolon-separated "
+            "with decimal commas)",
+            "manifest-format",
+            "save the sheet as CSV (comma-separated) with one header row",
+        )
     for col in frame.columns:
         if col in _ID_COLUMNS:
             continue
         values = frame[col].dropna()
-        if sep == ";" and len(values) and values.map(
-                lambda v: bool(_DECIMAL_COMMA.fullmatch(v))).any():
+        if (
+            sep == ";"
+            and len(values)
+            and values.map(lambda v: bool(_DECIMAL_COMMA.fullmatch(v))).any()
+        ):
             values = frame[col].str.replace(",", ".", regex=False)
         else:
             values = frame[col]
@@ -137,8 +168,9 @@ def _find(root: Path, stem: str) -> Path | None:
     return None
 
 
-def _fold_patients(images: pd.DataFrame, where: list[str], label: str
-                   ) -> tuple[pd.DataFrame, list[str]]:
+def _fold_patients(
+    images: pd.DataFrame, where: list[str], label: str
+) -> tuple[pd.DataFrame, list[str]]:
     """One row per patient from a one-row-per-image manifest (first value per column).
 
     Conflicting values between a patient's rows are not resolved here: ``validate`` reports
@@ -146,17 +178,20 @@ def _fold_patients(images: pd.DataFrame, where: list[str], label: str
     """
     if "patient_id" not in images.columns:
         return pd.DataFrame(columns=["patient_id"]), []
-    patient_cols = [c for c in images.columns
-                    if c not in IMAGE_COLUMNS or c in ("patient_id", "ga_weeks")]
+    patient_cols = [
+        c for c in images.columns if c not in IMAGE_COLUMNS or c in ("patient_id", "ga_weeks")
+    ]
     rows, wheres = [], []
     for pid, group in images.groupby("patient_id", sort=False, dropna=True):
-        first = {c: group[c].dropna().iloc[0] if group[c].notna().any() else None
-                 for c in patient_cols}
+        first = {
+            c: group[c].dropna().iloc[0] if group[c].notna().any() else None for c in patient_cols
+        }
         first["patient_id"] = pid
         rows.append(first)
         lines = [where[i].split(" row ")[1] for i in group.index]
-        wheres.append(f"{label} rows {', '.join(lines)}" if len(lines) > 1
-                      else f"{label} row {lines[0]}")
+        wheres.append(
+            f"{label} rows {', '.join(lines)}" if len(lines) > 1 else f"{label} row {lines[0]}"
+        )
     return pd.DataFrame(rows, columns=patient_cols), wheres
 
 
@@ -176,10 +211,16 @@ def read_manifest(root: str | Path) -> Manifest:
     patients_path, images_path = _find(root, "patients"), _find(root, "images")
     if patients_path and images_path:
         patients, images = _read_one(patients_path), _read_one(images_path)
-        return Manifest(root, patients, images, _rows(patients_path.name, len(patients)),
-                        _rows(images_path.name, len(images)),
-                        f"{patients_path.name} + {images_path.name}", meta,
-                        [patients_path, images_path])
+        return Manifest(
+            root,
+            patients,
+            images,
+            _rows(patients_path.name, len(patients)),
+            _rows(images_path.name, len(images)),
+            f"{patients_path.name} + {images_path.name}",
+            meta,
+            [patients_path, images_path],
+        )
     xlsx = root / "manifest.xlsx"
     if xlsx.is_file():
         try:
@@ -188,17 +229,31 @@ def read_manifest(root: str | Path) -> Manifest:
             raise InputError(f"{xlsx}: unreadable spreadsheet ({type(exc).__name__})") from None
         if "patients" in sheets and "images" in sheets:
             patients, images = _read_one(xlsx, "patients"), _read_one(xlsx, "images")
-            return Manifest(root, patients, images,
-                            _rows("manifest.xlsx sheet patients", len(patients)),
-                            _rows("manifest.xlsx sheet images", len(images)),
-                            "manifest.xlsx (sheets patients, images)", meta, [xlsx])
+            return Manifest(
+                root,
+                patients,
+                images,
+                _rows("manifest.xlsx sheet patients", len(patients)),
+                _rows("manifest.xlsx sheet images", len(images)),
+                "manifest.xlsx (sheets patients, images)",
+                meta,
+                [xlsx],
+            )
     single = _find(root, "manifest") or (xlsx if xlsx.is_file() else None)
     if single is not None:
         images = _read_one(single)
         where = _rows(single.name, len(images))
         patients, patient_where = _fold_patients(images, where, single.name)
-        return Manifest(root, patients, images, patient_where, where,
-                        f"{single.name} (one row per image)", meta, [single])
+        return Manifest(
+            root,
+            patients,
+            images,
+            patient_where,
+            where,
+            f"{single.name} (one row per image)",
+            meta,
+            [single],
+        )
     if patients_path or images_path:
         missing = "images" if patients_path else "patients"
         raise InputError(f"{root}: {missing}.csv (or .parquet) missing; see docs/byo-data.md")

@@ -30,8 +30,9 @@ def _wanted(label: str | None) -> callable:
     return lambda name: str(name).strip().lower() in names
 
 
-def rasterise(polygons: Iterable[Polygon], shape: tuple[int, int],
-              source: Path | str = "annotation") -> np.ndarray:
+def rasterise(
+    polygons: Iterable[Polygon], shape: tuple[int, int], source: Path | str = "annotation"
+) -> np.ndarray:
     """Fill the polygons; one lying entirely outside the image is an error, never dropped."""
     from skimage.draw import polygon as fill_polygon
 
@@ -39,12 +40,18 @@ def rasterise(polygons: Iterable[Polygon], shape: tuple[int, int],
     height, width = shape
     for number, points in enumerate(polygons, start=1):
         points = np.asarray(points, dtype=float).reshape(-1, 2)
-        if len(points) and (points[:, 0].max() < 0 or points[:, 0].min() >= width
-                            or points[:, 1].max() < 0 or points[:, 1].min() >= height):
+        if len(points) and (
+            points[:, 0].max() < 0
+            or points[:, 0].min() >= width
+            or points[:, 1].max() < 0
+            or points[:, 1].min() >= height
+        ):
             raise InputError(
                 f"{source}: lung polygon {number} lies entirely outside the {width}x{height} "
                 f"image (x {points[:, 0].min():g}..{points[:, 0].max():g}, "
-                f"y {points[:, 1].min():g}..{points[:, 1].max():g})", "annotation-outside")
+                f"y {points[:, 1].min():g}..{points[:, 1].max():g})",
+                "annotation-outside",
+            )
         if len(points) >= 3:
             rr, cc = fill_polygon(points[:, 1], points[:, 0], shape)
             mask[rr, cc] = True
@@ -55,7 +62,8 @@ def _check_size(path: Path, width, height, shape: tuple[int, int], what: str) ->
     if width and height and (int(height), int(width)) != tuple(shape):
         raise InputError(
             f"{path}: {what} is {int(width)}x{int(height)} but the image is "
-            f"{shape[1]}x{shape[0]} (width x height); annotate the same image", "mask-size",
+            f"{shape[1]}x{shape[0]} (width x height); annotate the same image",
+            "mask-size",
         )
 
 
@@ -84,28 +92,33 @@ def _labelme(path: Path, data: dict, shape: tuple[int, int], label: str | None) 
         polygons.append(points)
     if not polygons and not mask.any():
         labels = sorted({str(s.get("label")) for s in shapes})
-        raise InputError(f"{path}: no lung polygon (labels found: {labels or 'none'}); "
-                         "set lung_mask_label to the label used for the lungs", "annotation")
+        raise InputError(
+            f"{path}: no lung polygon (labels found: {labels or 'none'}); "
+            "set lung_mask_label to the label used for the lungs",
+            "annotation",
+        )
     return mask | rasterise(polygons, shape, path)
 
 
 def _rle_decode(rle: dict, path: Path) -> np.ndarray:
     counts = rle.get("counts")
     if not isinstance(counts, list):
-        raise InputError(f"{path}: compressed COCO RLE is not supported; export polygons",
-                         "annotation")
+        raise InputError(
+            f"{path}: compressed COCO RLE is not supported; export polygons", "annotation"
+        )
     height, width = rle["size"]
     flat = np.zeros(height * width, bool)
     pos = 0
     for i, run in enumerate(counts):  # runs alternate background/foreground, column-major
         if i % 2:
-            flat[pos:pos + run] = True
+            flat[pos : pos + run] = True
         pos += run
     return flat.reshape((width, height)).T
 
 
-def _coco(path: Path, data: dict, shape: tuple[int, int], label: str | None,
-          image_name: str) -> np.ndarray:
+def _coco(
+    path: Path, data: dict, shape: tuple[int, int], label: str | None, image_name: str
+) -> np.ndarray:
     images = data.get("images") or []
     matches = [im for im in images if Path(str(im.get("file_name", ""))).name == image_name]
     if not matches and len(images) == 1:
@@ -127,15 +140,18 @@ def _coco(path: Path, data: dict, shape: tuple[int, int], label: str | None,
         if isinstance(seg, dict):
             rle = _rle_decode(seg, path)
             if rle.shape != tuple(shape):
-                raise InputError(f"{path}: RLE size {rle.shape} differs from image {shape}",
-                                 "mask-size")
+                raise InputError(
+                    f"{path}: RLE size {rle.shape} differs from image {shape}", "mask-size"
+                )
             mask |= rle
         else:
-            mask |= rasterise([np.asarray(p, float).reshape(-1, 2) for p in seg or []], shape,
-                              path)
+            mask |= rasterise([np.asarray(p, float).reshape(-1, 2) for p in seg or []], shape, path)
     if not found:
-        raise InputError(f"{path}: no lung annotation for {image_name!r} "
-                         f"(categories: {sorted(map(str, categories.values()))})", "annotation")
+        raise InputError(
+            f"{path}: no lung annotation for {image_name!r} "
+            f"(categories: {sorted(map(str, categories.values()))})",
+            "annotation",
+        )
     return mask
 
 
@@ -168,13 +184,15 @@ def _cvat(path: Path, shape: tuple[int, int], label: str | None, image_name: str
             x1, y1 = float(element.get("xbr")), float(element.get("ybr"))
             polygons.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
     if not polygons:
-        raise InputError(f"{path}: no lung polygon for {image_name!r} in the CVAT file",
-                         "annotation")
+        raise InputError(
+            f"{path}: no lung polygon for {image_name!r} in the CVAT file", "annotation"
+        )
     return rasterise(polygons, shape, path)
 
 
-def read_polygon_mask(path: Path, shape: tuple[int, int], label: str | None = None,
-                      image_name: str = "") -> np.ndarray:
+def read_polygon_mask(
+    path: Path, shape: tuple[int, int], label: str | None = None, image_name: str = ""
+) -> np.ndarray:
     """Rasterise the lung shapes of an annotation file for an image of ``shape``."""
     if not path.is_file():
         raise InputError(f"{path}: file not found", "file-missing")
@@ -192,7 +210,9 @@ def read_polygon_mask(path: Path, shape: tuple[int, int], label: str | None = No
     except InputError:
         raise
     except (TypeError, ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"{path}: malformed annotation ({type(exc).__name__}: {exc})",
-                         "annotation") from None
-    raise InputError(f"{path}: JSON is neither LabelMe (shapes) nor COCO (images+annotations)",
-                     "annotation")
+        raise InputError(
+            f"{path}: malformed annotation ({type(exc).__name__}: {exc})", "annotation"
+        ) from None
+    raise InputError(
+        f"{path}: JSON is neither LabelMe (shapes) nor COCO (images+annotations)", "annotation"
+    )

@@ -30,8 +30,7 @@ from benchmark.data.io import (
     read_mask,
 )
 
-__all__ = ["ImageSpec", "RowData", "header_spacing", "load_full_mask", "load_row",
-           "safe_path"]
+__all__ = ["ImageSpec", "RowData", "header_spacing", "load_full_mask", "load_row", "safe_path"]
 
 POLYGON_SUFFIXES = (".json", ".xml")
 
@@ -48,12 +47,16 @@ def safe_path(root: Path, rel: Any, where: str, column: str) -> Path:
     """``root / rel`` if it stays inside root (judged on the text, so symlinks are allowed)."""
     text = str(rel).strip().replace("\\", "/")
     if os.path.isabs(text) or text.startswith("~"):
-        raise InputError(f"{where}: {column} {text!r} is absolute; give it relative to the "
-                         "dataset folder", "path-escape")
+        raise InputError(
+            f"{where}: {column} {text!r} is absolute; give it relative to the dataset folder",
+            "path-escape",
+        )
     norm = os.path.normpath(text)
     if norm == ".." or norm.startswith("../"):
-        raise InputError(f"{where}: {column} {text!r} escapes the dataset folder; move the "
-                         "file inside it", "path-escape")
+        raise InputError(
+            f"{where}: {column} {text!r} escapes the dataset folder; move the file inside it",
+            "path-escape",
+        )
     return root / norm
 
 
@@ -70,8 +73,9 @@ class ImageSpec:
     spacing_mm: float | None  # from the manifest
 
     @classmethod
-    def from_row(cls, root: Path, row: dict[str, Any], where: str,
-                 dataset_crop: CropBox | None = None) -> ImageSpec:
+    def from_row(
+        cls, root: Path, row: dict[str, Any], where: str, dataset_crop: CropBox | None = None
+    ) -> ImageSpec:
         if not _present(row.get("image_path")):
             raise InputError(f"{where}: image_path is empty", "row")
         image_path = safe_path(root, row["image_path"], where, "image_path")
@@ -88,17 +92,21 @@ class ImageSpec:
         given = [c for c in CROP_COLUMNS if _present(row.get(c))]
         if given:
             if len(given) != 4:
-                raise InputError(f"{where}: crop box needs all of {', '.join(CROP_COLUMNS)}",
-                                 "crop")
+                raise InputError(
+                    f"{where}: crop box needs all of {', '.join(CROP_COLUMNS)}", "crop"
+                )
             try:
                 crop = tuple(int(float(row[c])) for c in CROP_COLUMNS)
             except (TypeError, ValueError):
-                raise InputError(f"{where}: crop box values must be pixel numbers",
-                                 "crop") from None
-        masks = tuple(safe_path(root, row[c], where, c) for c in MASK_COLUMNS
-                      if _present(row.get(c)))
-        label = str(row["lung_mask_label"]).strip() if _present(row.get("lung_mask_label")) \
-            else None
+                raise InputError(
+                    f"{where}: crop box values must be pixel numbers", "crop"
+                ) from None
+        masks = tuple(
+            safe_path(root, row[c], where, c) for c in MASK_COLUMNS if _present(row.get(c))
+        )
+        label = (
+            str(row["lung_mask_label"]).strip() if _present(row.get("lung_mask_label")) else None
+        )
         if label is not None and label.endswith(".0") and label[:-2].isdigit():
             label = label[:-2]  # numeric labels come back from CSV as floats
         spacing = None
@@ -106,11 +114,13 @@ class ImageSpec:
             try:
                 spacing = float(row["pixel_spacing_mm"])
             except (TypeError, ValueError):
-                raise InputError(f"{where}: pixel_spacing_mm {row['pixel_spacing_mm']!r} is "
-                                 "not a number", "row") from None
+                raise InputError(
+                    f"{where}: pixel_spacing_mm {row['pixel_spacing_mm']!r} is not a number", "row"
+                ) from None
             if not math.isfinite(spacing) or spacing <= 0:
-                raise InputError(f"{where}: pixel_spacing_mm {spacing} must be > 0 (mm/pixel)",
-                                 "row")
+                raise InputError(
+                    f"{where}: pixel_spacing_mm {spacing} must be > 0 (mm/pixel)", "row"
+                )
         return cls(where, image_path, frame, crop, masks, label, spacing)
 
 
@@ -130,9 +140,12 @@ def load_full_mask(spec: ImageSpec, shape: tuple[int, int]) -> np.ndarray | None
                 try:
                     label = int(spec.mask_label)
                 except ValueError:
-                    raise InputError(f"{path}: lung_mask_label {spec.mask_label!r} must be an "
-                                     "integer for this label map (or R:G:B colours for a "
-                                     "colour mask)", "row") from None
+                    raise InputError(
+                        f"{path}: lung_mask_label {spec.mask_label!r} must be an "
+                        "integer for this label map (or R:G:B colours for a "
+                        "colour mask)",
+                        "row",
+                    ) from None
             part = read_mask(path, shape, label=label, frame=spec.frame, colours=colours)
         mask |= part
     return mask
@@ -144,8 +157,11 @@ def _colours(path: Path, text: str) -> list[tuple[int, int, int]]:
     for part in text.replace(";", ",").split(","):
         values = part.strip().split(":")
         if len(values) != 3 or not all(v.strip().isdigit() and int(v) < 256 for v in values):
-            raise InputError(f"{path}: lung_mask_label {text!r}: {part.strip()!r} is not an "
-                             "R:G:B colour (0-255 each)", "row")
+            raise InputError(
+                f"{path}: lung_mask_label {text!r}: {part.strip()!r} is not an "
+                "R:G:B colour (0-255 each)",
+                "row",
+            )
         out.append(tuple(int(v) for v in values))
     return out
 
@@ -163,8 +179,7 @@ def load_row(spec: ImageSpec) -> RowData:
     """Read the image and its mask; errors are InputErrors naming the row and file."""
     try:
         image = load_image(spec.image_path, spec.frame, None)
-        crop = check_crop(spec.crop, image.full_shape, str(spec.image_path)) if spec.crop \
-            else None
+        crop = check_crop(spec.crop, image.full_shape, str(spec.image_path)) if spec.crop else None
         full_mask = load_full_mask(spec, image.full_shape)
     except InputError as exc:
         raise exc.prefixed(spec.where) from None

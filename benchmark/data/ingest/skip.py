@@ -35,28 +35,46 @@ def _left_out(manifest: Manifest, report: Report) -> tuple[set[int], list[dict]]
     blocking = [p for p in report.errors if not (p.image_rows or p.patient_rows)]
     if blocking:
         first = blocking[0]
-        raise InputError(f"{first.where}: {first.what} (not tied to a row, so "
-                         "--skip-invalid cannot leave it out)", first.code, first.fix)
+        raise InputError(
+            f"{first.where}: {first.what} (not tied to a row, so "
+            "--skip-invalid cannot leave it out)",
+            first.code,
+            first.fix,
+        )
     images, patients = manifest.images, manifest.patients
     rows: dict[int, list[tuple]] = {}
     for problem in report.errors:
         targets = set(problem.image_rows)
         for p in problem.patient_rows:
             pid = patients["patient_id"].iat[p]
-            targets |= set(images.index[images["patient_id"] == pid]) if pid is not None \
-                else set()
+            targets |= set(images.index[images["patient_id"] == pid]) if pid is not None else set()
         for i in targets:
             rows.setdefault(int(i), []).append((problem.where, problem.code, problem.what))
-    records = [{"image_id": images["image_id"].iat[i], "patient_id": images["patient_id"].iat[i],
-                "where": where, "code": code, "reason": what}
-               for i in sorted(rows) for where, code, what in rows[i]]
+    records = [
+        {
+            "image_id": images["image_id"].iat[i],
+            "patient_id": images["patient_id"].iat[i],
+            "where": where,
+            "code": code,
+            "reason": what,
+        }
+        for i in sorted(rows)
+        for where, code, what in rows[i]
+    ]
     patient_rows = {p for problem in report.errors for p in problem.patient_rows}
     for p in sorted(patient_rows):  # patients without any image row are listed too
         pid = patients["patient_id"].iat[p]
         if pid is None or not (images["patient_id"] == pid).any():
             problem = next(x for x in report.errors if p in x.patient_rows)
-            records.append({"image_id": None, "patient_id": pid, "where": problem.where,
-                            "code": problem.code, "reason": problem.what})
+            records.append(
+                {
+                    "image_id": None,
+                    "patient_id": pid,
+                    "where": problem.where,
+                    "code": problem.code,
+                    "reason": problem.what,
+                }
+            )
     return set(rows), records
 
 
@@ -68,8 +86,8 @@ def _write_subset(manifest: Manifest, drop: set[int], target: Path) -> None:
     for col in ("image_path", *MASK_COLUMNS):
         if col in images:
             images[col] = images[col].map(
-                lambda v: f"{_LINK}/{str(v).strip()}" if isinstance(v, str) and v.strip()
-                else v)
+                lambda v: f"{_LINK}/{str(v).strip()}" if isinstance(v, str) and v.strip() else v
+            )
     target.mkdir(parents=True, exist_ok=True)
     link = target / _LINK
     if not link.is_symlink():
@@ -82,15 +100,24 @@ def _write_subset(manifest: Manifest, drop: set[int], target: Path) -> None:
     (target / "dataset.json").write_text(json.dumps(meta, indent=2, default=str))
 
 
-def _no_patient_left(records: list[dict], manifest: Manifest, drop: set[int],
-                     report: Report) -> list[dict]:
+def _no_patient_left(
+    records: list[dict], manifest: Manifest, drop: set[int], report: Report
+) -> list[dict]:
     """Patients whose every image was left out for image errors, said once each."""
     images, patients = manifest.images, manifest.patients
     said = {patients["patient_id"].iat[p] for x in report.errors for p in x.patient_rows}
     left = set(images.drop(index=sorted(drop))["patient_id"].dropna())
     gone = sorted(set(images["patient_id"].dropna()) - left - said)
-    return [{"image_id": None, "patient_id": pid, "where": "", "code": "patient-no-valid-image",
-             "reason": "every image of this patient was left out"} for pid in gone]
+    return [
+        {
+            "image_id": None,
+            "patient_id": pid,
+            "where": "",
+            "code": "patient-no-valid-image",
+            "reason": "every image of this patient was left out",
+        }
+        for pid in gone
+    ]
 
 
 def valid_subset(root: Path, cache: Path) -> tuple[Path, pd.DataFrame]:
@@ -119,8 +146,11 @@ def valid_subset(root: Path, cache: Path) -> tuple[Path, pd.DataFrame]:
     else:
         again.raise_for_errors()
     if len(drop) == len(manifest.images):
-        raise InputError(f"{root}: every image has an error; nothing left to run "
-                         f"(run `python -m benchmark validate {root}`)", "manifest")
+        raise InputError(
+            f"{root}: every image has an error; nothing left to run "
+            f"(run `python -m benchmark validate {root}`)",
+            "manifest",
+        )
     records += _no_patient_left(records, manifest, drop, report)
     return target, pd.DataFrame(records, columns=SKIPPED_COLUMNS)
 

@@ -51,11 +51,35 @@ docs/byo-data.md in the fetal-lung-bench repository.
 | ga_weeks | no | per-image GA (must agree across a patient's images) |
 """
 
-PATIENT_COLUMNS = ["patient_id", "ga_weeks", "enrolment_order", "bpd_mm", "hc_mm", "ac_mm",
-                   "fl_mm", "maternal_age", "parity", "delivery_ga_weeks", "apgar"]
-IMAGE_COLUMNS = ["image_id", "patient_id", "image_path", "pixel_spacing_mm", "frame",
-                 "crop_x0", "crop_y0", "crop_x1", "crop_y1", "lung_mask_path",
-                 "left_lung_mask_path", "right_lung_mask_path", "lung_mask_label", "ga_weeks"]
+PATIENT_COLUMNS = [
+    "patient_id",
+    "ga_weeks",
+    "enrolment_order",
+    "bpd_mm",
+    "hc_mm",
+    "ac_mm",
+    "fl_mm",
+    "maternal_age",
+    "parity",
+    "delivery_ga_weeks",
+    "apgar",
+]
+IMAGE_COLUMNS = [
+    "image_id",
+    "patient_id",
+    "image_path",
+    "pixel_spacing_mm",
+    "frame",
+    "crop_x0",
+    "crop_y0",
+    "crop_x1",
+    "crop_y1",
+    "lung_mask_path",
+    "left_lung_mask_path",
+    "right_lung_mask_path",
+    "lung_mask_label",
+    "ga_weeks",
+]
 
 _SIZE = (120, 160)  # (H, W)
 _LEFT = [[30, 40], [70, 30], [75, 90], [35, 95]]  # x, y polygons of the example lungs
@@ -78,32 +102,78 @@ def write_template(root: Path) -> Path:
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "masks").mkdir(exist_ok=True)
     (root / "README.md").write_text(README)
-    (root / "dataset.json").write_text(json.dumps(
-        {"name": root.name, "description": "describe the cohort (no identifying data)",
-         "license": "internal"}, indent=2) + "\n")
-    patients = pd.DataFrame([
-        ["EXAMPLE01", 28.4, 1, 71.0, 262.0, 240.0, 53.0, 31.0, "primiparous", 39.6, 10],
-        ["EXAMPLE02", 33.1, 2, 84.0, 305.0, 290.0, 63.0, 34.5, "multiparous", 39.0, 9],
-    ], columns=PATIENT_COLUMNS)
+    (root / "dataset.json").write_text(
+        json.dumps(
+            {
+                "name": root.name,
+                "description": "describe the cohort (no identifying data)",
+                "license": "internal",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    patients = pd.DataFrame(
+        [
+            ["EXAMPLE01", 28.4, 1, 71.0, 262.0, 240.0, 53.0, 31.0, "primiparous", 39.6, 10],
+            ["EXAMPLE02", 33.1, 2, 84.0, 305.0, 290.0, 63.0, 34.5, "multiparous", 39.0, 9],
+        ],
+        columns=PATIENT_COLUMNS,
+    )
     patients.to_csv(root / "patients.csv", index=False)
     for k in (1, 2):
         Image.fromarray(_example_pixels(k)).save(root / "images" / f"EXAMPLE0{k}.png")
     mask = rasterise([np.array(_LEFT), np.array(_RIGHT)], _SIZE)
     Image.fromarray(mask.astype(np.uint8) * 255).save(root / "masks" / "EXAMPLE01.png")
     labelme = {
-        "version": "5.4.1", "flags": {}, "imagePath": "../images/EXAMPLE02.png",
-        "imageData": None, "imageHeight": _SIZE[0], "imageWidth": _SIZE[1],
+        "version": "5.4.1",
+        "flags": {},
+        "imagePath": "../images/EXAMPLE02.png",
+        "imageData": None,
+        "imageHeight": _SIZE[0],
+        "imageWidth": _SIZE[1],
         "shapes": [
             {"label": "left lung", "points": _LEFT, "shape_type": "polygon", "flags": {}},
             {"label": "right lung", "points": _RIGHT, "shape_type": "polygon", "flags": {}},
         ],
     }
     (root / "masks" / "EXAMPLE02.json").write_text(json.dumps(labelme, indent=1))
-    images = pd.DataFrame([
-        ["EXAMPLE01_a", "EXAMPLE01", "images/EXAMPLE01.png", 0.2, None, None, None, None, None,
-         "masks/EXAMPLE01.png", None, None, None, None],
-        ["EXAMPLE02_a", "EXAMPLE02", "images/EXAMPLE02.png", 0.2, None, 0, 0, 160, 120,
-         "masks/EXAMPLE02.json", None, None, None, None],
-    ], columns=IMAGE_COLUMNS)
+    images = pd.DataFrame(
+        [
+            [
+                "EXAMPLE01_a",
+                "EXAMPLE01",
+                "images/EXAMPLE01.png",
+                0.2,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "masks/EXAMPLE01.png",
+                None,
+                None,
+                None,
+                None,
+            ],
+            [
+                "EXAMPLE02_a",
+                "EXAMPLE02",
+                "images/EXAMPLE02.png",
+                0.2,
+                None,
+                0,
+                0,
+                160,
+                120,
+                "masks/EXAMPLE02.json",
+                None,
+                None,
+                None,
+                None,
+            ],
+        ],
+        columns=IMAGE_COLUMNS,
+    )
     images.to_csv(root / "images.csv", index=False)
     return root

@@ -47,12 +47,14 @@ def training_cost(results: list, peak: float, threads: int, device: str) -> dict
         "device": device,
         "threads": threads,
         "train_patches_per_s": round(sum(r.patches_seen for r in results) / seconds, 1)
-        if seconds else None,
+        if seconds
+        else None,
         "train_steps": steps,
         "train_seconds": round(seconds, 2),
         "flops_per_step": results[-1].flops_per_step if results else 0,  # stage 2's
-        "flops_per_step_by_stage": {r.history[0]["stage"]: r.flops_per_step for r in results
-                                    if r.history},
+        "flops_per_step_by_stage": {
+            r.history[0]["stage"]: r.flops_per_step for r in results if r.history
+        },
         "train_flops_per_s": achieved,
         "matmul_peak_flops_per_s": peak,
         "fraction_of_matmul_peak": round(achieved / peak, 4),

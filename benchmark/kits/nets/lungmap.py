@@ -21,23 +21,33 @@ import numpy as np
 from benchmark.kits.nets.sampler import resample_record
 
 
-def _to_original(grid_map: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                 shape: tuple[int, int]) -> np.ndarray:
+def _to_original(
+    grid_map: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
     """Values sampled at original-pixel positions ``rows × cols`` → every original pixel."""
     from scipy import ndimage
 
     h, w = shape
     step_r = rows[1] - rows[0] if len(rows) > 1 else 1.0
     step_c = cols[1] - cols[0] if len(cols) > 1 else 1.0
-    rr, cc = np.meshgrid((np.arange(h) - rows[0]) / step_r, (np.arange(w) - cols[0]) / step_c,
-                         indexing="ij")
-    out = ndimage.map_coordinates(grid_map.astype(np.float32), [rr, cc], order=1,
-                                  mode="nearest")
+    rr, cc = np.meshgrid(
+        (np.arange(h) - rows[0]) / step_r, (np.arange(w) - cols[0]) / step_c, indexing="ij"
+    )
+    out = ndimage.map_coordinates(grid_map.astype(np.float32), [rr, cc], order=1, mode="nearest")
     return np.clip(out, 0.0, 1.0)
 
 
-def lung_map(net, record, grid: int, size_mm: float | None, norm: str, dense: bool,
-             stride_mm: float, device: str, seed: int) -> np.ndarray:
+def lung_map(
+    net,
+    record,
+    grid: int,
+    size_mm: float | None,
+    norm: str,
+    dense: bool,
+    stride_mm: float,
+    device: str,
+    seed: int,
+) -> np.ndarray:
     """Lung probability per pixel of ``record``, shape ``record.pixels.shape``."""
     import torch
 

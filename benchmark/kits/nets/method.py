@@ -117,15 +117,23 @@ class TwoStageNet(BaseMethod):
         self.ga_mean_ = float(train.patients["ga_weeks"].mean())
         pool = self._pool(train)
         has_lung = pool.counts("lung") > 0
-        where = (f"{len(pool.skipped)} of {len(pool)} training images skipped, e.g. "
-                 f"{pool.skipped[0][0]}: {pool.skipped[0][1]}" if pool.skipped else "")
+        where = (
+            f"{len(pool.skipped)} of {len(pool)} training images skipped, e.g. "
+            f"{pool.skipped[0][0]}: {pool.skipped[0][1]}"
+            if pool.skipped
+            else ""
+        )
         if not has_lung.any():
-            raise ValueError(f"no training image has a lung region that holds a whole "
-                             f"{self._side()} patch ({where}); try a smaller patch_mm")
+            raise ValueError(
+                f"no training image has a lung region that holds a whole "
+                f"{self._side()} patch ({where}); try a smaller patch_mm"
+            )
         if self.transfer and not (pool.counts("nonlung") > 0).any():
-            raise ValueError(f"stage 1 needs non-lung patches too, but no {self._side()} "
-                             f"square lies entirely outside the lung inside any training "
-                             f"image ({where}); try a smaller patch_mm")
+            raise ValueError(
+                f"stage 1 needs non-lung patches too, but no {self._side()} "
+                f"square lies entirely outside the lung inside any training "
+                f"image ({where}); try a smaller patch_mm"
+            )
         patients = np.array([im.patient_id for im in pool.images])
         rng = np.random.default_rng([seed, 17])
         val_patients = patient_split(patients, prof.val_fraction, rng)
@@ -144,11 +152,19 @@ class TwoStageNet(BaseMethod):
 
             def config(steps: int, monitor: str) -> StageConfig:
                 smoothing = prof.ema if prof.stop_on.endswith("_ema") else 0.0
-                return StageConfig(prof.lr, prof.batch_size, steps, prof.patience,
-                                   prof.warmup_steps, prof.schedule,
-                                   monitor="val_loss" if prof.stop_on else monitor,
-                                   clip_norm=prof.clip_norm, max_epochs=prof.max_epochs,
-                                   smoothing=smoothing, min_steps=prof.min_steps)
+                return StageConfig(
+                    prof.lr,
+                    prof.batch_size,
+                    steps,
+                    prof.patience,
+                    prof.warmup_steps,
+                    prof.schedule,
+                    monitor="val_loss" if prof.stop_on else monitor,
+                    clip_norm=prof.clip_norm,
+                    max_epochs=prof.max_epochs,
+                    smoothing=smoothing,
+                    min_steps=prof.min_steps,
+                )
 
             results = []
             self.stage1_state_ = None
@@ -163,34 +179,52 @@ class TwoStageNet(BaseMethod):
                     # the same pixels per batch and per image as with small patches
                     shrink = (prof.grid / side) ** 2
                     tiles = pool.regrid(side)
-                    prof1 = replace(prof, grid=side,
-                                    batch_size=max(2, round(prof.batch_size * shrink)),
-                                    nonlung_per_image=max(1, round(prof.nonlung_per_image
-                                                                   * shrink)))
-                draw, validate = stage1_data(tiles, fit_imgs, val_imgs, prof1, seed,
-                                             self.dense_output, self.device_)
+                    prof1 = replace(
+                        prof,
+                        grid=side,
+                        batch_size=max(2, round(prof.batch_size * shrink)),
+                        nonlung_per_image=max(1, round(prof.nonlung_per_image * shrink)),
+                    )
+                draw, validate = stage1_data(
+                    tiles, fit_imgs, val_imgs, prof1, seed, self.dense_output, self.device_
+                )
                 cfg1 = config(prof.max_steps_stage1, "val_loss")
                 cfg1.batch_size = prof1.batch_size
                 cfg1.dense_loss = prof.stage1_loss
-                results.append(train_stage(model, draw, validate, cfg1, rng, self.device_,
-                                           "stage1", dense_target=dense))
-                results[-1].flops_per_step = count_flops(model, prof1.grid, prof1.batch_size,
-                                                         self.device_)
-                self.stage1_state_ = {k: v.detach().cpu().clone()
-                                      for k, v in model.state_dict().items()}
-            draw, validate = stage2_data(pool, fit_imgs[has_lung[fit_imgs]], val_imgs, prof,
-                                         seed, image_ga, self.device_)
-            results.append(train_stage(model, draw, validate,
-                                       config(prof.max_steps_stage2, "val_mae_weeks"), rng,
-                                       self.device_, "stage2"))
+                results.append(
+                    train_stage(
+                        model, draw, validate, cfg1, rng, self.device_, "stage1", dense_target=dense
+                    )
+                )
+                results[-1].flops_per_step = count_flops(
+                    model, prof1.grid, prof1.batch_size, self.device_
+                )
+                self.stage1_state_ = {
+                    k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+                }
+            draw, validate = stage2_data(
+                pool, fit_imgs[has_lung[fit_imgs]], val_imgs, prof, seed, image_ga, self.device_
+            )
+            results.append(
+                train_stage(
+                    model,
+                    draw,
+                    validate,
+                    config(prof.max_steps_stage2, "val_mae_weeks"),
+                    rng,
+                    self.device_,
+                    "stage2",
+                )
+            )
             results[-1].flops_per_step = self.flops_per_step_
             self.model_ = model.eval()
             peak = runtime.matmul_peak(self.device_)
             threads = torch.get_num_threads()
         #: {stage: digest of the weights it started from}: stage 2 of a transfer fit starts
         #: from the stage-1 weights, a scratch fit from the seeded initialisation
-        self.stage_start_digest_ = {r.history[0]["stage"]: r.start_digest
-                                    for r in results if r.history}
+        self.stage_start_digest_ = {
+            r.history[0]["stage"]: r.start_digest for r in results if r.history
+        }
         #: how each stage ended (``stopped_by``: criterion | cap) → cells.csv, the report
         self.training_stages_ = [r.record() for r in results]
         self.training_curves_ = pd.DataFrame(
@@ -199,8 +233,7 @@ class TwoStageNet(BaseMethod):
         )
         self.cost_ = {
             **training_cost(results, peak, threads, self.device_),
-            "patches_seen": {r.history[0]["stage"]: r.patches_seen for r in results
-                             if r.history},
+            "patches_seen": {r.history[0]["stage"]: r.patches_seen for r in results if r.history},
             "val_patients": len(val_patients),
             "norm": prof.norm,
             "stage1_px": prof1.grid if self.transfer else None,  # after clamping
@@ -224,8 +257,9 @@ class TwoStageNet(BaseMethod):
                 continue
             # one stream per image, keyed by its id: an image's estimate must not depend on
             # which other images are predicted with it (`predict` on one scan = in a run)
-            rng = np.random.default_rng([int(self.random_state), 3,
-                                         zlib.crc32(str(im.image_id).encode())])
+            rng = np.random.default_rng(
+                [int(self.random_state), 3, zlib.crc32(str(im.image_id).encode())]
+            )
             flat = cand if kind == "best" else rng.choice(cand, min(n, len(cand)), replace=False)
             parts.append(pool.crop(i, np.sort(flat)))
             owners += [im.image_id] * len(flat)
@@ -236,10 +270,10 @@ class TwoStageNet(BaseMethod):
         with deterministic(int(self.random_state), self.device_):
             scores = predict_scores(self.model_, patches, self.device_)
         if len(patches):
-            self.cost_["infer_patches_per_s"] = round(len(patches) /
-                                                      (time.perf_counter() - t0), 1)
-        index = pd.DataFrame({"image_id": owners, "source": sources},
-                             columns=["image_id", "source"])
+            self.cost_["infer_patches_per_s"] = round(len(patches) / (time.perf_counter() - t0), 1)
+        index = pd.DataFrame(
+            {"image_id": owners, "source": sources}, columns=["image_id", "source"]
+        )
         index["ga_pred"] = target_to_ga(scores)
         index["patient_id"] = view.images.loc[index["image_id"], "patient_id"].to_numpy()
         return index
@@ -253,8 +287,7 @@ class TwoStageNet(BaseMethod):
         report = pd.DataFrame({"image_id": test.images.index})
         report["patches"] = report["image_id"].map(per_patch.groupby("image_id").size())
         report["patches"] = report["patches"].fillna(0).astype(int)
-        report["source"] = report["image_id"].map(fallbacks).astype(object).fillna(
-            "training_mean")
+        report["source"] = report["image_id"].map(fallbacks).astype(object).fillna("training_mean")
         self.artifacts_ = {"patch_fallbacks.csv": report[report["source"] != "lung"]}
         self.image_sources_ = report.set_index("image_id")["source"]
         image = pd.concat([image, pd.Series(self.ga_mean_, index=missing)])
@@ -262,8 +295,10 @@ class TwoStageNet(BaseMethod):
 
     #: provenance of each image's prediction by where its patches came from
     PROVENANCE: ClassVar[dict[str, str]] = {
-        "lung": "measured", "best_coverage": "fallback:best-coverage-patches",
-        "training_mean": "fallback:train-mean"}
+        "lung": "measured",
+        "best_coverage": "fallback:best-coverage-patches",
+        "training_mean": "fallback:train-mean",
+    }
 
     def prediction_provenance(self, test) -> pd.Series:
         """``measured`` (whole lung patches), else the fallback used (see the module doc)."""
@@ -293,9 +328,17 @@ class TwoStageNet(BaseMethod):
         if self.stage1_state_ is None:
             raise RuntimeError(f"{self.name} has no stage-1 (lung) weights to segment with")
         prof = self.profile_
-        return lung_map(self._stage1_model(), record, prof.grid, prof.size_mm, prof.norm,
-                        self.dense_output, prof.seg_stride_mm, self.device_,
-                        int(self.random_state))
+        return lung_map(
+            self._stage1_model(),
+            record,
+            prof.grid,
+            prof.size_mm,
+            prof.norm,
+            self.dense_output,
+            prof.seg_stride_mm,
+            self.device_,
+            int(self.random_state),
+        )
 
     def _stage1_model(self):
         cached = getattr(self, "_stage1_net", None)

@@ -45,8 +45,9 @@ class PatchStatsExtractor:
         # the lung's bounding box: the very same patches, drawn without filtering the
         # whole frame (glcm's crop; the percentiles below still use the whole field)
         crop = GlcmExtractor(size_mm=self.size_mm, grid=self.grid)._lung_crop(record)
-        patches, _ = sample_patches(crop, "lung", self.n_patches,
-                                    image_rng(self.seed, record.image_id), spec)
+        patches, _ = sample_patches(
+            crop, "lung", self.n_patches, image_rng(self.seed, record.image_id), spec
+        )
         if len(patches) == 0:
             raise FeatureError(f"no {self.size_mm:g} mm patch fits entirely inside the lung mask")
         flat = patches.reshape(len(patches), -1).astype(np.float64)
@@ -54,16 +55,20 @@ class PatchStatsExtractor:
             field = record.pixels[record.pixels > 0]
             lo, hi = np.percentile(field, [5, 95])
             flat = IMAGE_NORM_LOW + (flat - lo) * (IMAGE_NORM_HIGH - IMAGE_NORM_LOW) / max(
-                hi - lo, 1.0)
+                hi - lo, 1.0
+            )
         elif self.norm != "fixed":
             raise ValueError(f"patchstats: norm must be 'fixed' or 'image', got {self.norm!r}")
         sd = flat.std(axis=1)
         flat_patch = sd == 0  # skew/kurtosis undefined on a flat patch: 0
-        per_patch = np.column_stack([
-            flat.mean(axis=1), sd,
-            np.where(flat_patch, 0.0, np.nan_to_num(stats.skew(flat, axis=1))),
-            np.where(flat_patch, 0.0, np.nan_to_num(stats.kurtosis(flat, axis=1))),
-            np.percentile(flat, [10, 50, 90], axis=1).T,
-        ])
+        per_patch = np.column_stack(
+            [
+                flat.mean(axis=1),
+                sd,
+                np.where(flat_patch, 0.0, np.nan_to_num(stats.skew(flat, axis=1))),
+                np.where(flat_patch, 0.0, np.nan_to_num(stats.kurtosis(flat, axis=1))),
+                np.percentile(flat, [10, 50, 90], axis=1).T,
+            ]
+        )
         names, vector = aggregate(per_patch, [f"fo_{n}" for n in STAT_NAMES])
         return names, vector, len(patches)

@@ -22,9 +22,12 @@ def save_net(method, path: str | Path) -> None:
     if method.stage1_state_ is not None:
         torch.save(method.stage1_state_, path / "stage1.pt")
     config = {
-        "method": method.name, "params": method.get_params(),
-        "profile": asdict(method.profile_), "ga_range": [GA_MIN, GA_MAX],
-        "ga_mean": method.ga_mean_, "random_state": int(method.random_state),
+        "method": method.name,
+        "params": method.get_params(),
+        "profile": asdict(method.profile_),
+        "ga_range": [GA_MIN, GA_MAX],
+        "ga_mean": method.ga_mean_,
+        "random_state": int(method.random_state),
     }
     (path / "config.json").write_text(json.dumps(config, indent=1, default=str))
 
@@ -46,12 +49,16 @@ def load_net(cls, path: str | Path, device: str = "cpu"):
     method.ga_mean_ = float(config["ga_mean"])
     method.cost_ = {}
     model = method.build_model(method.profile_)
-    model.load_state_dict(torch.load(path / "model.pt", weights_only=True,
-                                     map_location=method.device_))
+    model.load_state_dict(
+        torch.load(path / "model.pt", weights_only=True, map_location=method.device_)
+    )
     # the same memory format as at fit time: channels-last kernels sum in another order,
     # and a reloaded model must reproduce the run's predictions exactly
     method.model_ = model.to(method.device_).to(memory_format=torch.channels_last).eval()
     stage1 = path / "stage1.pt"
-    method.stage1_state_ = (torch.load(stage1, weights_only=True, map_location=method.device_)
-                            if stage1.is_file() else None)
+    method.stage1_state_ = (
+        torch.load(stage1, weights_only=True, map_location=method.device_)
+        if stage1.is_file()
+        else None
+    )
     return method

@@ -61,18 +61,43 @@ class Profile:
 
 
 #: the paper's hyper-parameters; only the patch geometry differs between the two readings
-_PAPER = dict(width=64, lr=1e-5, batch_size=16, lung_per_image=25, nonlung_per_image=25,
-              test_lung_per_image=25, max_steps_stage1=20_000, max_steps_stage2=20_000,
-              patience=10, val_fraction=0.2, seg_stride_mm=2.0)
+_PAPER = dict(
+    width=64,
+    lr=1e-5,
+    batch_size=16,
+    lung_per_image=25,
+    nonlung_per_image=25,
+    test_lung_per_image=25,
+    max_steps_stage1=20_000,
+    max_steps_stage2=20_000,
+    patience=10,
+    val_fraction=0.2,
+    seg_stride_mm=2.0,
+)
 
 PROFILES: dict[str, Profile] = {
     # sized for a 2-core CPU and for lungs of real fetal size (docs/nets.md)
-    "light": Profile(grid=16, width=8, lr=1e-3, batch_size=128, lung_per_image=32,
-                     nonlung_per_image=16, test_lung_per_image=64, max_steps_stage1=500,
-                     max_steps_stage2=600, patience=4, val_fraction=0.2, seg_stride_mm=8.0,
-                     size_mm=8.0, stage1="dense", stage1_grid=128, stage1_loss="bce+dice",
-                     warmup_steps=30,
-                     schedule="cosine", clip_norm=1.0),
+    "light": Profile(
+        grid=16,
+        width=8,
+        lr=1e-3,
+        batch_size=128,
+        lung_per_image=32,
+        nonlung_per_image=16,
+        test_lung_per_image=64,
+        max_steps_stage1=500,
+        max_steps_stage2=600,
+        patience=4,
+        val_fraction=0.2,
+        seg_stride_mm=8.0,
+        size_mm=8.0,
+        stage1="dense",
+        stage1_grid=128,
+        stage1_loss="bce+dice",
+        warmup_steps=30,
+        schedule="cosine",
+        clip_norm=1.0,
+    ),
     # "32 mm × 32 mm" read physically: 32 mm on 64 px (0.5 mm/px)
     "paper": Profile(grid=64, size_mm=32.0, **_PAPER),
     # "32 × 32" read as pixels at the image's native spacing (no resampling)
@@ -80,16 +105,37 @@ PROFILES: dict[str, Profile] = {
 }
 
 #: method parameter → the profile field(s) it overrides (None values keep the profile's)
-_OVERRIDES = {"lr": ("lr",), "max_steps": ("max_steps_stage1", "max_steps_stage2"),
-              "max_steps_stage1": ("max_steps_stage1",), "max_steps_stage2": ("max_steps_stage2",),
-              "batch_size": ("batch_size",), "grid": ("grid",), "patch_mm": ("size_mm",),
-              "seg_stride_mm": ("seg_stride_mm",), "width": ("width",), "norm": ("norm",),
-              "stage1": ("stage1",), "stage1_px": ("stage1_grid",), "max_epochs": ("max_epochs",),
-              "patience": ("patience",),
-              "stage1_loss": ("stage1_loss",), "stop_on": ("stop_on",), "ema": ("ema",),
-              "min_steps": ("min_steps",), "val_patches": ("val_lung_per_image",)}
-_CASTS = {"lr": float, "patch_mm": float, "seg_stride_mm": float,
-          "norm": str, "stage1": str, "stage1_loss": str, "stop_on": str, "ema": float}
+_OVERRIDES = {
+    "lr": ("lr",),
+    "max_steps": ("max_steps_stage1", "max_steps_stage2"),
+    "max_steps_stage1": ("max_steps_stage1",),
+    "max_steps_stage2": ("max_steps_stage2",),
+    "batch_size": ("batch_size",),
+    "grid": ("grid",),
+    "patch_mm": ("size_mm",),
+    "seg_stride_mm": ("seg_stride_mm",),
+    "width": ("width",),
+    "norm": ("norm",),
+    "stage1": ("stage1",),
+    "stage1_px": ("stage1_grid",),
+    "max_epochs": ("max_epochs",),
+    "patience": ("patience",),
+    "stage1_loss": ("stage1_loss",),
+    "stop_on": ("stop_on",),
+    "ema": ("ema",),
+    "min_steps": ("min_steps",),
+    "val_patches": ("val_lung_per_image",),
+}
+_CASTS = {
+    "lr": float,
+    "patch_mm": float,
+    "seg_stride_mm": float,
+    "norm": str,
+    "stage1": str,
+    "stage1_loss": str,
+    "stop_on": str,
+    "ema": float,
+}
 #: values of ``stop_on`` ("" = each stage's own figure, the default)
 STOP_ON = ("", "val_loss", "val_loss_ema")
 
@@ -117,11 +163,14 @@ def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Prof
     if prof.stage1 not in ("patch", "dense"):
         raise ValueError(f"{method_name}: stage1 must be 'patch' or 'dense', got {prof.stage1!r}")
     if prof.stage1_loss not in DENSE_LOSSES:
-        raise ValueError(f"{method_name}: stage1_loss must be one of {DENSE_LOSSES}, "
-                         f"got {prof.stage1_loss!r}")
+        raise ValueError(
+            f"{method_name}: stage1_loss must be one of {DENSE_LOSSES}, got {prof.stage1_loss!r}"
+        )
     if prof.stop_on not in STOP_ON:
-        raise ValueError(f"{method_name}: stop_on must be one of {[v for v in STOP_ON if v]} "
-                         f"(or unset), got {prof.stop_on!r}")
+        raise ValueError(
+            f"{method_name}: stop_on must be one of {[v for v in STOP_ON if v]} "
+            f"(or unset), got {prof.stop_on!r}"
+        )
     if not 0.0 <= prof.ema < 1.0:
         raise ValueError(f"{method_name}: ema must be in [0, 1), got {prof.ema!r}")
     return prof

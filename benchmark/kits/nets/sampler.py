@@ -69,8 +69,9 @@ def _normalise(resampled: np.ndarray, original: np.ndarray, norm: Norm) -> np.nd
     return np.clip(np.rint(IMAGE_NORM_LOW + (resampled - lo) * scale), 0, 255).astype(np.uint8)
 
 
-def resample_record(record, grid: int, size_mm: float | None, norm: Norm,
-                    n_best: int = 0) -> ImageGrid:
+def resample_record(
+    record, grid: int, size_mm: float | None, norm: Norm, n_best: int = 0
+) -> ImageGrid:
     """``record`` on the patch grid (``size_mm=None``: native pixels) with its windows."""
     from scipy import ndimage
 
@@ -98,8 +99,9 @@ def resample_record(record, grid: int, size_mm: float | None, norm: Norm,
     out = _normalise(image, pixels, norm)
     field_r = field_r >= 0.5
     windows = _windows((cover >= 0.5).astype(np.uint8), field_r.astype(np.uint8), grid, n_best)
-    return ImageGrid(str(record.image_id), str(record.patient_id), out, cover, field_r, step,
-                     windows, (h, w))
+    return ImageGrid(
+        str(record.image_id), str(record.patient_id), out, cover, field_r, step, windows, (h, w)
+    )
 
 
 def _windows(lung: np.ndarray, field: np.ndarray, g: int, n_best: int) -> dict[str, np.ndarray]:
@@ -124,13 +126,17 @@ def _windows(lung: np.ndarray, field: np.ndarray, g: int, n_best: int) -> dict[s
 class PatchPool:
     """The images of a view on the patch grid; draws fresh patches by kind."""
 
-    def __init__(self, view, grid: int, size_mm: float | None, norm: Norm = "fixed",
-                 n_best: int = 0) -> None:
+    def __init__(
+        self, view, grid: int, size_mm: float | None, norm: Norm = "fixed", n_best: int = 0
+    ) -> None:
         self.grid, self.size_mm, self.norm = int(grid), size_mm, norm
-        self.images = [resample_record(view.load_image(i), self.grid, size_mm, norm, n_best)
-                       for i in view.images.index]
-        self.skipped = [(im.image_id, self._reason(im)) for im in self.images
-                        if not len(im.windows["lung"])]
+        self.images = [
+            resample_record(view.load_image(i), self.grid, size_mm, norm, n_best)
+            for i in view.images.index
+        ]
+        self.skipped = [
+            (im.image_id, self._reason(im)) for im in self.images if not len(im.windows["lung"])
+        ]
 
     def _reason(self, im: ImageGrid) -> str:
         side = f"{self.size_mm:g} mm" if self.size_mm else f"{self.grid} px"
@@ -145,9 +151,15 @@ class PatchPool:
 
         out = copy(self)
         out.grid = int(grid)
-        out.images = [replace(im, windows=_windows((im.lung_cover >= 0.5).astype(np.uint8),
-                                                   im.field.astype(np.uint8), out.grid, 0))
-                      for im in self.images]
+        out.images = [
+            replace(
+                im,
+                windows=_windows(
+                    (im.lung_cover >= 0.5).astype(np.uint8), im.field.astype(np.uint8), out.grid, 0
+                ),
+            )
+            for im in self.images
+        ]
         return out
 
     def counts(self, kind: Kind) -> np.ndarray:
@@ -163,8 +175,14 @@ class PatchPool:
             return view[r, c]
         return view[r, c], np.lib.stride_tricks.sliding_window_view(im.lung_cover, (g, g))[r, c]
 
-    def draw(self, kind: Kind, per_image: int, rng: np.random.Generator,
-             images: np.ndarray | None = None, with_cover: bool = False):
+    def draw(
+        self,
+        kind: Kind,
+        per_image: int,
+        rng: np.random.Generator,
+        images: np.ndarray | None = None,
+        with_cover: bool = False,
+    ):
         """``per_image`` random windows of ``kind`` from each image (with replacement).
 
         Returns ``(patches (N, g, g) uint8, owner (N,) image position, cover or None)``;
@@ -185,7 +203,13 @@ class PatchPool:
             owners.append(np.full(per_image, i))
         if not parts:
             empty = np.empty((0, g, g), np.uint8)
-            return empty, np.empty(0, int), (np.empty((0, g, g), np.float32)
-                                             if with_cover else None)
-        return (np.concatenate(parts), np.concatenate(owners),
-                np.concatenate(covers) if with_cover else None)
+            return (
+                empty,
+                np.empty(0, int),
+                (np.empty((0, g, g), np.float32) if with_cover else None),
+            )
+        return (
+            np.concatenate(parts),
+            np.concatenate(owners),
+            np.concatenate(covers) if with_cover else None,
+        )

@@ -36,8 +36,9 @@ Draw = Callable[[int], tuple[np.ndarray, np.ndarray]]
 Validate = Callable[[Any], dict[str, float]]
 
 
-def _stage1_batch(pool: PatchPool, images: np.ndarray, prof: Profile, dense_model: bool,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _stage1_batch(
+    pool: PatchPool, images: np.ndarray, prof: Profile, dense_model: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     n = prof.nonlung_per_image
     kinds = ("lung", "nonlung", "edge") if prof.stage1 == "dense" else ("lung", "nonlung")
     xs, ys = [], []
@@ -54,13 +55,21 @@ def _stage1_batch(pool: PatchPool, images: np.ndarray, prof: Profile, dense_mode
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def stage1_data(pool: PatchPool, train_imgs: np.ndarray, val_imgs: np.ndarray, prof: Profile,
-                seed: int, dense_model: bool, device: str) -> tuple[Draw, Validate | None]:
+def stage1_data(
+    pool: PatchPool,
+    train_imgs: np.ndarray,
+    val_imgs: np.ndarray,
+    prof: Profile,
+    seed: int,
+    dense_model: bool,
+    device: str,
+) -> tuple[Draw, Validate | None]:
     from benchmark.kits.nets.training import predict_scores
 
     def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        return _stage1_batch(pool, train_imgs, prof, dense_model,
-                             np.random.default_rng([seed, 1, epoch]))
+        return _stage1_batch(
+            pool, train_imgs, prof, dense_model, np.random.default_rng([seed, 1, epoch])
+        )
 
     if not len(val_imgs):
         return draw, None
@@ -74,28 +83,42 @@ def stage1_data(pool: PatchPool, train_imgs: np.ndarray, val_imgs: np.ndarray, p
     return draw, validate
 
 
-def stage2_data(pool: PatchPool, train_imgs: np.ndarray, val_imgs: np.ndarray, prof: Profile,
-                seed: int, image_ga: np.ndarray, device: str) -> tuple[Draw, Validate | None]:
+def stage2_data(
+    pool: PatchPool,
+    train_imgs: np.ndarray,
+    val_imgs: np.ndarray,
+    prof: Profile,
+    seed: int,
+    image_ga: np.ndarray,
+    device: str,
+) -> tuple[Draw, Validate | None]:
     from benchmark.kits.nets.training import predict_scores
 
     target = ga_to_target(image_ga).astype(np.float32)
 
     def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        x, owner, _ = pool.draw("lung", prof.lung_per_image,
-                                np.random.default_rng([seed, 2, epoch]), train_imgs)
+        x, owner, _ = pool.draw(
+            "lung", prof.lung_per_image, np.random.default_rng([seed, 2, epoch]), train_imgs
+        )
         return x, target[owner]
 
     if not len(val_imgs):
         return draw, None
-    xv, owner, _ = pool.draw("lung", prof.val_lung_per_image or prof.test_lung_per_image,
-                             np.random.default_rng([seed, 12]), val_imgs)
+    xv, owner, _ = pool.draw(
+        "lung",
+        prof.val_lung_per_image or prof.test_lung_per_image,
+        np.random.default_rng([seed, 12]),
+        val_imgs,
+    )
     patients = np.array([pool.images[i].patient_id for i in owner])
     truth = pd.Series(image_ga[owner]).groupby(patients).mean()
 
     def validate(model) -> dict[str, float]:
         pred = predict_scores(model, xv, device)
         by_patient = pd.Series(target_to_ga(pred)).groupby(patients).mean()
-        return {"val_loss": float(np.mean((pred - target[owner]) ** 2)),
-                "val_mae_weeks": float(np.mean(np.abs(by_patient - truth)))}
+        return {
+            "val_loss": float(np.mean((pred - target[owner]) ** 2)),
+            "val_mae_weeks": float(np.mean(np.abs(by_patient - truth))),
+        }
 
     return draw, validate

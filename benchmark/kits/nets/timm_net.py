@@ -25,15 +25,18 @@ class TimmPatchNet(nn.Module):
         import timm
 
         if not timm.is_model(arch):
-            raise ValueError(f"timm has no architecture {arch!r} "
-                             f"(timm.list_models('{arch[:4]}*') lists similar names)")
+            raise ValueError(
+                f"timm has no architecture {arch!r} "
+                f"(timm.list_models('{arch[:4]}*') lists similar names)"
+            )
         kwargs = {"in_chans": 1, "num_classes": 1}
         if weights:
             path = Path(weights).expanduser()
             if not path.is_file():
                 raise FileNotFoundError(f"timm weights file not found: {path}")
-            self.body = timm.create_model(arch, pretrained=True,
-                                          pretrained_cfg_overlay={"file": str(path)}, **kwargs)
+            self.body = timm.create_model(
+                arch, pretrained=True, pretrained_cfg_overlay={"file": str(path)}, **kwargs
+            )
         else:
             self.body = timm.create_model(arch, pretrained=False, **kwargs)
         self.rescale = Rescaling()

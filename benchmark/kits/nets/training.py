@@ -100,10 +100,17 @@ class StageResult:
 
     def record(self) -> dict[str, Any]:
         """The stage's stopping record (``TwoStageNet.training_stages_``)."""
-        return {"stage": self.stage, "steps": self.steps, "max_steps": self.max_steps,
-                "epochs": len(self.history), "best_epoch": self.best_epoch,
-                "stopped_by": self.stopped_by, "stop_reason": self.stop_reason,
-                "monitor": self.monitor, "best_value": self.best_value}
+        return {
+            "stage": self.stage,
+            "steps": self.steps,
+            "max_steps": self.max_steps,
+            "epochs": len(self.history),
+            "best_epoch": self.best_epoch,
+            "stopped_by": self.stopped_by,
+            "stop_reason": self.stop_reason,
+            "monitor": self.monitor,
+            "best_value": self.best_value,
+        }
 
 
 def state_digest(state: dict) -> str:
@@ -149,7 +156,11 @@ def _autocast(device: str):
 
 
 def predict_scores(
-    model, patches: np.ndarray, device: str, batch_size: int = 1024, channels_last: bool = True,
+    model,
+    patches: np.ndarray,
+    device: str,
+    batch_size: int = 1024,
+    channels_last: bool = True,
     dense: bool = False,
 ) -> np.ndarray:
     """The model's scalar output (or dense map) for uint8 patches (k, g, g), batched."""
@@ -160,9 +171,9 @@ def predict_scores(
     out = np.empty(shape, dtype=np.float32)
     with torch.no_grad(), _autocast(device):
         for start in range(0, len(patches), batch_size):
-            x = _as_tensor(patches[start:start + batch_size], device, channels_last)
+            x = _as_tensor(patches[start : start + batch_size], device, channels_last)
             y = model.dense(x)[:, 0] if dense else model(x)
-            out[start:start + len(x)] = y.float().cpu().numpy()
+            out[start : start + len(x)] = y.float().cpu().numpy()
     return out
 
 
@@ -225,12 +236,17 @@ def train_stage(
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule))
+        opt, lambda s: lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule)
+    )
     cuda = device.startswith("cuda")
     scaler = torch.amp.GradScaler("cuda", enabled=cuda)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    result = StageResult(start_digest=state_digest(model.state_dict()), stage=stage,
-                         max_steps=cfg.max_steps, monitor=cfg.monitor)
+    result = StageResult(
+        start_digest=state_digest(model.state_dict()),
+        stage=stage,
+        max_steps=cfg.max_steps,
+        monitor=cfg.monitor,
+    )
     best, best_state, wait, epoch = math.inf, None, 0, 0
     smoothed, figures = math.nan, {}
     t_start = time.perf_counter()
@@ -247,7 +263,7 @@ def train_stage(
         for start in range(0, len(order), cfg.batch_size):
             if result.steps >= cfg.max_steps:
                 break
-            idx = order[start:start + cfg.batch_size]
+            idx = order[start : start + cfg.batch_size]
             if len(idx) < 2 < len(order):
                 continue  # a lone leftover patch: batch-norm nets cannot train on one
             xb, flipped = _flip_half(_as_tensor(x_epoch[idx], device, channels_last), gen)
@@ -276,14 +292,23 @@ def train_stage(
         result.patches_seen += seen
         scores = validate(model) if validate is not None else {}
         val = scores.get(cfg.monitor, math.nan)
-        result.history.append({"stage": stage, "epoch": epoch, "step": result.steps,
-                               "lr": opt.param_groups[0]["lr"],
-                               "train_loss": total / max(seen, 1),
-                               "val_loss": scores.get("val_loss", math.nan),
-                               "val_mae_weeks": scores.get("val_mae_weeks", math.nan)})
+        result.history.append(
+            {
+                "stage": stage,
+                "epoch": epoch,
+                "step": result.steps,
+                "lr": opt.param_groups[0]["lr"],
+                "train_loss": total / max(seen, 1),
+                "val_loss": scores.get("val_loss", math.nan),
+                "val_mae_weeks": scores.get("val_mae_weeks", math.nan),
+            }
+        )
         if not math.isnan(val):
-            smoothed = val if math.isnan(smoothed) or not cfg.smoothing else (
-                cfg.smoothing * smoothed + (1.0 - cfg.smoothing) * val)
+            smoothed = (
+                val
+                if math.isnan(smoothed) or not cfg.smoothing
+                else (cfg.smoothing * smoothed + (1.0 - cfg.smoothing) * val)
+            )
             figures = {cfg.monitor + ("_ema" if cfg.smoothing else ""): smoothed}
         progress.report(stage, result.steps, cfg.max_steps, **figures)
         if cfg.budget_s is not None and time.perf_counter() - t_start > cfg.budget_s:

@@ -135,8 +135,16 @@ class ResidualUNet(nn.Module):
 
 #: module types that are one layer each in the Keras-style count (ReLU and Sigmoid are
 #: activations of their convolution, as ``Conv2D(activation=...)`` in Keras)
-_LAYER_TYPES = (Input, Rescaling, nn.Conv2d, nn.ConvTranspose2d, nn.Dropout, nn.MaxPool2d,
-                Add, nn.AdaptiveAvgPool2d)
+_LAYER_TYPES = (
+    Input,
+    Rescaling,
+    nn.Conv2d,
+    nn.ConvTranspose2d,
+    nn.Dropout,
+    nn.MaxPool2d,
+    Add,
+    nn.AdaptiveAvgPool2d,
+)
 
 
 def count_layers(model: nn.Module) -> int:

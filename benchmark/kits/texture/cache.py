@@ -66,8 +66,10 @@ class FeatureCache:
         self.folder = self.config_dir / dataset_key if self.enabled else None
         if self.enabled:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.config_dir / "params.json",
-                          json.dumps(params, sort_keys=True, indent=1, default=str).encode())
+            _atomic_write(
+                self.config_dir / "params.json",
+                json.dumps(params, sort_keys=True, indent=1, default=str).encode(),
+            )
 
     @contextmanager
     def lock(self) -> Iterator[None]:

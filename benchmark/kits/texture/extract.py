@@ -127,8 +127,9 @@ def _inside_worker() -> bool:
     return getattr(backend, "nesting_level", 0) > 0
 
 
-def _extract_locked(view, extractor: Extractor, cache: FeatureCache, ids: list[str],
-                    n_jobs: int) -> tuple:
+def _extract_locked(
+    view, extractor: Extractor, cache: FeatureCache, ids: list[str], n_jobs: int
+) -> tuple:
     from joblib import Parallel, delayed, effective_n_jobs
 
     vectors: dict[str, np.ndarray] = {}
@@ -191,12 +192,17 @@ def extract_view(
     ``cache_dir="default"`` uses ``cache_root()/features``; ``None`` disables the cache.
     """
     root = default_cache_dir() if cache_dir == "default" else cache_dir
-    cache = FeatureCache(None if root is None else Path(root), extractor.kind,
-                         extractor.cache_params(), getattr(view, "dataset_key", ""))
+    cache = FeatureCache(
+        None if root is None else Path(root),
+        extractor.kind,
+        extractor.cache_params(),
+        getattr(view, "dataset_key", ""),
+    )
     ids = [str(i) for i in view.images.index]
     with cache.lock():  # a parallel cell of the same family waits, then reads the cache
         vectors, failures, columns, n_cached, todo, units, seconds = _extract_locked(
-            view, extractor, cache, ids, n_jobs)
+            view, extractor, cache, ids, n_jobs
+        )
 
     columns = columns or []
     matrix = np.full((len(ids), len(columns)), np.nan)
@@ -206,7 +212,13 @@ def extract_view(
     features = pd.DataFrame(matrix, index=pd.Index(ids, name="image_id"), columns=columns)
     if failures:
         first = next(iter(failures.items()))
-        log.warning("%s: %d of %d images gave no features (e.g. %s: %s)", extractor.kind,
-                    len(failures), len(ids), *first)
-    return FeatureTable(features, dict(sorted(failures.items())), n_cached,
-                        len(todo), units, seconds)
+        log.warning(
+            "%s: %d of %d images gave no features (e.g. %s: %s)",
+            extractor.kind,
+            len(failures),
+            len(ids),
+            *first,
+        )
+    return FeatureTable(
+        features, dict(sorted(failures.items())), n_cached, len(todo), units, seconds
+    )

@@ -40,8 +40,19 @@ from benchmark.kits.texture.extract import FeatureError
 
 #: mahotas' order of the 13 Haralick features (``mahotas.features.texture.haralick_labels``)
 HARALICK_NAMES = (
-    "asm", "contrast", "correlation", "sum_sq_variance", "idm", "sum_average",
-    "sum_variance", "sum_entropy", "entropy", "diff_variance", "diff_entropy", "imc1", "imc2",
+    "asm",
+    "contrast",
+    "correlation",
+    "sum_sq_variance",
+    "idm",
+    "sum_average",
+    "sum_variance",
+    "sum_entropy",
+    "entropy",
+    "diff_variance",
+    "diff_entropy",
+    "imc1",
+    "imc2",
 )
 #: mahotas' 2-D directions as (row, col) steps (0,1), (1,1), (1,0), (1,-1), named by the
 #: angle as scikit-image's ``graycomatrix`` names the same offsets (row axis pointing down);
@@ -64,8 +75,9 @@ def image_reference(pixels: np.ndarray) -> tuple[float, float]:
     return float(field.mean()), float(field.std())
 
 
-def normalise(patches: np.ndarray, mode: Quantisation,
-              reference: tuple[float, float] | None = None) -> np.ndarray:
+def normalise(
+    patches: np.ndarray, mode: Quantisation, reference: tuple[float, float] | None = None
+) -> np.ndarray:
     """Grey levels in the units the features use: image SDs for ``"image"``, else raw."""
     if mode == "image":
         if reference is None:
@@ -74,8 +86,12 @@ def normalise(patches: np.ndarray, mode: Quantisation,
     return np.asarray(patches, dtype=np.float64)
 
 
-def quantise(patches: np.ndarray, levels: int, mode: Quantisation = "fixed",
-             reference: tuple[float, float] | None = None) -> np.ndarray:
+def quantise(
+    patches: np.ndarray,
+    levels: int,
+    mode: Quantisation = "fixed",
+    reference: tuple[float, float] | None = None,
+) -> np.ndarray:
     """uint8 patches (…, h, w) → integer levels 0 … levels − 1 (uint8).
 
     ``reference`` = the image's (mean, SD) for ``mode="image"``.
@@ -138,8 +154,11 @@ def first_order(patches: np.ndarray, levels: np.ndarray, n_levels: int) -> np.nd
     skew = np.where(constant, 0.0, stats.skew(flat, axis=1) if len(flat) else 0.0)
     kurt = np.where(constant, 0.0, stats.kurtosis(flat, axis=1) if len(flat) else 0.0)
     pct = np.percentile(flat, [10, 50, 90], axis=1).T if len(flat) else np.empty((0, 3))
-    counts = np.stack([np.bincount(q.ravel(), minlength=n_levels) for q in levels]) \
-        if len(levels) else np.empty((0, n_levels))
+    counts = (
+        np.stack([np.bincount(q.ravel(), minlength=n_levels) for q in levels])
+        if len(levels)
+        else np.empty((0, n_levels))
+    )
     prob = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.where(prob > 0, prob * np.log2(prob), 0.0).sum(axis=1)
@@ -186,11 +205,16 @@ class GlcmExtractor:
 
         from benchmark.kits import patches
 
-        return {**asdict(self), "mahotas": mahotas.__version__,
-                "patch_cache_version": patches._CACHE_VERSION, "v": 2}
+        return {
+            **asdict(self),
+            "mahotas": mahotas.__version__,
+            "patch_cache_version": patches._CACHE_VERSION,
+            "v": 2,
+        }
 
-    def patch_features(self, patches: np.ndarray, reference: tuple[float, float] | None = None
-                       ) -> tuple[list[str], np.ndarray]:
+    def patch_features(
+        self, patches: np.ndarray, reference: tuple[float, float] | None = None
+    ) -> tuple[list[str], np.ndarray]:
         """Per-patch features (n, F) of uint8 patches and their names; ``reference`` = the
         image's (mean, SD) of the imaged field, needed by ``quantisation="image"``."""
         q = quantise(patches, self.levels, self.quantisation, reference)
@@ -217,8 +241,7 @@ class GlcmExtractor:
         h, w = record.mask.shape
         r0, r1 = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)
         c0, c1 = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)
-        return replace(record, pixels=record.pixels[r0:r1, c0:c1],
-                       mask=record.mask[r0:r1, c0:c1])
+        return replace(record, pixels=record.pixels[r0:r1, c0:c1], mask=record.mask[r0:r1, c0:c1])
 
     def __call__(self, record) -> tuple[list[str], np.ndarray, int]:
         from benchmark.kits.patches import image_rng, sample_patches
@@ -227,8 +250,13 @@ class GlcmExtractor:
             raise FeatureError("no traced lung mask")
         if not record.mask.any():
             raise FeatureError("empty lung mask")
-        patches, _ = sample_patches(self._lung_crop(record), "lung", self.n_patches,
-                                    image_rng(self.seed, record.image_id), self.spec())
+        patches, _ = sample_patches(
+            self._lung_crop(record),
+            "lung",
+            self.n_patches,
+            image_rng(self.seed, record.image_id),
+            self.spec(),
+        )
         if len(patches) == 0:
             raise FeatureError(f"no {self.size_mm:g} mm patch fits entirely inside the lung mask")
         reference = image_reference(record.pixels) if self.quantisation == "image" else None

@@ -56,16 +56,27 @@ class TextureMethod(BaseMethod):
         rows = self.__dict__.setdefault("_failures", [])
         patients = view.images["patient_id"]
         for image_id, reason in table.failures.items():
-            action = ("left out of training" if stage == "fit"
-                      else "predicted from the training median feature vector")
-            rows.append({"stage": stage, "image_id": image_id,
-                         "patient_id": patients.get(image_id, ""), "reason": reason,
-                         "action": action})
+            action = (
+                "left out of training"
+                if stage == "fit"
+                else "predicted from the training median feature vector"
+            )
+            rows.append(
+                {
+                    "stage": stage,
+                    "image_id": image_id,
+                    "patient_id": patients.get(image_id, ""),
+                    "reason": reason,
+                    "action": action,
+                }
+            )
         return table
 
     def _publish(self) -> None:
-        failures = pd.DataFrame(self.__dict__.get("_failures", []),
-                                columns=["stage", "image_id", "patient_id", "reason", "action"])
+        failures = pd.DataFrame(
+            self.__dict__.get("_failures", []),
+            columns=["stage", "image_id", "patient_id", "reason", "action"],
+        )
         self.artifacts_["feature_failures.csv"] = failures
         cost = dict(self.__dict__.get("_cost", {}))
         cost["n_features"] = len(self.columns_)
@@ -101,12 +112,15 @@ class TextureMethod(BaseMethod):
         # worker processes pay off only for real cohorts; tiny ones fit faster in-process
         jobs = N_JOBS if len(X) >= 200 else 1
         self.model_ = GroupedCVRegressor(
-            regressor=self.regressor, n_splits=self.inner_folds, n_jobs=jobs,
+            regressor=self.regressor,
+            n_splits=self.inner_folds,
+            n_jobs=jobs,
             random_state=self.random_state,
         ).fit(X.to_numpy(), y, groups=groups)
         self.artifacts_ = {
             "feature_importance.csv": feature_importance(
-                self.model_, X.to_numpy(), y, self.columns_, random_state=self.random_state),
+                self.model_, X.to_numpy(), y, self.columns_, random_state=self.random_state
+            ),
             "inner_cv.csv": self.model_.cv_table(),
         }
         self._publish()
@@ -117,14 +131,20 @@ class TextureMethod(BaseMethod):
         X = table.features.reindex(index=test.images.index.astype(str), columns=self.columns_)
         missing = X.isna().any(axis=1)
         if missing.any():
-            log.warning("%s: %d test image(s) without features predicted from the training "
-                        "median feature vector", self.name, int(missing.sum()))
+            log.warning(
+                "%s: %d test image(s) without features predicted from the training "
+                "median feature vector",
+                self.name,
+                int(missing.sum()),
+            )
         X = X.fillna(self.fill_)
         pred = self.model_.predict(X.to_numpy())
         self._publish()
         self.provenance_ = pd.Series(
             np.where(missing.to_numpy(), "fallback:train-median-features", MEASURED),
-            index=test.images.index, dtype=object)
+            index=test.images.index,
+            dtype=object,
+        )
         return pd.Series(pred, index=test.images.index, dtype=float)
 
     def prediction_provenance(self, test) -> pd.Series:
@@ -141,10 +161,14 @@ class TextureMethod(BaseMethod):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         skops.io.dump(self.model_.best_estimator_, path / "model.skops")
-        state = {"method": self.name, "params": self.get_params(), "columns": self.columns_,
-                 "fill": [float(self.fill_[c]) for c in self.columns_],
-                 "best_params": self.model_.best_params_,
-                 "random_state": int(self.random_state)}
+        state = {
+            "method": self.name,
+            "params": self.get_params(),
+            "columns": self.columns_,
+            "fill": [float(self.fill_[c]) for c in self.columns_],
+            "best_params": self.model_.best_params_,
+            "random_state": int(self.random_state),
+        }
         (path / "model.json").write_text(json.dumps(state, indent=1, default=str))
 
     @classmethod
@@ -163,14 +187,16 @@ class TextureMethod(BaseMethod):
         untrusted = skops.io.get_untrusted_types(file=path / "model.skops")
         refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
         if refused:
-            raise ValueError(f"{path / 'model.skops'}: refusing untrusted type(s) "
-                             f"{', '.join(refused)}")
+            raise ValueError(
+                f"{path / 'model.skops'}: refusing untrusted type(s) {', '.join(refused)}"
+            )
         method = cls(**state["params"])
         method.random_state = int(state.get("random_state", 0))
         method.columns_ = list(state["columns"])
         method.fill_ = pd.Series(state["fill"], index=method.columns_, dtype=float)
-        model = GroupedCVRegressor(regressor=cls.regressor, n_splits=method.inner_folds,
-                                   random_state=method.random_state)
+        model = GroupedCVRegressor(
+            regressor=cls.regressor, n_splits=method.inner_folds, random_state=method.random_state
+        )
         model.best_estimator_ = skops.io.load(path / "model.skops", trusted=untrusted)
         model.best_params_ = state["best_params"]
         model.cv_results_ = None
@@ -199,9 +225,15 @@ def register_regressor_family(base: type[TextureMethod], prefix: str, features: 
     from benchmark.contract.registry import register_method
 
     for kind, what in REGRESSORS.items():
-        register_method(type(f"{base.__name__.strip('_')}_{kind}", (base,), {
-            "name": f"{prefix}-{kind}",
-            "summary": f"{features}, {what}",
-            "regressor": kind,
-            "__module__": base.__module__,
-        }))
+        register_method(
+            type(
+                f"{base.__name__.strip('_')}_{kind}",
+                (base,),
+                {
+                    "name": f"{prefix}-{kind}",
+                    "summary": f"{features}, {what}",
+                    "regressor": kind,
+                    "__module__": base.__module__,
+                },
+            )
+        )

@@ -41,11 +41,11 @@ def make_regressor(kind: str, random_state: int | None = None) -> BaseEstimator:
         return SVR(kernel="rbf", gamma="scale")
     if kind == "rf":
         # max_features 1/3: the usual regression default (Breiman), decorrelates the trees
-        return RandomForestRegressor(n_estimators=100, max_features=0.33,
-                                     random_state=random_state)
+        return RandomForestRegressor(n_estimators=100, max_features=0.33, random_state=random_state)
     if kind == "gbr":
-        return GradientBoostingRegressor(n_estimators=100, max_depth=2, subsample=0.8,
-                                         random_state=random_state)
+        return GradientBoostingRegressor(
+            n_estimators=100, max_depth=2, subsample=0.8, random_state=random_state
+        )
     raise ValueError(f"unknown regressor {kind!r}; choose from {REGRESSORS}")
 
 
@@ -61,10 +61,16 @@ def make_pipeline(kind: str, random_state: int | None = None, n_samples: int = 1
     from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
     # inner-CV training folds hold ≥ 1/2 of the samples (2 folds): a third stays below
-    quantiles = QuantileTransformer(n_quantiles=max(2, min(1000, n_samples // 3)),
-                                    output_distribution="uniform", subsample=None)
-    return Pipeline([("quantile", quantiles), ("scale", StandardScaler()),
-                     ("regressor", make_regressor(kind, random_state))])
+    quantiles = QuantileTransformer(
+        n_quantiles=max(2, min(1000, n_samples // 3)), output_distribution="uniform", subsample=None
+    )
+    return Pipeline(
+        [
+            ("quantile", quantiles),
+            ("scale", StandardScaler()),
+            ("regressor", make_regressor(kind, random_state)),
+        ]
+    )
 
 
 class GroupedCVRegressor(RegressorMixin, BaseEstimator):
@@ -80,9 +86,15 @@ class GroupedCVRegressor(RegressorMixin, BaseEstimator):
     random_state : seeds the forest/boosting and the inner fold shuffling.
     """
 
-    def __init__(self, regressor: str = "ridge", param_grid: dict | None = None,
-                 n_splits: int = 5, scoring: str = "neg_mean_absolute_error",
-                 n_jobs: int | None = None, random_state: int | None = None) -> None:
+    def __init__(
+        self,
+        regressor: str = "ridge",
+        param_grid: dict | None = None,
+        n_splits: int = 5,
+        scoring: str = "neg_mean_absolute_error",
+        n_jobs: int | None = None,
+        random_state: int | None = None,
+    ) -> None:
         self.regressor = regressor
         self.param_grid = param_grid
         self.n_splits = n_splits
@@ -99,8 +111,7 @@ class GroupedCVRegressor(RegressorMixin, BaseEstimator):
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         if len(groups) != len(y):
             raise ValueError(f"groups has {len(groups)} entries for {len(y)} samples")
-        grid = self.param_grid if self.param_grid is not None else DEFAULT_GRIDS.get(
-            self.regressor)
+        grid = self.param_grid if self.param_grid is not None else DEFAULT_GRIDS.get(self.regressor)
         if grid is None:
             raise ValueError(f"unknown regressor {self.regressor!r}; choose from {REGRESSORS}")
         pipe = make_pipeline(self.regressor, self.random_state, len(y))
@@ -113,8 +124,15 @@ class GroupedCVRegressor(RegressorMixin, BaseEstimator):
             self.cv_results_ = None
             return self
         cv = GroupKFold(n_splits=n_folds, shuffle=True, random_state=self.random_state)
-        search = GridSearchCV(pipe, grid, cv=cv, scoring=self.scoring, n_jobs=self.n_jobs,
-                              refit=True, error_score="raise")
+        search = GridSearchCV(
+            pipe,
+            grid,
+            cv=cv,
+            scoring=self.scoring,
+            n_jobs=self.n_jobs,
+            refit=True,
+            error_score="raise",
+        )
         search.fit(X, y, groups=groups)
         self.best_params_ = search.best_params_
         self.best_estimator_ = search.best_estimator_
@@ -130,21 +148,42 @@ class GroupedCVRegressor(RegressorMixin, BaseEstimator):
         """Inner-CV results: one row per grid point (params, mean/SD score, rank)."""
         check_is_fitted(self, "best_estimator_")
         if self.cv_results_ is None:
-            return pd.DataFrame([{"params": str(self.best_params_), "mean_score": np.nan,
-                                  "sd_score": np.nan, "rank": 1, "scoring": self.scoring}])
+            return pd.DataFrame(
+                [
+                    {
+                        "params": str(self.best_params_),
+                        "mean_score": np.nan,
+                        "sd_score": np.nan,
+                        "rank": 1,
+                        "scoring": self.scoring,
+                    }
+                ]
+            )
         res = self.cv_results_
-        return pd.DataFrame({
-            "params": [str(p) for p in res["params"]],
-            "mean_score": res["mean_test_score"],
-            "sd_score": res["std_test_score"],
-            "rank": res["rank_test_score"],
-            "scoring": self.scoring,
-        }).sort_values("rank", kind="stable").reset_index(drop=True)
+        return (
+            pd.DataFrame(
+                {
+                    "params": [str(p) for p in res["params"]],
+                    "mean_score": res["mean_test_score"],
+                    "sd_score": res["std_test_score"],
+                    "rank": res["rank_test_score"],
+                    "scoring": self.scoring,
+                }
+            )
+            .sort_values("rank", kind="stable")
+            .reset_index(drop=True)
+        )
 
 
-def feature_importance(model: GroupedCVRegressor, X: np.ndarray, y: np.ndarray,
-                       names: list[str], random_state: int | None = None,
-                       n_repeats: int = 2, max_rows: int = 150) -> pd.DataFrame:
+def feature_importance(
+    model: GroupedCVRegressor,
+    X: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    random_state: int | None = None,
+    n_repeats: int = 2,
+    max_rows: int = 150,
+) -> pd.DataFrame:
     """Which features the fitted model uses, most important first.
 
     ``native``: |coefficient| on standardised quantile scores (ridge; the signed value is in
@@ -166,16 +205,28 @@ def feature_importance(model: GroupedCVRegressor, X: np.ndarray, y: np.ndarray,
         native = np.abs(coefficient)
     elif hasattr(reg, "feature_importances_"):
         native = np.asarray(reg.feature_importances_, dtype=float)
-    perm = permutation_importance(model.best_estimator_, X, y, n_repeats=n_repeats,
-                                  scoring="neg_mean_absolute_error", random_state=random_state,
-                                  max_samples=min(1.0, max_rows / max(len(X), 1)))
-    table = pd.DataFrame({
-        "feature": names,
-        "native": native,
-        "coefficient": coefficient,
-        "permutation_mean": perm.importances_mean,
-        "permutation_sd": perm.importances_std,
-    })
+    perm = permutation_importance(
+        model.best_estimator_,
+        X,
+        y,
+        n_repeats=n_repeats,
+        scoring="neg_mean_absolute_error",
+        random_state=random_state,
+        max_samples=min(1.0, max_rows / max(len(X), 1)),
+    )
+    table = pd.DataFrame(
+        {
+            "feature": names,
+            "native": native,
+            "coefficient": coefficient,
+            "permutation_mean": perm.importances_mean,
+            "permutation_sd": perm.importances_std,
+        }
+    )
     table = table.sort_values("permutation_mean", ascending=False, kind="stable")
-    return table.reset_index(drop=True).rename_axis("rank").reset_index().assign(
-        rank=lambda t: t["rank"] + 1)
+    return (
+        table.reset_index(drop=True)
+        .rename_axis("rank")
+        .reset_index()
+        .assign(rank=lambda t: t["rank"] + 1)
+    )

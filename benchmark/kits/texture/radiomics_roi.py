@@ -36,8 +36,9 @@ def _read_params(path: str) -> str:
     return json.dumps(data)  # immutable cache value; callers get a fresh copy
 
 
-def load_params(path: str | Path | None = None, bin_width: float | None = None,
-                spacing_mm: float | None = None) -> dict[str, Any]:
+def load_params(
+    path: str | Path | None = None, bin_width: float | None = None, spacing_mm: float | None = None
+) -> dict[str, Any]:
     """The parameter file as a dict, with the method's overrides applied."""
     params = json.loads(_read_params(str(path or PARAMS_FILE)))
     setting = params["setting"]
@@ -84,8 +85,12 @@ class RadiomicsExtractor:
     def cache_params(self) -> dict[str, Any]:
         import radiomics
 
-        return {**asdict(self), "params": self.params(), "pyradiomics": radiomics.__version__,
-                "v": 1}
+        return {
+            **asdict(self),
+            "params": self.params(),
+            "pyradiomics": radiomics.__version__,
+            "v": 1,
+        }
 
     def setup(self) -> None:
         quiet_radiomics()

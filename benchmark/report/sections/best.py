@@ -49,20 +49,29 @@ def vs_best_table(ctx: ReportContext) -> Table | None:
         return None
     comp = comp.sort_values("r_a", ascending=False, kind="stable").reset_index(drop=True)
     best = comp["method_b"].iloc[0]
-    display = pd.DataFrame({
-        "method": [best, *comp["method_a"]], "n": [comp["n"].iloc[0], *comp["n"]],
-        "r": [num(comp["r_b"].iloc[0], 3), *comp["r_a"].map(lambda v: num(v, 3))],
-        "Δr vs the best, bootstrap 95 % CI": ["—", *[
-            f"[{num(lo, 3)}, {num(hi, 3)}]" if np.isfinite(lo) else "—"
-            for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])]],
-        "p (bootstrap)": ["—", *comp["p_boot"].map(pval)],
-        "vs the best": [BEST, *comp["verdict"]],
-    })
+    display = pd.DataFrame(
+        {
+            "method": [best, *comp["method_a"]],
+            "n": [comp["n"].iloc[0], *comp["n"]],
+            "r": [num(comp["r_b"].iloc[0], 3), *comp["r_a"].map(lambda v: num(v, 3))],
+            "Δr vs the best, bootstrap 95 % CI": [
+                "—",
+                *[
+                    f"[{num(lo, 3)}, {num(hi, 3)}]" if np.isfinite(lo) else "—"
+                    for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])
+                ],
+            ],
+            "p (bootstrap)": ["—", *comp["p_boot"].map(pval)],
+            "vs the best": [BEST, *comp["verdict"]],
+        }
+    )
     return Table(
-        f"vs_best_{ctx.level}", f"Each image method against the best one ({best}): difference in r",
+        f"vs_best_{ctx.level}",
+        f"Each image method against the best one ({best}): difference in r",
         "Patient level unless stated. The best is the image method (not a floor, not a "
         "ceiling) with the highest r in this run, chosen on the same patients, which favours "
         "it. Δr = r(method) − r(best), paired patient bootstrap (2,000 resamples); 'below' "
         "when the 95 % CI excludes 0, else 'not distinguishable' from the best.",
-        comp, display,
+        comp,
+        display,
     )

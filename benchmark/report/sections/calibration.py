@@ -17,7 +17,8 @@ from benchmark.stats import calibration
 def calibration_frame(ctx: ReportContext) -> pd.DataFrame:
     if "calibration" not in ctx.data.cache:
         ctx.data.cache["calibration"] = calibration.calibration_table(
-            _pooled(ctx), ctx.data.group_edges)
+            _pooled(ctx), ctx.data.group_edges
+        )
     return ctx.data.cache["calibration"]
 
 
@@ -36,17 +37,28 @@ def calibration_table(ctx: ReportContext) -> Table | None:
     frame = calibration_frame(ctx)
     if frame.empty:
         return None
-    display = pd.DataFrame({
-        "method": frame["method"], "estimated GA group": frame["group"], "n": frame["n"],
-        "slope [95 % CI]": [interval(s, lo, hi) for s, lo, hi in
-                            zip(frame["slope"], frame["slope_lo"], frame["slope_hi"])],
-        "intercept (wk) [95 % CI]": [interval(a, lo, hi, 2) for a, lo, hi in zip(
-            frame["intercept"], frame["intercept_lo"], frame["intercept_hi"])],
-        "calibration-in-the-large (wk)": frame["citl"].map(num),
-        "reading": [_reading(lo, hi) for lo, hi in zip(frame["slope_lo"], frame["slope_hi"])],
-    })
+    display = pd.DataFrame(
+        {
+            "method": frame["method"],
+            "estimated GA group": frame["group"],
+            "n": frame["n"],
+            "slope [95 % CI]": [
+                interval(s, lo, hi)
+                for s, lo, hi in zip(frame["slope"], frame["slope_lo"], frame["slope_hi"])
+            ],
+            "intercept (wk) [95 % CI]": [
+                interval(a, lo, hi, 2)
+                for a, lo, hi in zip(
+                    frame["intercept"], frame["intercept_lo"], frame["intercept_hi"]
+                )
+            ],
+            "calibration-in-the-large (wk)": frame["citl"].map(num),
+            "reading": [_reading(lo, hi) for lo, hi in zip(frame["slope_lo"], frame["slope_hi"])],
+        }
+    )
     return Table(
-        "calibration_patient", "Calibration of the GA estimates",
+        "calibration_patient",
+        "Calibration of the GA estimates",
         "Patient level, test patients, seed-pooled estimates. Calibration line: OLS of true "
         "GA on the estimate (statsmodels, t-based 95 % CIs), per method overall and per "
         "GA group of the estimate (grouping on the truth would flatten every slope by "
@@ -56,7 +68,9 @@ def calibration_table(ctx: ReportContext) -> Table | None:
         "slope (—). Within one estimated group the CI is wide: read it beside the 'all' "
         "row. Calibration-in-the-large = mean (true − estimate). "
         f"Groups with fewer than {calibration.MIN_PATIENTS} patients get no line.",
-        frame, display)
+        frame,
+        display,
+    )
 
 
 @register_figure("calibration", order=41)
@@ -85,8 +99,10 @@ def calibration_figure(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
         ax.set_xlabel("estimated GA (wk)")
         ax.set_ylabel("true GA (wk)")
     fig.tight_layout()
-    return (_save(fig, out, "fig_calibration_patient"),
-            "Calibration plot (patient level): true GA against the estimate, one dot per test "
-            "patient; red = lowess smoother (statsmodels, span 2/3); dashed = ideal "
-            "calibration. A smoother flatter than the dashed line = estimates too spread; "
-            "steeper = shrunk toward the mean.")
+    return (
+        _save(fig, out, "fig_calibration_patient"),
+        "Calibration plot (patient level): true GA against the estimate, one dot per test "
+        "patient; red = lowess smoother (statsmodels, span 2/3); dashed = ideal "
+        "calibration. A smoother flatter than the dashed line = estimates too spread; "
+        "steeper = shrunk toward the mean.",
+    )

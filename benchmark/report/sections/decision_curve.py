@@ -27,8 +27,9 @@ def outcome_series(ctx: ReportContext) -> pd.Series | None:
 def risks(ctx: ReportContext) -> pd.DataFrame:
     if "outcome_risk" not in ctx.data.cache:
         outcome = outcome_series(ctx)
-        ctx.data.cache["outcome_risk"] = (pd.DataFrame() if outcome is None else
-                                          outcome_risk.risk_frame(_pooled(ctx), outcome))
+        ctx.data.cache["outcome_risk"] = (
+            pd.DataFrame() if outcome is None else outcome_risk.risk_frame(_pooled(ctx), outcome)
+        )
     return ctx.data.cache["outcome_risk"]
 
 
@@ -43,8 +44,10 @@ def event_counts(ctx: ReportContext) -> pd.DataFrame:
 
 
 def _too_few(n: int, events: int) -> str:
-    return (f"not computed: {events} events in {n} patients (a risk model needs at least "
-            f"{outcome_risk.MIN_EVENTS} events and {outcome_risk.MIN_EVENTS} non-events)")
+    return (
+        f"not computed: {events} events in {n} patients (a risk model needs at least "
+        f"{outcome_risk.MIN_EVENTS} events and {outcome_risk.MIN_EVENTS} non-events)"
+    )
 
 
 @register_table("decision_curve", order=71)
@@ -61,36 +64,66 @@ def decision_curve_table(ctx: ReportContext) -> Table | None:
             continue
         y = sub["y"].to_numpy()
         curve = outcome_risk.decision_curve(
-            y, {"estimate": sub["risk"].to_numpy(), "ga": sub["ga_risk"].to_numpy()},
-            thresholds).pivot(index="threshold", columns="model", values="net_benefit")
+            y, {"estimate": sub["risk"].to_numpy(), "ga": sub["ga_risk"].to_numpy()}, thresholds
+        ).pivot(index="threshold", columns="model", values="net_benefit")
         lo, hi = outcome_risk.net_benefit_difference_ci(
-            y, sub["risk"].to_numpy(), sub["ga_risk"].to_numpy(), thresholds)
+            y, sub["risk"].to_numpy(), sub["ga_risk"].to_numpy(), thresholds
+        )
         for k, t in enumerate(thresholds):
             nb = curve.loc[t]
-            rows.append({**c, "status": "computed", "threshold": float(t),
-                         "nb_estimate": nb["estimate"], "nb_ga": nb["ga"], "nb_all": nb["all"],
-                         "nb_none": nb["none"], "diff": nb["estimate"] - nb["ga"],
-                         "diff_lo": lo[k], "diff_hi": hi[k]})
-    data = pd.DataFrame(rows).reindex(columns=[
-        "method", "n", "events", "status", "threshold", "nb_estimate", "nb_ga", "nb_all",
-        "nb_none", "diff", "diff_lo", "diff_hi"])
+            rows.append(
+                {
+                    **c,
+                    "status": "computed",
+                    "threshold": float(t),
+                    "nb_estimate": nb["estimate"],
+                    "nb_ga": nb["ga"],
+                    "nb_all": nb["all"],
+                    "nb_none": nb["none"],
+                    "diff": nb["estimate"] - nb["ga"],
+                    "diff_lo": lo[k],
+                    "diff_hi": hi[k],
+                }
+            )
+    data = pd.DataFrame(rows).reindex(
+        columns=[
+            "method",
+            "n",
+            "events",
+            "status",
+            "threshold",
+            "nb_estimate",
+            "nb_ga",
+            "nb_all",
+            "nb_none",
+            "diff",
+            "diff_lo",
+            "diff_hi",
+        ]
+    )
     computed = data["status"] == "computed"
-    display = pd.DataFrame({
-        "method": data["method"],
-        "events / n": [f"{e} / {n}" for e, n in zip(data["events"], data["n"])],
-        "threshold": [num(t, 2) if ok else s for t, ok, s in
-                      zip(data["threshold"], computed, data["status"])],
-        "NB estimate": data["nb_estimate"].map(lambda v: num(v, 3)),
-        "NB GA alone": data["nb_ga"].map(lambda v: num(v, 3)),
-        "NB treat all": data["nb_all"].map(lambda v: num(v, 3)),
-        "NB treat none": data["nb_none"].map(lambda v: num(v, 3)),
-        "ΔNB vs GA [95 % CI]": [f"{num(d, 3)} [{num(lo, 3)}, {num(hi, 3)}]" if ok else "—"
-                                for d, lo, hi, ok in zip(data["diff"], data["diff_lo"],
-                                                         data["diff_hi"], computed)],
-    })
+    display = pd.DataFrame(
+        {
+            "method": data["method"],
+            "events / n": [f"{e} / {n}" for e, n in zip(data["events"], data["n"])],
+            "threshold": [
+                num(t, 2) if ok else s
+                for t, ok, s in zip(data["threshold"], computed, data["status"])
+            ],
+            "NB estimate": data["nb_estimate"].map(lambda v: num(v, 3)),
+            "NB GA alone": data["nb_ga"].map(lambda v: num(v, 3)),
+            "NB treat all": data["nb_all"].map(lambda v: num(v, 3)),
+            "NB treat none": data["nb_none"].map(lambda v: num(v, 3)),
+            "ΔNB vs GA [95 % CI]": [
+                f"{num(d, 3)} [{num(lo, 3)}, {num(hi, 3)}]" if ok else "—"
+                for d, lo, hi, ok in zip(data["diff"], data["diff_lo"], data["diff_hi"], computed)
+            ],
+        }
+    )
     lo_t, hi_t = outcome_risk.THRESHOLD_RANGE
     return Table(
-        "decision_curve", "Decision curves for the outcome: net benefit",
+        "decision_curve",
+        "Decision curves for the outcome: net benefit",
         "Patient level, test patients with a recorded outcome; events / n on every row. "
         "Risk = out-of-fold logistic regression of the outcome on the estimate (5 "
         "stratified folds; GA alone: the same on the true GA at the scan). Net benefit "
@@ -99,7 +132,10 @@ def decision_curve_table(ctx: ReportContext) -> Table | None:
         "t. Treat all / treat none are the reference strategies (none = 0). ΔNB vs GA: "
         f"percentile 95 % CI over {outcome_risk.N_BOOT} patient resamples with the risks "
         "held fixed. A method is useful at t only where its NB exceeds GA alone and treat "
-        "all.", data, display)
+        "all.",
+        data,
+        display,
+    )
 
 
 @register_table("outcome_calibration", order=72)
@@ -116,26 +152,41 @@ def outcome_calibration_table(ctx: ReportContext) -> Table | None:
         brier, _, _ = outcome_risk.brier_reliability(sub["y"], sub["risk"])
         ga_brier, _, _ = outcome_risk.brier_reliability(sub["y"], sub["ga_risk"])
         prevalence = sub["y"].mean()
-        rows.append({**c, "status": "computed", "brier": brier, "ga_brier": ga_brier,
-                     "null_brier": prevalence * (1 - prevalence)})
-    data = pd.DataFrame(rows).reindex(columns=["method", "n", "events", "status", "brier",
-                                               "ga_brier", "null_brier"])
-    display = pd.DataFrame({
-        "method": data["method"],
-        "events / n": [f"{e} / {n}" for e, n in zip(data["events"], data["n"])],
-        "Brier (estimate)": [num(b, 4) if s == "computed" else s
-                             for b, s in zip(data["brier"], data["status"])],
-        "Brier (GA alone)": data["ga_brier"].map(lambda v: num(v, 4)),
-        "Brier (prevalence only)": data["null_brier"].map(lambda v: num(v, 4)),
-    })
+        rows.append(
+            {
+                **c,
+                "status": "computed",
+                "brier": brier,
+                "ga_brier": ga_brier,
+                "null_brier": prevalence * (1 - prevalence),
+            }
+        )
+    data = pd.DataFrame(rows).reindex(
+        columns=["method", "n", "events", "status", "brier", "ga_brier", "null_brier"]
+    )
+    display = pd.DataFrame(
+        {
+            "method": data["method"],
+            "events / n": [f"{e} / {n}" for e, n in zip(data["events"], data["n"])],
+            "Brier (estimate)": [
+                num(b, 4) if s == "computed" else s for b, s in zip(data["brier"], data["status"])
+            ],
+            "Brier (GA alone)": data["ga_brier"].map(lambda v: num(v, 4)),
+            "Brier (prevalence only)": data["null_brier"].map(lambda v: num(v, 4)),
+        }
+    )
     return Table(
-        "outcome_calibration", "Outcome risk from the estimate: Brier score",
+        "outcome_calibration",
+        "Outcome risk from the estimate: Brier score",
         "Patient level, test patients with a recorded outcome; events / n on every row. "
         "Risk = out-of-fold logistic regression of the outcome on the estimate (the "
         "documented mapping of benchmark/stats/outcome_risk.py; 5 stratified folds). Brier "
         "= mean (risk − outcome)², scikit-learn; lower is better; 'prevalence only' = "
         "p(1 − p), what a constant risk scores. The reliability curves are in "
-        "fig_outcome_reliability.", data, display)
+        "fig_outcome_reliability.",
+        data,
+        display,
+    )
 
 
 @register_figure("decision_curve", order=45)
@@ -152,13 +203,23 @@ def decision_curve_figure(ctx: ReportContext, out: Path) -> tuple[str, str] | No
     for ax, label in zip(axes, labels):
         sub = frame[frame["label"] == label]
         curve = outcome_risk.decision_curve(
-            sub["y"], {"estimate": sub["risk"], "GA alone": sub["ga_risk"]}, thresholds)
-        for model, color, style in (("estimate", "#c0392b", "-"), ("GA alone", "#4a7bb7", "-"),
-                                    ("all", "0.4", "--"), ("none", "0.2", ":")):
+            sub["y"], {"estimate": sub["risk"], "GA alone": sub["ga_risk"]}, thresholds
+        )
+        for model, color, style in (
+            ("estimate", "#c0392b", "-"),
+            ("GA alone", "#4a7bb7", "-"),
+            ("all", "0.4", "--"),
+            ("none", "0.2", ":"),
+        ):
             part = curve[curve["model"] == model]
-            ax.plot(part["threshold"], part["net_benefit"], color=color, ls=style, lw=1,
-                    label="treat all" if model == "all" else
-                    "treat none" if model == "none" else model)
+            ax.plot(
+                part["threshold"],
+                part["net_benefit"],
+                color=color,
+                ls=style,
+                lw=1,
+                label="treat all" if model == "all" else "treat none" if model == "none" else model,
+            )
         prevalence = sub["y"].mean()
         ax.set_ylim(-0.05, max(0.05, prevalence * 1.1))
         ax.set_title(f"{label}\n{int(sub['y'].sum())} events / {len(sub)}")
@@ -166,10 +227,12 @@ def decision_curve_figure(ctx: ReportContext, out: Path) -> tuple[str, str] | No
         ax.set_ylabel("net benefit")
     axes[0].legend(fontsize=6)
     fig.tight_layout()
-    return (_save(fig, out, "fig_decision_curve"),
-            "Decision curves (dcurves): net benefit of treating by the out-of-fold risk from "
-            f"the estimate (red) and from GA alone (blue), treat all (dashed), treat none "
-            f"(dotted), thresholds {lo_t:g}–{hi_t:g}.")
+    return (
+        _save(fig, out, "fig_decision_curve"),
+        "Decision curves (dcurves): net benefit of treating by the out-of-fold risk from "
+        f"the estimate (red) and from GA alone (blue), treat all (dashed), treat none "
+        f"(dotted), thresholds {lo_t:g}–{hi_t:g}.",
+    )
 
 
 @register_figure("outcome_reliability", order=46)
@@ -183,17 +246,28 @@ def reliability_figure(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     fig, axes = _grid(len(labels))
     for ax, label in zip(axes, labels):
         sub = frame[frame["label"] == label]
-        for column, color, name in (("risk", "#c0392b", "estimate"),
-                                    ("ga_risk", "#4a7bb7", "GA alone")):
+        for column, color, name in (
+            ("risk", "#c0392b", "estimate"),
+            ("ga_risk", "#4a7bb7", "GA alone"),
+        ):
             brier, observed, predicted = outcome_risk.brier_reliability(sub["y"], sub[column])
-            ax.plot(predicted, observed, marker="o", ms=3, color=color, lw=1,
-                    label=f"{name} (Brier {brier:.3f})")
+            ax.plot(
+                predicted,
+                observed,
+                marker="o",
+                ms=3,
+                color=color,
+                lw=1,
+                label=f"{name} (Brier {brier:.3f})",
+            )
         ax.plot([0, 1], [0, 1], color="0.4", ls="--", lw=0.8)
         ax.set_title(label)
         ax.set_xlabel("predicted risk")
         ax.set_ylabel("observed share")
         ax.legend(fontsize=6)
     fig.tight_layout()
-    return (_save(fig, out, "fig_outcome_reliability"),
-            "Reliability of the out-of-fold outcome risk (5 quantile bins, scikit-learn): "
-            "observed share of events against the mean predicted risk; dashed = ideal.")
+    return (
+        _save(fig, out, "fig_outcome_reliability"),
+        "Reliability of the out-of-fold outcome risk (5 quantile bins, scikit-learn): "
+        "observed share of events against the mean predicted risk; dashed = ideal.",
+    )

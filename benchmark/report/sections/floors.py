@@ -49,8 +49,7 @@ def floor_comparisons(ctx: ReportContext) -> pd.DataFrame:
 def image_methods(data) -> list[str]:
     """Labels of the methods (not floors, not ceilings) that read images."""
     controls = set(data.labels_with_role("floor")) | set(data.labels_with_role("ceiling"))
-    return [label for label in data.labels
-            if label not in controls and _reads_images(data, label)]
+    return [label for label in data.labels if label not in controls and _reads_images(data, label)]
 
 
 def _reads_images(data, label: str) -> bool:
@@ -68,17 +67,23 @@ def floors_table(ctx: ReportContext) -> Table | None:
     if comp.empty:
         return None
     comp = comp.sort_values(["method_b", "r_a"], ascending=[True, False], kind="stable")
-    display = pd.DataFrame({
-        "floor": comp["method_b"], "method": comp["method_a"], "n": comp["n"],
-        "r method": comp["r_a"].map(lambda v: num(v, 3)),
-        "r floor": comp["r_b"].map(lambda v: num(v, 3)),
-        "Δr bootstrap 95 % CI": [f"[{num(lo, 3)}, {num(hi, 3)}]"
-                                 for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])],
-        "p (bootstrap)": comp["p_boot"].map(pval),
-        "vs the floor": comp["verdict"],
-    })
+    display = pd.DataFrame(
+        {
+            "floor": comp["method_b"],
+            "method": comp["method_a"],
+            "n": comp["n"],
+            "r method": comp["r_a"].map(lambda v: num(v, 3)),
+            "r floor": comp["r_b"].map(lambda v: num(v, 3)),
+            "Δr bootstrap 95 % CI": [
+                f"[{num(lo, 3)}, {num(hi, 3)}]" for lo, hi in zip(comp["diff_lo"], comp["diff_hi"])
+            ],
+            "p (bootstrap)": comp["p_boot"].map(pval),
+            "vs the floor": comp["verdict"],
+        }
+    )
     return Table(
-        f"floors_{ctx.level}", "Each method against each floor control: difference in r",
+        f"floors_{ctx.level}",
+        "Each method against each floor control: difference in r",
         "Patient level unless stated. A floor is a declared control that sees too little to be "
         "the answer (first-order statistics of the lung patches); a patch method that is not "
         "above it has learned no more than brightness and its spread. Methods that read "
@@ -86,5 +91,6 @@ def floors_table(ctx: ReportContext) -> Table | None:
         "r(floor) on the same patients, paired patient bootstrap (2,000 resamples); 'above' / "
         "'below' when the 95 % CI excludes 0. Floors that do not read images (the training "
         "mean) are left out.",
-        comp.reset_index(drop=True), display.reset_index(drop=True),
+        comp.reset_index(drop=True),
+        display.reset_index(drop=True),
     )

@@ -24,15 +24,17 @@ def patient_intervals(ctx: ReportContext) -> pd.DataFrame:
     if key not in ctx.data.cache:
         pooled = pooled_patient_predictions(ctx.data.predictions, "patient")
         ctx.data.cache[key] = conformal.conformal_intervals(
-            pooled, ctx.data.group_edges, ctx.options.interval_level)
+            pooled, ctx.data.group_edges, ctx.options.interval_level
+        )
     return ctx.data.cache[key]
 
 
 def coverage(ctx: ReportContext) -> pd.DataFrame:
     key = ("coverage", ctx.options.interval_level)
     if key not in ctx.data.cache:
-        ctx.data.cache[key] = conformal.coverage_table(patient_intervals(ctx),
-                                                       ctx.options.interval_level)
+        ctx.data.cache[key] = conformal.coverage_table(
+            patient_intervals(ctx), ctx.options.interval_level
+        )
     return ctx.data.cache[key]
 
 
@@ -47,17 +49,23 @@ def intervals_table(ctx: ReportContext) -> Table | None:
         return None
     level = ctx.options.interval_level
     misses = cov[(cov["grouping"] != "true GA group") & ~cov["inside_band"]]
-    display = pd.DataFrame({
-        "method": cov["method"], "grouping": cov["grouping"], "group": cov["group"],
-        "n": cov["n"], "coverage %": cov["coverage"].map(_pct),
-        "binomial 95 % band %": [f"{_pct(lo)}–{_pct(hi)}"
-                                 for lo, hi in zip(cov["band_lo"], cov["band_hi"])],
-        "inside": np.where(cov["inside_band"], "yes", "NO"),
-        "mean width (wk)": cov["mean_width"].map(num),
-        "mean width (d)": cov["mean_width_days"].map(lambda v: num(v, 1)),
-        "MAE (wk)": cov["mae"].map(num),
-        "pooled category": cov["n_pooled_category"],
-    })
+    display = pd.DataFrame(
+        {
+            "method": cov["method"],
+            "grouping": cov["grouping"],
+            "group": cov["group"],
+            "n": cov["n"],
+            "coverage %": cov["coverage"].map(_pct),
+            "binomial 95 % band %": [
+                f"{_pct(lo)}–{_pct(hi)}" for lo, hi in zip(cov["band_lo"], cov["band_hi"])
+            ],
+            "inside": np.where(cov["inside_band"], "yes", "NO"),
+            "mean width (wk)": cov["mean_width"].map(num),
+            "mean width (d)": cov["mean_width_days"].map(lambda v: num(v, 1)),
+            "MAE (wk)": cov["mae"].map(num),
+            "pooled category": cov["n_pooled_category"],
+        }
+    )
     caption = (
         f"Patient level, {100 * level:g} % conformal prediction intervals (crepes), "
         "cross-conformal over the test patients: each patient's interval is calibrated on "
@@ -71,9 +79,15 @@ def intervals_table(ctx: ReportContext) -> Table | None:
         "category = patients whose estimated-GA group had too few calibration residuals "
         f"and used the whole fold's. Guaranteed rows outside their band: {len(misses)} of "
         f"{int((cov['grouping'] != 'true GA group').sum())} (about 1 in 20 expected by "
-        "chance).")
-    return Table("intervals_patient", "Prediction intervals: coverage and width", caption,
-                 cov.reset_index(drop=True), display.reset_index(drop=True))
+        "chance)."
+    )
+    return Table(
+        "intervals_patient",
+        "Prediction intervals: coverage and width",
+        caption,
+        cov.reset_index(drop=True),
+        display.reset_index(drop=True),
+    )
 
 
 @register_table("intervals_per_patient", order=51)
@@ -82,9 +96,14 @@ def intervals_per_patient(ctx: ReportContext) -> Table | None:
     if frame.empty:
         return None
     frame = frame.rename(columns={"label": "method"})
-    return Table("prediction_intervals_patient", "Prediction interval of every test patient",
-                 "Lower and upper bound (weeks) per method × test patient.",
-                 frame.reset_index(drop=True), frame.reset_index(drop=True), csv_only=True)
+    return Table(
+        "prediction_intervals_patient",
+        "Prediction interval of every test patient",
+        "Lower and upper bound (weeks) per method × test patient.",
+        frame.reset_index(drop=True),
+        frame.reset_index(drop=True),
+        csv_only=True,
+    )
 
 
 @register_figure("intervals", order=40)
@@ -103,19 +122,29 @@ def intervals_figure(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
         miss = (sub["ga_true"] < sub["lower"]) | (sub["ga_true"] > sub["upper"])
         for mask, color in ((~miss, "#4a7bb7"), (miss, "#c0392b")):
             part = sub[mask]
-            ax.vlines(part["ga_true"], part["lower"].clip(lo, hi), part["upper"].clip(lo, hi),
-                      color=color, lw=0.6, alpha=0.6)
+            ax.vlines(
+                part["ga_true"],
+                part["lower"].clip(lo, hi),
+                part["upper"].clip(lo, hi),
+                color=color,
+                lw=0.6,
+                alpha=0.6,
+            )
             ax.scatter(part["ga_true"], part["ga_pred"], s=5, color=color, lw=0)
         ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.8, ls="--")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        ax.set_title(f"{label}\ncovered {100 * (1 - miss.mean()):.0f} %, "
-                     f"width {(sub['upper'] - sub['lower']).mean():.1f} wk")
+        ax.set_title(
+            f"{label}\ncovered {100 * (1 - miss.mean()):.0f} %, "
+            f"width {(sub['upper'] - sub['lower']).mean():.1f} wk"
+        )
         ax.set_xlabel("true GA (wk)")
         ax.set_ylabel("estimate and interval (wk)")
     fig.tight_layout()
     level = ctx.options.interval_level
-    return (_save(fig, out, "fig_intervals_patient"),
-            f"{100 * level:g} % conformal prediction interval of every test patient against "
-            "the true GA (patient level); red = the true GA lies outside the interval; "
-            "dashed = identity.")
+    return (
+        _save(fig, out, "fig_intervals_patient"),
+        f"{100 * level:g} % conformal prediction interval of every test patient against "
+        "the true GA (patient level); red = the true GA lies outside the interval; "
+        "dashed = identity.",
+    )

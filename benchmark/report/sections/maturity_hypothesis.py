@@ -29,21 +29,27 @@ def maturity_hypothesis_table(ctx: ReportContext) -> Table | None:
     if frame is None:
         return None
     done = frame["status"] == "computed"
-    display = pd.DataFrame({
-        "method": frame["method"], "role": frame["role"],
-        "events / n": [f"{e} / {n}" for e, n in zip(frame["events"], frame["n"])],
-        "LR χ² (1 df)": [num(v, 2) if ok else s for v, ok, s in
-                         zip(frame["lr"], done, frame["status"])],
-        "p": frame["p"].map(pval),
-        "residual OR per week [95 % CI]": [interval(v, lo, hi, 2) if ok else "—" for v, lo, hi, ok
-                                           in zip(frame["or"], frame["or_lo"], frame["or_hi"],
-                                                  done)],
-        "AUC GA": frame["auc_ga"].map(lambda v: num(v, 3)),
-        "AUC GA + residual": frame["auc_full"].map(lambda v: num(v, 3)),
-        "ΔAUC": frame["delta_auc"].map(lambda v: num(v, 3)),
-    })
+    display = pd.DataFrame(
+        {
+            "method": frame["method"],
+            "role": frame["role"],
+            "events / n": [f"{e} / {n}" for e, n in zip(frame["events"], frame["n"])],
+            "LR χ² (1 df)": [
+                num(v, 2) if ok else s for v, ok, s in zip(frame["lr"], done, frame["status"])
+            ],
+            "p": frame["p"].map(pval),
+            "residual OR per week [95 % CI]": [
+                interval(v, lo, hi, 2) if ok else "—"
+                for v, lo, hi, ok in zip(frame["or"], frame["or_lo"], frame["or_hi"], done)
+            ],
+            "AUC GA": frame["auc_ga"].map(lambda v: num(v, 3)),
+            "AUC GA + residual": frame["auc_full"].map(lambda v: num(v, 3)),
+            "ΔAUC": frame["delta_auc"].map(lambda v: num(v, 3)),
+        }
+    )
     return Table(
-        "maturity_hypothesis", "The lung-maturity hypothesis: the residual beyond GA",
+        "maturity_hypothesis",
+        "The lung-maturity hypothesis: the residual beyond GA",
         "Patient level, test patients with a recorded outcome; events / n on every row. "
         "Nested logistic models (statsmodels Logit): outcome ~ GA at the scan vs outcome ~ "
         "GA + residual, residual = estimate − GA (weeks). LR = likelihood-ratio χ² of the "
@@ -52,4 +58,7 @@ def maturity_hypothesis_table(ctx: ReportContext) -> Table | None:
         "two linear predictors (optimistic for both, the difference is what matters). A "
         "method that reads lung maturity beyond GA (the ceiling control does, by "
         "construction) has a small p; size-only methods (biometry) should not. Needs at "
-        f"least {MIN_EVENTS} events and non-events.", frame, display)
+        f"least {MIN_EVENTS} events and non-events.",
+        frame,
+        display,
+    )

@@ -25,20 +25,33 @@ def outcome_table(ctx: ReportContext) -> Table | None:
     outcome = pd.to_numeric(patients["outcome"], errors="coerce")
     outcome.index = patients["patient_id"].astype(str)
     frame = outcome_auc(_pooled(ctx), outcome)
-    display = pd.DataFrame({
-        "method": frame["method"], "n": frame["n"], "events": frame["events"],
-        "AUC [DeLong 95 % CI]": [_auc_text(a, lo, hi) for a, lo, hi in
-                                 zip(frame["auc"], frame["auc_lo"], frame["auc_hi"])],
-        "GA alone": [_auc_text(a, lo, hi) for a, lo, hi in
-                     zip(frame["ga_auc"], frame["ga_auc_lo"], frame["ga_auc_hi"])],
-        "ΔAUC [95 % CI]": [_auc_text(a, lo, hi) for a, lo, hi in
-                           zip(frame["diff"], frame["diff_lo"], frame["diff_hi"])],
-        "p": frame["p"].map(pval),
-        "events / n": [f"{num(100 * e / n, 1)} %" if n else "—"
-                       for e, n in zip(frame["events"], frame["n"])],
-    })
+    display = pd.DataFrame(
+        {
+            "method": frame["method"],
+            "n": frame["n"],
+            "events": frame["events"],
+            "AUC [DeLong 95 % CI]": [
+                _auc_text(a, lo, hi)
+                for a, lo, hi in zip(frame["auc"], frame["auc_lo"], frame["auc_hi"])
+            ],
+            "GA alone": [
+                _auc_text(a, lo, hi)
+                for a, lo, hi in zip(frame["ga_auc"], frame["ga_auc_lo"], frame["ga_auc_hi"])
+            ],
+            "ΔAUC [95 % CI]": [
+                _auc_text(a, lo, hi)
+                for a, lo, hi in zip(frame["diff"], frame["diff_lo"], frame["diff_hi"])
+            ],
+            "p": frame["p"].map(pval),
+            "events / n": [
+                f"{num(100 * e / n, 1)} %" if n else "—"
+                for e, n in zip(frame["events"], frame["n"])
+            ],
+        }
+    )
     return Table(
-        "outcome_auc", "Outcome prediction: AUC of the estimate vs GA alone",
+        "outcome_auc",
+        "Outcome prediction: AUC of the estimate vs GA alone",
         "Patient level, test patients with a recorded outcome (patients column 'outcome', "
         "1 = event; in synthetic cohorts neonatal respiratory morbidity drawn from the lung's "
         "maturity at delivery, datasets/_synth_outcome.py). Score = −estimate (less mature "
@@ -47,5 +60,6 @@ def outcome_table(ctx: ReportContext) -> Table | None:
         f"{MIN_EVENTS_FOR_CI} events and {MIN_EVENTS_FOR_CI} non-events (fewer: the normal "
         "approximation understates the uncertainty, so the AUCs are shown without CI or "
         "p). — = fewer than two events or non-events.",
-        frame, display,
+        frame,
+        display,
     )

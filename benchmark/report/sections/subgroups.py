@@ -32,8 +32,12 @@ def _patient_column(ctx: ReportContext, column: str) -> pd.Series | None:
 def subgroup_columns(ctx: ReportContext) -> dict[str, pd.Series]:
     wanted = list(ctx.options.subgroups)
     patients = ctx.data.table1_patients
-    if ("site" not in wanted and patients is not None and "site" in patients
-            and patients["site"].nunique() > 1):
+    if (
+        "site" not in wanted
+        and patients is not None
+        and "site" in patients
+        and patients["site"].nunique() > 1
+    ):
         wanted.append("site")  # a multi-site cohort is always read per site
     found = {}
     for column in wanted:
@@ -43,8 +47,10 @@ def subgroup_columns(ctx: ReportContext) -> dict[str, pd.Series]:
             if note not in ctx.data.skips:
                 ctx.data.skips.append(note)
         elif values.nunique() > 20:
-            note = (f"subgroups: column {column!r} has {values.nunique()} values; "
-                    "--subgroup takes a categorical column (band it first)")
+            note = (
+                f"subgroups: column {column!r} has {values.nunique()} values; "
+                "--subgroup takes a categorical column (band it first)"
+            )
             if note not in ctx.data.skips:
                 ctx.data.skips.append(note)
         else:
@@ -59,22 +65,33 @@ def subgroups_table(ctx: ReportContext) -> Table | None:
         return None
     frame = subgroup_table(_pooled(ctx), patient_intervals(ctx), columns)
     done = frame["status"] == "computed"
-    display = pd.DataFrame({
-        "column": frame["column"], "subgroup": frame["subgroup"], "method": frame["method"],
-        "n": frame["n"],
-        "MAE (d)": [num(v, 1) if ok else s for v, ok, s in
-                    zip(frame["mae_days"], done, frame["status"])],
-        "calibration slope [95 % CI]": [interval(s, lo, hi) if ok else "—" for s, lo, hi, ok in
-                                        zip(frame["slope"], frame["slope_lo"],
-                                            frame["slope_hi"], done)],
-        f"{100 * ctx.options.interval_level:g} % interval coverage %": [
-            num(100 * v, 1) if ok else "—" for v, ok in zip(frame["coverage"], done)],
-    })
+    display = pd.DataFrame(
+        {
+            "column": frame["column"],
+            "subgroup": frame["subgroup"],
+            "method": frame["method"],
+            "n": frame["n"],
+            "MAE (d)": [
+                num(v, 1) if ok else s for v, ok, s in zip(frame["mae_days"], done, frame["status"])
+            ],
+            "calibration slope [95 % CI]": [
+                interval(s, lo, hi) if ok else "—"
+                for s, lo, hi, ok in zip(frame["slope"], frame["slope_lo"], frame["slope_hi"], done)
+            ],
+            f"{100 * ctx.options.interval_level:g} % interval coverage %": [
+                num(100 * v, 1) if ok else "—" for v, ok in zip(frame["coverage"], done)
+            ],
+        }
+    )
     return Table(
-        "subgroups_patient", "Performance per subgroup",
+        "subgroups_patient",
+        "Performance per subgroup",
         "Patient level, test patients, per categorical patient column (report --subgroup "
         "COLUMN; a multi-site cohort's site always): n, MAE in days, calibration slope of "
         "true on estimated GA (OLS, 95 % CI) and coverage of the conformal prediction "
         f"intervals (calibrated over all test patients, not per subgroup). Subgroups with "
         f"fewer than {MIN_SUBGROUP} patients are marked too small to read, not given a "
-        "number.", frame, display)
+        "number.",
+        frame,
+        display,
+    )

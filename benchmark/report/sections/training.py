@@ -35,13 +35,22 @@ def stage_stops(data: RunData) -> pd.DataFrame:
         stops = record.get("stopped_by")
         if not isinstance(stops, str) or not stops:
             continue
-        steps = dict(part.split(":", 1) for part in str(record.get("stage_steps") or "")
-                     .split(";") if ":" in part)
+        steps = dict(
+            part.split(":", 1)
+            for part in str(record.get("stage_steps") or "").split(";")
+            if ":" in part
+        )
         for part in stops.split(";"):
             stage, _, how = part.partition(":")
-            rows.append({"label": str(record["label"]), "cell_id": record.get("cell_id", ""),
-                         "stage": stage, "stopped_by": how,
-                         "steps": int(steps[stage]) if stage in steps else None})
+            rows.append(
+                {
+                    "label": str(record["label"]),
+                    "cell_id": record.get("cell_id", ""),
+                    "stage": stage,
+                    "stopped_by": how,
+                    "steps": int(steps[stage]) if stage in steps else None,
+                }
+            )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -49,8 +58,10 @@ def not_converged(data: RunData) -> dict[str, list[str]]:
     """label → the stages that ended at their cap in at least one of its cells."""
     stops = stage_stops(data)
     capped = stops[stops["stopped_by"] == "cap"]
-    return {label: sorted(group["stage"].unique())
-            for label, group in capped.groupby("label", sort=True)}
+    return {
+        label: sorted(group["stage"].unique())
+        for label, group in capped.groupby("label", sort=True)
+    }
 
 
 def not_converged_finding(data: RunData) -> str | None:
@@ -58,11 +69,14 @@ def not_converged_finding(data: RunData) -> str | None:
     flagged = not_converged(data)
     if not flagged:
         return None
-    names = "; ".join(f"<b>{escape(label)}</b> ({', '.join(stages)})"
-                      for label, stages in flagged.items())
-    return (f"<b>{NOT_CONVERGED.capitalize()}</b>: a training stage ended at its step cap, "
-            f"not by its stopping rule, so these methods may be under-trained and their "
-            f"numbers are a lower bound on what they can learn: {names}.")
+    names = "; ".join(
+        f"<b>{escape(label)}</b> ({', '.join(stages)})" for label, stages in flagged.items()
+    )
+    return (
+        f"<b>{NOT_CONVERGED.capitalize()}</b>: a training stage ended at its step cap, "
+        f"not by its stopping rule, so these methods may be under-trained and their "
+        f"numbers are a lower bound on what they can learn: {names}."
+    )
 
 
 @register_table("training_stops", order=85)
@@ -73,16 +87,29 @@ def training_stops_table(ctx: ReportContext) -> Table | None:
     rows = []
     for (label, stage), group in stops.groupby(["label", "stage"], sort=True):
         capped = int((group["stopped_by"] == "cap").sum())
-        rows.append({"method": label, "stage": stage, "cells": len(group),
-                     "stopped by criterion": len(group) - capped, "at cap": capped,
-                     "steps (mean)": round(float(group["steps"].mean()), 1)
-                     if group["steps"].notna().any() else None,
-                     "converged": "yes" if not capped else NOT_CONVERGED})
+        rows.append(
+            {
+                "method": label,
+                "stage": stage,
+                "cells": len(group),
+                "stopped by criterion": len(group) - capped,
+                "at cap": capped,
+                "steps (mean)": round(float(group["steps"].mean()), 1)
+                if group["steps"].notna().any()
+                else None,
+                "converged": "yes" if not capped else NOT_CONVERGED,
+            }
+        )
     frame = pd.DataFrame(rows)
-    return Table("training_stops", "How each training stage ended",
-                 "Per method and training stage: cells stopped by the stopping rule on the "
-                 "validation figure (criterion) or at the step/time cap; a stage at its cap "
-                 "has not shown that it converged.", frame, frame.astype(object).fillna("—"))
+    return Table(
+        "training_stops",
+        "How each training stage ended",
+        "Per method and training stage: cells stopped by the stopping rule on the "
+        "validation figure (criterion) or at the step/time cap; a stage at its cap "
+        "has not shown that it converged.",
+        frame,
+        frame.astype(object).fillna("—"),
+    )
 
 
 def training_curves(data: RunData, out: Path) -> str | None:
@@ -106,20 +133,39 @@ def training_curves(data: RunData, out: Path) -> str | None:
             if cell.empty:
                 continue
             cell = cell[cell["cell_id"] == cell["cell_id"].iloc[0]] if "cell_id" in cell else cell
-            name = label + (f" ({NOT_CONVERGED}: {', '.join(flagged[label])})"
-                            if label in flagged else "")
-            ax.plot(cell["epoch"], cell["train_loss"], color=colors[label], lw=1.2,
-                    label=f"{name} train")
+            name = label + (
+                f" ({NOT_CONVERGED}: {', '.join(flagged[label])})" if label in flagged else ""
+            )
+            ax.plot(
+                cell["epoch"],
+                cell["train_loss"],
+                color=colors[label],
+                lw=1.2,
+                label=f"{name} train",
+            )
             if "val_loss" in cell and cell["val_loss"].notna().any():
-                ax.plot(cell["epoch"], cell["val_loss"], color=colors[label], lw=1.0, ls="--",
-                        label=f"{name} validation")
+                ax.plot(
+                    cell["epoch"],
+                    cell["val_loss"],
+                    color=colors[label],
+                    lw=1.0,
+                    ls="--",
+                    label=f"{name} validation",
+                )
             if stage in flagged.get(label, []):  # the curve was cut, not flat: mark its end
                 last = cell.iloc[-1]
-                ax.plot([last["epoch"]], [last["train_loss"]], marker="x", ms=6,
-                        color=colors[label])
-                ax.annotate(NOT_CONVERGED, (last["epoch"], last["train_loss"]), fontsize=6,
-                            color=colors[label], xytext=(-4, 4), textcoords="offset points",
-                            ha="right")
+                ax.plot(
+                    [last["epoch"]], [last["train_loss"]], marker="x", ms=6, color=colors[label]
+                )
+                ax.annotate(
+                    NOT_CONVERGED,
+                    (last["epoch"], last["train_loss"]),
+                    fontsize=6,
+                    color=colors[label],
+                    xytext=(-4, 4),
+                    textcoords="offset points",
+                    ha="right",
+                )
         ax.set_title(stage if stage.lower().startswith("stage") else f"stage {stage}")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
@@ -131,17 +177,22 @@ def training_curves(data: RunData, out: Path) -> str | None:
                 handles.append(handle)
                 names.append(name)
     fig.tight_layout()
-    fig.legend(handles, names, loc="upper center", ncol=2, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))  # below the axes; bbox="tight" keeps it in
+    fig.legend(
+        handles, names, loc="upper center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.0)
+    )  # below the axes; bbox="tight" keeps it in
     return _save(fig, out, "fig_training_curves")
 
 
 @register_figure("training_curves", order=60)
 def fig_training_curves(ctx: ReportContext, out: Path) -> tuple[str, str] | None:
     name = training_curves(ctx.data, out)
-    caption = ("Training loss of both stages (paper Fig 3): stage 1 lung vs non-lung, "
-               "stage 2 GA regression; first split of each method.")
+    caption = (
+        "Training loss of both stages (paper Fig 3): stage 1 lung vs non-lung, "
+        "stage 2 GA regression; first split of each method."
+    )
     if not_converged(ctx.data):
-        caption += (f" {NOT_CONVERGED.capitalize()} (×): the stage ended at its step cap, not "
-                    "by its stopping rule.")
+        caption += (
+            f" {NOT_CONVERGED.capitalize()} (×): the stage ended at its step cap, not "
+            "by its stopping rule."
+        )
     return (name, caption) if name else None

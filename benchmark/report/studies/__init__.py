@@ -13,6 +13,16 @@ from benchmark.report.studies.registry import (
 )
 from benchmark.report.studies.spec import RunSpec, Study, StudyFileError, load_study
 
-__all__ = ["RunSpec", "Study", "StudyContext", "StudyFileError", "StudyFiles", "StudyRunData",
-           "list_study_figures", "list_study_tables", "load_study", "register_study_figure",
-           "register_study_table"]
+__all__ = [
+    "RunSpec",
+    "Study",
+    "StudyContext",
+    "StudyFileError",
+    "StudyFiles",
+    "StudyRunData",
+    "list_study_figures",
+    "list_study_tables",
+    "load_study",
+    "register_study_figure",
+    "register_study_table",
+]

@@ -86,8 +86,10 @@ def stored_context(study: Study, out: Path) -> StudyContext | str:
             continue
         runs.append((run, folder))
     if missing:
-        return (f"the folder stores only outputs, not the predictions they come from "
-                f"({len(missing)} of {len(study.runs)} runs missing, e.g. {missing[0]})")
+        return (
+            f"the folder stores only outputs, not the predictions they come from "
+            f"({len(missing)} of {len(study.runs)} runs missing, e.g. {missing[0]})"
+        )
     record = {}
     if (out / RECORD).is_file():
         record = json.loads((out / RECORD).read_text(encoding="utf-8"))
@@ -95,10 +97,15 @@ def stored_context(study: Study, out: Path) -> StudyContext | str:
         needs = [n for n in (*study.tables, *study.figures) if _uses_record(n)]
         if needs:
             return f"stores no {RECORD} (the invocation record {', '.join(needs)} prints)"
-    runs = [StudyRunData(run, read_predictions(folder / "predictions.csv"),
-                         read_cells(folder / "cells.csv"),
-                         str(record.get("runs", {}).get(run.key, "")))
-            for run, folder in runs]
+    runs = [
+        StudyRunData(
+            run,
+            read_predictions(folder / "predictions.csv"),
+            read_cells(folder / "cells.csv"),
+            str(record.get("runs", {}).get(run.key, "")),
+        )
+        for run, folder in runs
+    ]
     return StudyContext(study, runs, record)
 
 

@@ -92,29 +92,57 @@ _OUTPUTS: dict[str, StudyOutput] = {}
 _loaded = False
 
 
-def _register(kind: str, name: str, title: str, caption: str, reading: str, unit: str,
-              order: int, prepare: Callable | None, uses_record: bool
-              ) -> Callable[[Callable], Callable]:
+def _register(
+    kind: str,
+    name: str,
+    title: str,
+    caption: str,
+    reading: str,
+    unit: str,
+    order: int,
+    prepare: Callable | None,
+    uses_record: bool,
+) -> Callable[[Callable], Callable]:
     def decorator(fn: Callable) -> Callable:
         known = _OUTPUTS.get(name)
         if known is not None and known.builder is not fn:
-            raise ValueError(f"study {kind} {name!r} is registered twice "
-                             f"({known.builder.__module__} and {fn.__module__})")
-        _OUTPUTS[name] = StudyOutput(name, kind, title, caption, reading, unit, order, fn,
-                                     prepare, uses_record)
+            raise ValueError(
+                f"study {kind} {name!r} is registered twice "
+                f"({known.builder.__module__} and {fn.__module__})"
+            )
+        _OUTPUTS[name] = StudyOutput(
+            name, kind, title, caption, reading, unit, order, fn, prepare, uses_record
+        )
         return fn
+
     return decorator
 
 
-def register_study_table(name: str, *, title: str, caption: str, reading: str, unit: str,
-                         order: int = 50, prepare: Callable | None = None,
-                         uses_record: bool = False) -> Callable[[Callable], Callable]:
+def register_study_table(
+    name: str,
+    *,
+    title: str,
+    caption: str,
+    reading: str,
+    unit: str,
+    order: int = 50,
+    prepare: Callable | None = None,
+    uses_record: bool = False,
+) -> Callable[[Callable], Callable]:
     return _register("table", name, title, caption, reading, unit, order, prepare, uses_record)
 
 
-def register_study_figure(name: str, *, title: str, caption: str, reading: str, unit: str,
-                         order: int = 50, prepare: Callable | None = None,
-                         uses_record: bool = False) -> Callable[[Callable], Callable]:
+def register_study_figure(
+    name: str,
+    *,
+    title: str,
+    caption: str,
+    reading: str,
+    unit: str,
+    order: int = 50,
+    prepare: Callable | None = None,
+    uses_record: bool = False,
+) -> Callable[[Callable], Callable]:
     return _register("figure", name, title, caption, reading, unit, order, prepare, uses_record)
 
 
@@ -138,8 +166,9 @@ def reload_sections() -> None:
 
 def _names(kind: str) -> list[str]:
     _load()
-    return [o.name for o in sorted(_OUTPUTS.values(), key=lambda o: (o.order, o.name))
-            if o.kind == kind]
+    return [
+        o.name for o in sorted(_OUTPUTS.values(), key=lambda o: (o.order, o.name)) if o.kind == kind
+    ]
 
 
 def list_study_tables() -> list[str]:
@@ -153,8 +182,9 @@ def list_study_figures() -> list[str]:
 def study_output(name: str) -> StudyOutput:
     _load()
     if name not in _OUTPUTS:
-        raise KeyError(f"no study table or figure {name!r}; registered: "
-                       f"{', '.join(sorted(_OUTPUTS))}")
+        raise KeyError(
+            f"no study table or figure {name!r}; registered: {', '.join(sorted(_OUTPUTS))}"
+        )
     return _OUTPUTS[name]
 
 

@@ -28,8 +28,16 @@ from typing import Any
 #: the keys each section accepts (anything else is a typo, refused by name)
 KEYS = {
     "study": {"name", "out", "summary"},
-    "runs": {"datasets", "dataset_seeds", "options", "methods", "split", "seeds", "groups",
-             "fallback"},
+    "runs": {
+        "datasets",
+        "dataset_seeds",
+        "options",
+        "methods",
+        "split",
+        "seeds",
+        "groups",
+        "fallback",
+    },
     "outputs": {"tables", "figures", "parameters", "store_inputs", "export", "export_figures"},
 }
 DATASET_OPTIONS = {"patients", "images_per_patient", "sites", "size", "seed"}
@@ -103,23 +111,28 @@ def load_study(path: str | Path) -> Study:
         raise StudyFileError(f"{where}: not valid TOML: {exc}") from None
     for section, value in raw.items():
         if section not in KEYS:
-            raise StudyFileError(f"{where}: unknown section [{section}] "
-                                 f"(known: {', '.join(sorted(KEYS))})")
+            raise StudyFileError(
+                f"{where}: unknown section [{section}] (known: {', '.join(sorted(KEYS))})"
+            )
         if not isinstance(value, dict):
             raise StudyFileError(f"{where}: {section} must be a [{section}] table")
         for key in value:
             if key not in KEYS[section]:
-                raise StudyFileError(f"{where}: unknown key {section}.{key} "
-                                     f"(known: {', '.join(sorted(KEYS[section]))})")
+                raise StudyFileError(
+                    f"{where}: unknown key {section}.{key} "
+                    f"(known: {', '.join(sorted(KEYS[section]))})"
+                )
     reader = _Reader(where, raw)
     name = reader.text("study.name", required=True)
     study = Study(
-        name=name, out=reader.text("study.out", default=f"results/{name}"),
+        name=name,
+        out=reader.text("study.out", default=f"results/{name}"),
         summary=reader.text("study.summary", default=""),
         datasets=reader.datasets(),
         methods=reader.texts("runs.methods", default=("all",), allow_none=True),
         dataset_seeds=reader.ints("runs.dataset_seeds", default=None),
-        options=reader.options(), split=reader.text("runs.split", default="paper"),
+        options=reader.options(),
+        split=reader.text("runs.split", default="paper"),
         seeds=reader.ints("runs.seeds", default=(0,)),
         groups=tuple(float(x) for x in reader.numbers("runs.groups", default=(30.0, 36.0))),
         fallback=reader.text("runs.fallback", default="predict"),
@@ -140,20 +153,26 @@ def check_study(study: Study) -> None:
     from benchmark.report.studies.registry import list_study_figures, list_study_tables
 
     where = study.source or study.name
-    for kind, names, known in (("tables", study.tables, list_study_tables()),
-                               ("figures", study.figures, list_study_figures())):
+    for kind, names, known in (
+        ("tables", study.tables, list_study_tables()),
+        ("figures", study.figures, list_study_figures()),
+    ):
         for name in names:
             if name not in known:
-                raise StudyFileError(f"{where}: outputs.{kind}: no study {kind[:-1]} "
-                                     f"{name!r} (registered: {', '.join(known) or 'none'})")
+                raise StudyFileError(
+                    f"{where}: outputs.{kind}: no study {kind[:-1]} "
+                    f"{name!r} (registered: {', '.join(known) or 'none'})"
+                )
     if study.dataset_seeds is not None and len(set(study.dataset_seeds)) != len(
-            study.dataset_seeds):
+        study.dataset_seeds
+    ):
         raise StudyFileError(f"{where}: runs.dataset_seeds repeats a seed")
     if not study.datasets:
         raise StudyFileError(f"{where}: runs.datasets selects no dataset")
     if not (study.tables or study.figures or study.export or study.store_inputs):
-        raise StudyFileError(f"{where}: outputs: nothing to build (tables, figures, export "
-                             "or store_inputs)")
+        raise StudyFileError(
+            f"{where}: outputs: nothing to build (tables, figures, export or store_inputs)"
+        )
 
 
 class _Reader:
@@ -168,10 +187,10 @@ class _Reader:
             return default
         value = self.raw[section][key]
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(
-                k.__name__ for k in kind)
-            raise StudyFileError(f"{self.where}: {dotted} must be {_article(names)}, "
-                                 f"got {value!r}")
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise StudyFileError(f"{self.where}: {dotted} must be {_article(names)}, got {value!r}")
         return value
 
     def text(self, dotted: str, default: Any = None, required: bool = False) -> Any:
@@ -184,19 +203,22 @@ class _Reader:
             raise StudyFileError(f"{self.where}: {dotted} is empty")
         return value
 
-    def _list(self, dotted: str, default: Any, kind: type | tuple[type, ...],
-              allow_none: bool = False) -> Any:
+    def _list(
+        self, dotted: str, default: Any, kind: type | tuple[type, ...], allow_none: bool = False
+    ) -> Any:
         value = self.get(dotted, None, (list, str) if allow_none else list)
         if value is None:
             return default
         if allow_none and value == "default":  # the verb's own default selection
             return None
         if isinstance(value, str):
-            raise StudyFileError(f"{self.where}: {dotted} must be a list or \"default\"")
+            raise StudyFileError(f'{self.where}: {dotted} must be a list or "default"')
         for item in value:
             if not isinstance(item, kind) or isinstance(item, bool):
-                raise StudyFileError(f"{self.where}: {dotted}: {item!r} is not "
-                                     f"{_article(getattr(kind, '__name__', 'number'))}")
+                raise StudyFileError(
+                    f"{self.where}: {dotted}: {item!r} is not "
+                    f"{_article(getattr(kind, '__name__', 'number'))}"
+                )
         if not value:
             raise StudyFileError(f"{self.where}: {dotted} is an empty list")
         return tuple(value)
@@ -214,13 +236,20 @@ class _Reader:
         options = self.get("runs.options", {}, dict)
         for key, value in options.items():
             if key not in DATASET_OPTIONS:
-                raise StudyFileError(f"{self.where}: unknown key runs.options.{key} "
-                                     f"(known: {', '.join(sorted(DATASET_OPTIONS))})")
-            if not isinstance(value, int) or isinstance(value, bool) or value < (
-                    0 if key == "seed" else 1):
-                raise StudyFileError(f"{self.where}: runs.options.{key} must be a "
-                                     f"{'non-negative' if key == 'seed' else 'positive'} "
-                                     f"integer, got {value!r}")
+                raise StudyFileError(
+                    f"{self.where}: unknown key runs.options.{key} "
+                    f"(known: {', '.join(sorted(DATASET_OPTIONS))})"
+                )
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or value < (0 if key == "seed" else 1)
+            ):
+                raise StudyFileError(
+                    f"{self.where}: runs.options.{key} must be a "
+                    f"{'non-negative' if key == 'seed' else 'positive'} "
+                    f"integer, got {value!r}"
+                )
         return dict(options)
 
     def datasets(self) -> tuple[str, ...]:
@@ -228,14 +257,17 @@ class _Reader:
         raw = self.raw.get("runs", {}).get("datasets", ["synthetic"])
         if isinstance(raw, dict):
             if set(raw) != {"tag"} or not isinstance(raw["tag"], str):
-                raise StudyFileError(f"{self.where}: runs.datasets must be a list of names "
-                                     "or { tag = \"NAME\" }")
+                raise StudyFileError(
+                    f'{self.where}: runs.datasets must be a list of names or {{ tag = "NAME" }}'
+                )
             from benchmark.data.sources import list_datasets
 
             names = tuple(list_datasets(tag=raw["tag"]))
             if not names:
-                raise StudyFileError(f"{self.where}: runs.datasets: no dataset source "
-                                     f"declares the tag {raw['tag']!r}")
+                raise StudyFileError(
+                    f"{self.where}: runs.datasets: no dataset source "
+                    f"declares the tag {raw['tag']!r}"
+                )
             return names
         return self.texts("runs.datasets", ("synthetic",))
 

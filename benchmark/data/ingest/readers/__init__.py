@@ -63,10 +63,18 @@ def reader_for(path: Path) -> ImageReader:
     if found is None:
         raise InputError(
             f"{path}: unsupported file type {file_suffix(path)!r} "
-            f"(supported: {' '.join(supported_suffixes())})", "unsupported",
+            f"(supported: {' '.join(supported_suffixes())})",
+            "unsupported",
         )
     return found
 
 
-__all__ = ["ImageReader", "RawImage", "file_suffix", "list_readers", "reader_for",
-           "register_reader", "supported_suffixes"]
+__all__ = [
+    "ImageReader",
+    "RawImage",
+    "file_suffix",
+    "list_readers",
+    "reader_for",
+    "register_reader",
+    "supported_suffixes",
+]

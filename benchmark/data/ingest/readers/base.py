@@ -58,8 +58,9 @@ class ImageReader:
         """``{field: value}`` of identifying header fields (for checks; never print them)."""
         return {}
 
-    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
-                     identifying: Mapping[str, str]) -> None:
+    def write_sample(
+        self, path: Path, pixels: np.ndarray, spacing_mm: float, identifying: Mapping[str, str]
+    ) -> None:
         """For the reader checks (:mod:`benchmark.testing.readers`): write the 8-bit
         ``(H, W)`` ``pixels`` in this format, the spacing in the header where the format
         has one, and the ``identifying`` values wherever the format can hold text (as a

@@ -71,12 +71,15 @@ def read_dicom(path: Path) -> RawImage:
     try:
         ds = pydicom.dcmread(path)
     except Exception as exc:  # pydicom raises several types for non-DICOM bytes
-        raise InputError(f"{path}: not a readable DICOM file ({type(exc).__name__})",
-                         "unreadable") from None
+        raise InputError(
+            f"{path}: not a readable DICOM file ({type(exc).__name__})", "unreadable"
+        ) from None
     if "PixelData" not in ds:
-        raise InputError(f"{path}: DICOM file has no pixel data (a report or structured doc?)",
-                         "unreadable", "export the image itself (not the report) or remove "
-                         "the row")
+        raise InputError(
+            f"{path}: DICOM file has no pixel data (a report or structured doc?)",
+            "unreadable",
+            "export the image itself (not the report) or remove the row",
+        )
     try:
         pixels = np.asarray(ds.pixel_array)
     except Exception as exc:
@@ -84,8 +87,8 @@ def read_dicom(path: Path) -> RawImage:
         raise InputError(
             f"{path}: cannot decode DICOM pixels ({type(exc).__name__}: {first}); "
             "install the decoder for its transfer syntax or export uncompressed",
-            "unreadable", "install the decoder for its transfer syntax (pylibjpeg, gdcm) or "
-            "export uncompressed",
+            "unreadable",
+            "install the decoder for its transfer syntax (pylibjpeg, gdcm) or export uncompressed",
         ) from None
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
@@ -138,8 +141,9 @@ class DicomReader(ImageReader):
                 found[keyword] = text
         return found
 
-    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
-                     identifying: Mapping[str, str]) -> None:
+    def write_sample(
+        self, path: Path, pixels: np.ndarray, spacing_mm: float, identifying: Mapping[str, str]
+    ) -> None:
         """An uncompressed ultrasound DICOM with ``PixelSpacing`` and the identifying
         values as attributes (their keywords)."""
         from pydicom.dataset import Dataset, FileMetaDataset

@@ -33,8 +33,9 @@ class NiftiReader(ImageReader):
         img = nib.load(str(path))
         data = np.asanyarray(img.dataobj)
         if data.ndim < 2:
-            raise InputError(f"{path}: NIfTI with {data.ndim} dimension(s), expected an image",
-                             "unreadable")
+            raise InputError(
+                f"{path}: NIfTI with {data.ndim} dimension(s), expected an image", "unreadable"
+            )
         # NIfTI stores (x, y[, z[, t]]); images are (row=y, column=x): transpose each slice
         data = data.reshape(data.shape[0], data.shape[1], -1)
         frames = np.moveaxis(data, 2, 0).transpose(0, 2, 1)
@@ -56,8 +57,9 @@ class NiftiReader(ImageReader):
             return None
         return (found[0] + found[1]) / 2, "NIfTI header (pixdim)"
 
-    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
-                     identifying: Mapping[str, str]) -> None:
+    def write_sample(
+        self, path: Path, pixels: np.ndarray, spacing_mm: float, identifying: Mapping[str, str]
+    ) -> None:
         import nibabel as nib
 
         img = nib.Nifti1Image(np.asarray(pixels, np.uint8).T[:, :, None], np.eye(4))

@@ -25,8 +25,9 @@ class PillowReader(ImageReader):
                 frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
         return RawImage(np.stack(frames), colour=colour)
 
-    def write_sample(self, path: Path, pixels: np.ndarray, spacing_mm: float,
-                     identifying: Mapping[str, str]) -> None:
+    def write_sample(
+        self, path: Path, pixels: np.ndarray, spacing_mm: float, identifying: Mapping[str, str]
+    ) -> None:
         from PIL import Image, PngImagePlugin
 
         text = PngImagePlugin.PngInfo()  # PNG text chunks: where an export tool puts names

@@ -15,8 +15,14 @@ def table_files(ctx: StudyContext, data: pd.DataFrame, display: pd.DataFrame) ->
     out = ctx.output
     table = Table(out.name, out.title, out.caption_line(), data, display)
     md = table.to_markdown()
-    return StudyFiles({f"{out.name}.md": md, f"{out.name}.csv": table.to_csv(),
-                       f"{out.name}.tex": table.to_latex()}, message=md)
+    return StudyFiles(
+        {
+            f"{out.name}.md": md,
+            f"{out.name}.csv": table.to_csv(),
+            f"{out.name}.tex": table.to_latex(),
+        },
+        message=md,
+    )
 
 
 def summary_by_seed(predictions: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:

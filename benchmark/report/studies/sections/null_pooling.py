@@ -17,7 +17,8 @@ CAPTION = (
     "{chance:.2g} of {k}). Verdicts are Holm-adjusted over the {n_methods} method(s); the CI "
     "and `detectable` (smallest |r| found with 80 % power) use the matching Bonferroni "
     "level. Controls (the oracle reads the simulated maturity) check the cohort itself, "
-    "outside that family.")
+    "outside that family."
+)
 
 
 def select_methods(selections: list[str] | None) -> tuple[list[str], list[str], list[str]]:
@@ -72,18 +73,27 @@ def prepare(study):
     if len(set(seeds)) != len(seeds):
         raise ValueError("--dataset-seeds repeats a seed: pooled cohorts must be independent")
     if not seeds:
-        raise ValueError(f"{where}: runs.dataset_seeds: the null pooling needs one cohort "
-                         "per generator seed")
+        raise ValueError(
+            f"{where}: runs.dataset_seeds: the null pooling needs one cohort per generator seed"
+        )
     if len(study.seeds) != 1:
-        raise ValueError("null-check uses one split seed (--seeds): its independent cohorts "
-                         "come from --dataset-seeds")
+        raise ValueError(
+            "null-check uses one split seed (--seeds): its independent cohorts "
+            "come from --dataset-seeds"
+        )
     if len(study.datasets) != 1:
-        raise ValueError(f"{where}: runs.datasets: the null pooling pools one source's "
-                         f"cohorts, got {len(study.datasets)}")
+        raise ValueError(
+            f"{where}: runs.datasets: the null pooling pools one source's "
+            f"cohorts, got {len(study.datasets)}"
+        )
     selections, refused, _ = select_methods(
-        list(study.methods) if study.methods is not None else None)
-    notes = [f"not checked: {name} reads no pixels; its tabular inputs carry GA in a null "
-             "cohort by design" for name in refused]
+        list(study.methods) if study.methods is not None else None
+    )
+    notes = [
+        f"not checked: {name} reads no pixels; its tabular inputs carry GA in a null "
+        "cohort by design"
+        for name in refused
+    ]
     if not selections:
         raise ValueError("null-check: no image method selected")
     study = study.with_changes(methods=tuple(selections))
@@ -97,12 +107,17 @@ def _refuse_repeated_cohorts(study) -> None:
     from benchmark.data.cohort import Cohort
     from benchmark.data.sources import resolve_dataset
 
-    fingerprints = [Cohort.load(resolve_dataset(run.dataset, **study.options,
-                                                seed=run.dataset_seed)).fingerprint()
-                    for run in study.runs]
+    fingerprints = [
+        Cohort.load(
+            resolve_dataset(run.dataset, **study.options, seed=run.dataset_seed)
+        ).fingerprint()
+        for run in study.runs
+    ]
     if len(set(fingerprints)) < len(fingerprints):
-        raise ValueError(f"{study.datasets[0]}: different dataset seeds gave the same cohort "
-                         "(a folder ignores the seed); pooling it would fake independence")
+        raise ValueError(
+            f"{study.datasets[0]}: different dataset seeds gave the same cohort "
+            "(a folder ignores the seed); pooling it would fake independence"
+        )
 
 
 def _controls(ctx: StudyContext) -> frozenset[str]:
@@ -129,10 +144,16 @@ def _fmt(value: float, spec: str) -> str:
 
 
 @register_study_table(
-    "null_pooling", title="Null check", caption=CAPTION, unit="patient", order=20,
+    "null_pooling",
+    title="Null check",
+    caption=CAPTION,
+    unit="patient",
+    order=20,
     reading="A learned method passes with `no evidence of a leak`; the control must read "
-    "`cohort is null`.", prepare=prepare,
-    uses_record=True)
+    "`cohort is null`.",
+    prepare=prepare,
+    uses_record=True,
+)
 def null_pooling(ctx: StudyContext) -> StudyFiles:
     from benchmark.stats.null_check import NO_LEAK, NULL_OK, fold_r, null_check, per_cohort
 
@@ -142,21 +163,31 @@ def null_pooling(ctx: StudyContext) -> StudyFiles:
         seed = run.run.dataset_seed
         for cell in run.cells.itertuples() if len(run.cells) else ():
             if cell.status != "done":
-                problems.append(f"dataset seed {seed}: {cell.label} {cell.status}: "
-                                f"{getattr(cell, 'error', '')}")
+                problems.append(
+                    f"dataset seed {seed}: {cell.label} {cell.status}: {getattr(cell, 'error', '')}"
+                )
         if len(run.predictions):
             frames.append(run.predictions.assign(dataset_seed=seed))
-    preds = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["label", "dataset_seed", "seed", "fold", "level", "ga_true", "ga_pred"]))
+    preds = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            columns=["label", "dataset_seed", "seed", "fold", "level", "ga_true", "ga_pred"]
+        )
+    )
     folds = fold_r(preds)
     table = null_check(folds, alpha, _controls(ctx))
     cohorts = per_cohort(folds)
     seeds = [run.run.dataset_seed for run in ctx.runs]
-    caption = ctx.output.caption.format(chance=alpha * len(seeds), k=len(seeds),
-                                        n_methods=int((table["role"] == "method").sum()))
+    caption = ctx.output.caption.format(
+        chance=alpha * len(seeds), k=len(seeds), n_methods=int((table["role"] == "method").sum())
+    )
     lines = [
         f"# {ctx.output.title}: {study.datasets[0]}, dataset seeds "
-        f"{' '.join(map(str, seeds))}, split {study.split}", "", caption, "",
+        f"{' '.join(map(str, seeds))}, split {study.split}",
+        "",
+        caption,
+        "",
         "| method | role | r per cohort (seed: r) | alone | pooled r [CI] | p adj. | "
         "detectable | verdict |",
         "|---|---|---|---:|---|---:|---:|---|",
@@ -168,19 +199,33 @@ def null_pooling(ctx: StudyContext) -> StudyFiles:
             f"| {row.method} | {row.role} | {per} | {row.significant_alone} | "
             f"{_fmt(row.r_pooled, '+.3f')} [{_fmt(row.lo, '+.3f')}, {_fmt(row.hi, '+.3f')}] "
             f"| {_fmt(row.p_adjusted, '.3g')} | {_fmt(row.detectable_r, '.3f')} | "
-            f"{row.verdict} |")
+            f"{row.verdict} |"
+        )
     if problems:
-        lines += ["", "Cells that did not finish (their cohorts are missing above):",
-                  *[f"- {p}" for p in problems]]
-    lines += ["", "Run folders:",
-              *[f"- seed {run.run.dataset_seed}: {run.run_dir}" for run in ctx.runs], ""]
+        lines += [
+            "",
+            "Cells that did not finish (their cohorts are missing above):",
+            *[f"- {p}" for p in problems],
+        ]
+    lines += [
+        "",
+        "Run folders:",
+        *[f"- seed {run.run.dataset_seed}: {run.run_dir}" for run in ctx.runs],
+        "",
+    ]
     text = "\n".join(lines)
     flagged = table.loc[~table["verdict"].isin([NO_LEAK, NULL_OK]), "method"].tolist()
-    summary = (f"{len(table) - len(flagged)} of {len(table)} checked clean"
-               + (f"; flagged or not testable: {', '.join(flagged)}" if flagged else "")
-               + (f"; {len(problems)} cell(s) not done" if problems else ""))
+    summary = (
+        f"{len(table) - len(flagged)} of {len(table)} checked clean"
+        + (f"; flagged or not testable: {', '.join(flagged)}" if flagged else "")
+        + (f"; {len(problems)} cell(s) not done" if problems else "")
+    )
     return StudyFiles(
-        {"per_cohort.csv": cohorts.to_csv(index=False, float_format="%.6g"),
-         "null_check.csv": table.to_csv(index=False, float_format="%.6g"),
-         "null_check.md": text},
-        message=text + "\n" + summary, failed=bool(flagged or problems))
+        {
+            "per_cohort.csv": cohorts.to_csv(index=False, float_format="%.6g"),
+            "null_check.csv": table.to_csv(index=False, float_format="%.6g"),
+            "null_check.md": text,
+        },
+        message=text + "\n" + summary,
+        failed=bool(flagged or problems),
+    )

@@ -15,8 +15,21 @@ from benchmark.report.studies.registry import (
     register_study_table,
 )
 
-COLUMNS = ["scenario", "method", "status", "n", "r", "r_low", "r_high", "mae", "mae_sd",
-           "oracle_r", "uses_images", "ci_excludes_0", "fit_seconds"]
+COLUMNS = [
+    "scenario",
+    "method",
+    "status",
+    "n",
+    "r",
+    "r_low",
+    "r_high",
+    "mae",
+    "mae_sd",
+    "oracle_r",
+    "uses_images",
+    "ci_excludes_0",
+    "fit_seconds",
+]
 
 CAPTION = (
     "Patient-level Pearson r with GA [Fisher-z 95 % CI] and MAE (weeks) on each "
@@ -24,7 +37,8 @@ CAPTION = (
     "magnitude; `synthetic-texture` only lung texture carries GA (positive control, "
     "deliberately strong); `synthetic-anatomy` only size and zoom; `synthetic-null` "
     "nothing. The oracle reads the simulated lung maturity: its r is the most the "
-    "texture could give.")
+    "texture could give."
+)
 
 
 def add_truth_readers(study):
@@ -32,16 +46,19 @@ def add_truth_readers(study):
     ceiling, which every other row is read against."""
     from benchmark.contract.registry import get_method_class, list_methods
 
-    readers = [name for name in list_methods("all", available_only=True)
-               if get_method_class(name).reads_truth]
+    readers = [
+        name
+        for name in list_methods("all", available_only=True)
+        if get_method_class(name).reads_truth
+    ]
     methods = list(dict.fromkeys([*(study.methods or ("all",)), *readers]))
-    return study.with_changes(methods=tuple(methods),
-                              parameters={"selection": list(study.methods or ("all",)),
-                                          **study.parameters}), []
+    return study.with_changes(
+        methods=tuple(methods),
+        parameters={"selection": list(study.methods or ("all",)), **study.parameters},
+    ), []
 
 
-def scenario_rows(scenario: str, predictions: pd.DataFrame, cells: pd.DataFrame
-                  ) -> list[dict]:
+def scenario_rows(scenario: str, predictions: pd.DataFrame, cells: pd.DataFrame) -> list[dict]:
     """One row per method label of one scenario's run (patient level), including methods
     that did not finish (status and NaNs: nothing dropped silently)."""
     from benchmark.contract.registry import declares
@@ -54,17 +71,35 @@ def scenario_rows(scenario: str, predictions: pd.DataFrame, cells: pd.DataFrame
         for rec in frame.to_dict("records"):
             r, lo, hi = rec["r"], rec["r_lo"], rec["r_hi"]
             rows[rec["method"]] = {
-                "scenario": scenario, "method": rec["method"], "status": "done",
-                "n": int(rec["n"]), "r": r, "r_low": lo, "r_high": hi, "mae": rec["mae"],
-                "mae_sd": rec["mae_sd"], "fit_seconds": rec["fit_seconds"],
-                "ci_excludes_0": bool(lo > 0 or hi < 0) if not math.isnan(r) else False}
+                "scenario": scenario,
+                "method": rec["method"],
+                "status": "done",
+                "n": int(rec["n"]),
+                "r": r,
+                "r_low": lo,
+                "r_high": hi,
+                "mae": rec["mae"],
+                "mae_sd": rec["mae_sd"],
+                "fit_seconds": rec["fit_seconds"],
+                "ci_excludes_0": bool(lo > 0 or hi < 0) if not math.isnan(r) else False,
+            }
     if len(cells) and "status" in cells:
         for cell in cells[cells["status"] != "done"].drop_duplicates("label").itertuples():
-            rows.setdefault(cell.label, {"scenario": scenario, "method": cell.label,
-                                         "status": f"{cell.status}: {cell.error}",
-                                         "n": 0, "ci_excludes_0": False})
-    ceilings = [row["r"] for label, row in rows.items() if "r" in row
-                and declares(methods.get(label, label), "reads_truth")]
+            rows.setdefault(
+                cell.label,
+                {
+                    "scenario": scenario,
+                    "method": cell.label,
+                    "status": f"{cell.status}: {cell.error}",
+                    "n": 0,
+                    "ci_excludes_0": False,
+                },
+            )
+    ceilings = [
+        row["r"]
+        for label, row in rows.items()
+        if "r" in row and declares(methods.get(label, label), "reads_truth")
+    ]
     for label, row in rows.items():
         row["oracle_r"] = ceilings[0] if ceilings else math.nan
         row["uses_images"] = declares(methods.get(label, label), "uses_images")
@@ -84,10 +119,15 @@ def _cell(by: pd.DataFrame, s: str) -> str:
     if s not in by.index:
         return "—"
     if by.at[s, "status"] != "done" or pd.isna(by.at[s, "r"]):
-        return (f"MAE {by.at[s, 'mae']:.2f}" if by.at[s, "status"] == "done"
-                else str(by.at[s, "status"]).split(":")[0])
-    return (f"{by.at[s, 'r']:.2f} [{by.at[s, 'r_low']:.2f}, {by.at[s, 'r_high']:.2f}] · "
-            f"{by.at[s, 'mae']:.2f}")
+        return (
+            f"MAE {by.at[s, 'mae']:.2f}"
+            if by.at[s, "status"] == "done"
+            else str(by.at[s, "status"]).split(":")[0]
+        )
+    return (
+        f"{by.at[s, 'r']:.2f} [{by.at[s, 'r_low']:.2f}, {by.at[s, 'r_high']:.2f}] · "
+        f"{by.at[s, 'mae']:.2f}"
+    )
 
 
 def _null_lines(ctx: StudyContext, table: pd.DataFrame) -> list[str]:
@@ -99,23 +139,36 @@ def _null_lines(ctx: StudyContext, table: pd.DataFrame) -> list[str]:
     for run in ctx.runs:
         if "null" not in dataset_tags(run.run.dataset):
             continue
-        null = table[(table["scenario"] == run.run.key) & table["r"].notna()
-                     & table["uses_images"].astype(bool)]
+        null = table[
+            (table["scenario"] == run.run.key)
+            & table["r"].notna()
+            & table["uses_images"].astype(bool)
+        ]
         if not len(null):
             continue
         excl = null[null["ci_excludes_0"].astype(bool)]["method"].tolist()
-        lines += ["", f"`{run.run.key}`: {len(excl)} of {len(null)} image methods' 95 % CIs "
-                  f"exclude 0 (chance alone: about {0.05 * len(null):.1f})"
-                  + (f": {', '.join(excl)}" if excl else "") + ". Tabular methods "
-                  "(biometry) read GA-carrying columns by design and are not counted; one "
-                  "null cohort is not a leak test (`null-check` pools cohorts)."]
+        lines += [
+            "",
+            f"`{run.run.key}`: {len(excl)} of {len(null)} image methods' 95 % CIs "
+            f"exclude 0 (chance alone: about {0.05 * len(null):.1f})"
+            + (f": {', '.join(excl)}" if excl else "")
+            + ". Tabular methods "
+            "(biometry) read GA-carrying columns by design and are not counted; one "
+            "null cohort is not a leak test (`null-check` pools cohorts).",
+        ]
     return lines
 
 
 @register_study_table(
-    "scenario_matrix", title="Scenarios: which route from GA to the pixels each method reads",
-    caption=CAPTION, reading="Cells: r [95 % CI] · MAE.", unit="patient", order=10,
-    uses_record=True, prepare=add_truth_readers)
+    "scenario_matrix",
+    title="Scenarios: which route from GA to the pixels each method reads",
+    caption=CAPTION,
+    reading="Cells: r [95 % CI] · MAE.",
+    unit="patient",
+    order=10,
+    uses_record=True,
+    prepare=add_truth_readers,
+)
 def scenario_matrix(ctx: StudyContext) -> StudyFiles:
     out = ctx.output
     study = ctx.study
@@ -124,7 +177,10 @@ def scenario_matrix(ctx: StudyContext) -> StudyFiles:
     selection = study.parameters.get("selection", list(study.methods or ("all",)))
     seconds = float(ctx.record.get("seconds", math.nan))
     lines = [
-        f"# {out.title}", "", out.caption, "",
+        f"# {out.title}",
+        "",
+        out.caption,
+        "",
         f"Command: `python -m benchmark scenarios --methods {' '.join(selection)} "
         f"--split {study.split}` (this invocation: {seconds / 60:.1f} min; cells finished "
         f"by earlier runs were reused, not recomputed). {out.reading}",
@@ -142,10 +198,14 @@ def scenario_matrix(ctx: StudyContext) -> StudyFiles:
 
 
 @register_study_figure(
-    "scenario_heatmap", title="patient-level r with GA, by scenario",
+    "scenario_heatmap",
+    title="patient-level r with GA, by scenario",
     caption="Pearson r of every method (rows) in every scenario (columns).",
     reading="Red: r > 0, blue: r < 0, white: none; read each row against the oracle's.",
-    unit="patient", order=10, prepare=add_truth_readers)
+    unit="patient",
+    order=10,
+    prepare=add_truth_readers,
+)
 def scenario_heatmap(ctx: StudyContext, out: Path) -> list[str]:
     import matplotlib
 
@@ -161,8 +221,15 @@ def scenario_heatmap(ctx: StudyContext, out: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(1.6 * len(scenarios) + 2.5, 0.32 * len(methods) + 1.4))
     image = ax.imshow(grid.to_numpy(float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(grid.to_numpy(float)):
-        ax.text(j, i, "—" if np.isnan(value) else f"{value:.2f}", ha="center", va="center",
-                fontsize=8, color="white" if abs(value) > 0.6 else "black")
+        ax.text(
+            j,
+            i,
+            "—" if np.isnan(value) else f"{value:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if abs(value) > 0.6 else "black",
+        )
     ax.set_xticks(range(len(scenarios)), scenarios, rotation=20, ha="right")
     ax.set_yticks(range(len(methods)), methods)
     ax.set_title(ctx.output.title)
