@@ -22,6 +22,19 @@ TRUTH_PREFIX = "truth_"
 MASK_COLUMNS: tuple[str, ...] = ("lung_mask_path", "left_lung_mask_path", "right_lung_mask_path")
 #: which label value(s) of a label-map mask are lung (``3`` or ``3,4``; RGB ``255:0:0``)
 MASK_LABEL_COLUMN = "lung_mask_label"
+#: What one image row needs to decode its image and masks, in manifest order (the loader,
+#: the manifest reader and the template all start from this one tuple).
+IMAGE_FILE_COLUMNS: tuple[str, ...] = (
+    "image_path",
+    "pixel_spacing_mm",
+    "frame",
+    "crop_x0",
+    "crop_y0",
+    "crop_x1",
+    "crop_y1",
+    *MASK_COLUMNS,
+    MASK_LABEL_COLUMN,
+)
 
 
 def in_ga_range(weeks: float) -> bool:

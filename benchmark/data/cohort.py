@@ -21,6 +21,7 @@ from cachetools import LRUCache
 
 from benchmark.contract.domain import (  # noqa: F401  (re-exported: the views' vocabulary)
     GA_COLUMNS,
+    IMAGE_FILE_COLUMNS,
     MASK_COLUMNS,
     OUTCOME_COLUMNS,
     TRUTH_PREFIX,
@@ -30,20 +31,7 @@ from benchmark.data.io import InputError
 BIOMETRY_COLUMNS = ("bpd_mm", "hc_mm", "ac_mm", "fl_mm")
 #: What the image loader reads (everything it needs to decode an image and its lung mask):
 #: it holds only these columns, so no view reaches GA or truth through it.
-LOADER_COLUMNS = (
-    "patient_id",
-    "image_path",
-    "pixel_spacing_mm",
-    "frame",
-    "crop_x0",
-    "crop_y0",
-    "crop_x1",
-    "crop_y1",
-    "lung_mask_path",
-    "left_lung_mask_path",
-    "right_lung_mask_path",
-    "lung_mask_label",
-)
+LOADER_COLUMNS = ("patient_id", *IMAGE_FILE_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -23,25 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.contract.domain import GA_COLUMN, IMAGE_FILE_COLUMNS
 from benchmark.contract.errors import InputError, first_line
 
 #: Columns that describe one image (everything else in a single manifest is per patient).
-IMAGE_COLUMNS = (
-    "image_id",
-    "patient_id",
-    "image_path",
-    "pixel_spacing_mm",
-    "frame",
-    "crop_x0",
-    "crop_y0",
-    "crop_x1",
-    "crop_y1",
-    "lung_mask_path",
-    "left_lung_mask_path",
-    "right_lung_mask_path",
-    "lung_mask_label",
-    "ga_weeks",
-)
+IMAGE_COLUMNS = ("image_id", "patient_id", *IMAGE_FILE_COLUMNS, GA_COLUMN)
 CROP_COLUMNS = ("crop_x0", "crop_y0", "crop_x1", "crop_y1")
 PATIENT_COLUMNS = (
     "patient_id",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.contract.errors import InputError
+from benchmark.data.ingest.manifest import IMAGE_COLUMNS as MANIFEST_IMAGE_COLUMNS
 
 README = """\
 # My cohort (template written by `python -m benchmark init-dataset`)
@@ -64,22 +65,7 @@ PATIENT_COLUMNS = [
     "delivery_ga_weeks",
     "apgar",
 ]
-IMAGE_COLUMNS = [
-    "image_id",
-    "patient_id",
-    "image_path",
-    "pixel_spacing_mm",
-    "frame",
-    "crop_x0",
-    "crop_y0",
-    "crop_x1",
-    "crop_y1",
-    "lung_mask_path",
-    "left_lung_mask_path",
-    "right_lung_mask_path",
-    "lung_mask_label",
-    "ga_weeks",
-]
+IMAGE_COLUMNS = list(MANIFEST_IMAGE_COLUMNS)
 
 _SIZE = (120, 160)  # (H, W)
 _LEFT = [[30, 40], [70, 30], [75, 90], [35, 95]]  # x, y polygons of the example lungs
