@@ -5,6 +5,12 @@ set, every other site trains); ``site:NAME`` holds out that site only.  Both rea
 patients table's ``site`` column (real cohorts bring it; synthetic cohorts get it with
 ``--sites K``).  Performance measured at one centre overstates it elsewhere; this is the
 split that shows by how much.
+
+``linked`` groups of patients (a look-alike cluster found by ``validate``: near-identical
+frames filed under several patients) stay on one side, as one patient's images do: in
+``paper`` the whole group goes where its first-enrolled member goes, in ``kfold`` to its
+first member's fold; a ``site`` split cannot move a patient to another site, so a group
+spanning sites is an error naming it.
 """
 
 from __future__ import annotations
@@ -49,15 +55,34 @@ def check_disjoint(train_ids: Sequence[str], test_ids: Sequence[str]) -> None:
         )
 
 
-def _paper(patients: pd.DataFrame, fraction: float, seed: int) -> list[Split]:
+def _anchors(patients: pd.DataFrame, linked: Sequence[Sequence[str]]) -> dict[str, str]:
+    """Each linked patient → its group's first-enrolled member (the side the group takes)."""
+    order = patients["enrolment_order"] if "enrolment_order" in patients else None
+    anchor = {}
+    for group in linked:
+        members = [p for p in group if p in patients.index]
+        if len(members) < 2:
+            continue  # the rest were left out (--skip-invalid): nothing to keep together
+        first = min(members, key=lambda p: (order[p], p) if order is not None else (0, p))
+        anchor.update({p: first for p in members})
+    return anchor
+
+
+def _paper(
+    patients: pd.DataFrame, fraction: float, seed: int, anchor: dict[str, str]
+) -> list[Split]:
     order = patients.sort_values("enrolment_order", kind="stable").index
     n_train = int(round(len(order) * fraction))
     if not 0 < n_train < len(order):
         raise ValueError(f"paper split with fraction {fraction} leaves an empty side")
-    return [Split("paper", seed, 0, tuple(order[:n_train]), tuple(order[n_train:]))]
+    in_train = set(order[:n_train])
+    side = {p: anchor.get(p, p) in in_train for p in order}
+    train = tuple(p for p in order if side[p])
+    test = tuple(p for p in order if not side[p])
+    return [Split("paper", seed, 0, train, test)]
 
 
-def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
+def _kfold(patients: pd.DataFrame, k: int, seed: int, anchor: dict[str, str]) -> list[Split]:
     from sklearn.model_selection import StratifiedKFold  # ~2 s to import: only when used
 
     from benchmark.contract.errors import InputError
@@ -75,9 +100,17 @@ def _kfold(patients: pd.DataFrame, k: int, seed: int) -> list[Split]:
     strata = pd.qcut(patients["ga_weeks"].rank(method="first"), n_bins, labels=False)
     cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     ids = np.asarray(patients.index)
+    fold_of = {ids[i]: fold for fold, (_, te) in enumerate(cv.split(ids, strata)) for i in te}
+    fold_of = {p: fold_of[anchor.get(p, p)] for p in ids}  # a linked group: its anchor's fold
     return [
-        Split(f"kfold:{k}", seed, fold, tuple(ids[tr]), tuple(ids[te]))
-        for fold, (tr, te) in enumerate(cv.split(ids, strata))
+        Split(
+            f"kfold:{k}",
+            seed,
+            fold,
+            tuple(p for p in ids if fold_of[p] != fold),
+            tuple(p for p in ids if fold_of[p] == fold),
+        )
+        for fold in range(k)
     ]
 
 
@@ -98,9 +131,23 @@ def site_names(patients: pd.DataFrame) -> list[str]:
     return sorted(sites.astype(str).unique())
 
 
-def _site(patients: pd.DataFrame, name: str, seed: int) -> list[Split]:
+def _site(patients: pd.DataFrame, name: str, seed: int, anchor: dict[str, str]) -> list[Split]:
     sites = site_names(patients)
     site = patients["site"].astype(str)
+    groups: dict[str, list[str]] = {}
+    for p, a in anchor.items():
+        groups.setdefault(a, []).append(p)
+    for members in groups.values():
+        if len({site[p] for p in members}) > 1:
+            from benchmark.contract.errors import InputError
+
+            shown = ", ".join(f"{p} (site {site[p]})" for p in sorted(members))
+            raise InputError(
+                f"split 'site': patients {shown} have look-alike images (validate: "
+                "near-duplicate) but sit at different sites, so they would be on both sides",
+                "split",
+                "remove the copied frames, or give these patients one site",
+            )
     ids = np.asarray(patients.index)
     if name:
         if name not in sites:
@@ -125,18 +172,24 @@ def _site(patients: pd.DataFrame, name: str, seed: int) -> list[Split]:
     ]
 
 
-def make_splits(patients: pd.DataFrame, scheme: str, seeds: Sequence[int] = (0,)) -> list[Split]:
+def make_splits(
+    patients: pd.DataFrame,
+    scheme: str,
+    seeds: Sequence[int] = (0,),
+    linked: Sequence[Sequence[str]] = (),
+) -> list[Split]:
     """``paper`` | ``paper:FRACTION`` | ``kfold:K`` | ``site`` | ``site:NAME`` → one Split
-    per (seed, fold)."""
+    per (seed, fold); each ``linked`` group of patient ids stays on one side."""
     name, _, arg = scheme.partition(":")
+    anchor = _anchors(patients, linked)
     out: list[Split] = []
     for seed in seeds:
         if name == "paper":
-            out += _paper(patients, float(arg) if arg else PAPER_TRAIN_FRACTION, seed)
+            out += _paper(patients, float(arg) if arg else PAPER_TRAIN_FRACTION, seed, anchor)
         elif name == "kfold":
-            out += _kfold(patients, int(arg or 5), seed)
+            out += _kfold(patients, int(arg or 5), seed, anchor)
         elif name == "site":
-            out += _site(patients, arg, seed)
+            out += _site(patients, arg, seed, anchor)
         else:
             raise ValueError(
                 f"unknown split {scheme!r}; use 'paper', 'paper:0.6', 'kfold:5', "

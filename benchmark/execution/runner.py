@@ -100,7 +100,8 @@ def _capture_library_chatter() -> None:
 def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[CellSpec], list[dict]]:
     """Every cell of the grid, plus records for methods that cannot run at all."""
     fingerprint = cohort.fingerprint()
-    splits = make_splits(cohort.patients, config.split, config.seeds)
+    linked = _linked_patients(root, cohort)
+    splits = make_splits(cohort.patients, config.split, config.seeds, linked)
     specs, unavailable = [], []
     for name, params, label in expand(config.methods):
         try:
@@ -145,6 +146,22 @@ def build_specs(config: RunConfig, cohort: Cohort, root: Path) -> tuple[list[Cel
                 )
             )
     return specs, unavailable
+
+
+def _linked_patients(root: Path, cohort: Cohort) -> list[tuple[str, ...]]:
+    """validate's look-alike clusters spanning patients: the split keeps each on one side."""
+    from benchmark.contract.errors import InputError
+    from benchmark.data.validate import cached_report
+
+    try:
+        groups = cached_report(root).linked_patients
+    except (InputError, OSError):
+        return []  # not a dataset folder validate can read: nothing linked
+    groups = [g for g in groups if sum(p in cohort.patients.index for p in g) > 1]
+    if groups:
+        shown = "; ".join(" + ".join(g) for g in groups[:3]) + (" ..." if len(groups) > 3 else "")
+        tqdm.write(f"split: {len(groups)} look-alike group(s) of patients kept together: {shown}")
+    return groups
 
 
 def schedule(specs: Sequence[CellSpec]) -> list[CellSpec]:

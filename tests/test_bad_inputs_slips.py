@@ -1,0 +1,83 @@
+"""Issue 26: the inputs that slipped through validate, predict and run (cases 1-8), each a
+real cohort on disk built as a new user's would be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from test_validate_gaps import write_cohort
+
+from benchmark.contract.errors import InputError
+from benchmark.data.splits import make_splits
+from benchmark.data.validate import validate_dataset
+
+
+def _codes(report, level: str) -> list[str]:
+    return [p.code for p in report.problems if p.level == level]
+
+
+def _look_alike(root: Path, copy_of: str, under: str) -> None:
+    """``under``'s image becomes a re-encoded copy of ``copy_of``'s (md5 differs)."""
+    pixels = np.asarray(Image.open(root / "images" / f"{copy_of}.png"))
+    Image.fromarray(pixels).save(root / "images" / f"{under}.jpg", quality=85)
+    images = pd.read_csv(root / "images.csv")
+    images.loc[images["patient_id"] == under, "image_path"] = f"images/{under}.jpg"
+    images.to_csv(root / "images.csv", index=False)
+
+
+def _run(root: Path, runs: Path, *extra: str) -> tuple[int, Path]:
+    from benchmark import cli
+
+    code = cli.main(
+        ["run", "--dataset", str(root), "--methods", "dummy-mean", "--runs-dir", str(runs)]
+        + ["--n-jobs", "1", *extra]
+    )
+    return code, next(runs.iterdir())
+
+
+# -- case 6: a look-alike cluster stays on one side of the split, like a patient ---------------
+def test_paper_split_keeps_a_look_alike_cluster_on_its_first_members_side(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    root = write_cohort(tmp_path / "c", n=8)  # paper split: P00-P03 train, P04-P07 test
+    _look_alike(root, "P01", under="P06")
+    report = validate_dataset(root)
+    assert report.linked_patients == [("P01", "P06")]
+    code, run_dir = _run(root, tmp_path / "runs")
+    assert code == 0
+    tested = set(pd.read_csv(run_dir / "predictions.csv")["patient_id"])
+    assert "P01" not in tested and "P06" not in tested  # P06 follows P01 into training
+    assert tested == {"P04", "P05", "P07"}
+
+
+def test_kfold_puts_a_look_alike_cluster_in_one_fold():
+    patients = pd.DataFrame(
+        {"ga_weeks": np.linspace(24, 40, 20), "enrolment_order": range(20)},
+        index=pd.Index([f"P{i:02d}" for i in range(20)], name="patient_id"),
+    )
+    plain = make_splits(patients, "kfold:5", seeds=[0])
+    apart = next(
+        (a, b)
+        for a in patients.index
+        for b in patients.index
+        if a < b and not {a, b} <= set(next(s for s in plain if a in s.test_ids).test_ids)
+    )
+    grouped = make_splits(patients, "kfold:5", seeds=[0], linked=[apart])
+    for split in grouped:
+        assert set(apart) <= set(split.test_ids) or not set(apart) & set(split.test_ids)
+    assert sorted(p for s in grouped for p in s.test_ids) == sorted(patients.index)
+    unchanged = make_splits(patients, "kfold:5", seeds=[0], linked=[])
+    assert [s.test_ids for s in unchanged] == [s.test_ids for s in plain]
+
+
+def test_site_split_refuses_a_cluster_spanning_two_sites():
+    patients = pd.DataFrame(
+        {"ga_weeks": [25.0, 30, 35, 38], "enrolment_order": [1, 2, 3, 4], "site": list("AABB")},
+        index=pd.Index(["P0", "P1", "P2", "P3"], name="patient_id"),
+    )
+    with pytest.raises(InputError, match=r"P0 \(site A\), P3 \(site B\)"):
+        make_splits(patients, "site", linked=[("P0", "P3")])
+    assert len(make_splits(patients, "site", linked=[("P0", "P1")])) == 2
