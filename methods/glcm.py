@@ -28,6 +28,7 @@ class _Glcm(TextureMethod):
     }
     #: the check cohort has 6 training patients: two inner folds, not five
     test_params = {"inner_folds": 2}
+    min_lung_mm = parameters["patch_mm"][0]  # one default patch (validate warns below it)
 
     def _extractor(self):
         from benchmark.kits.texture.glcm import GlcmExtractor

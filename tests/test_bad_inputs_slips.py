@@ -81,3 +81,41 @@ def test_site_split_refuses_a_cluster_spanning_two_sites():
     with pytest.raises(InputError, match=r"P0 \(site A\), P3 \(site B\)"):
         make_splits(patients, "site", linked=[("P0", "P3")])
     assert len(make_splits(patients, "site", linked=[("P0", "P1")])) == 2
+
+
+# -- case 5: a lung mask too small for one patch is a warning naming the methods ---------------
+def _mask(root: Path, pid: str, box: tuple[slice, slice]) -> None:
+    mask = np.zeros((120, 160), np.uint8)
+    mask[box] = 255
+    (root / "masks").mkdir(exist_ok=True)
+    Image.fromarray(mask).save(root / "masks" / f"{pid}.png")
+    images = pd.read_csv(root / "images.csv")
+    images.loc[images["patient_id"] == pid, "lung_mask_path"] = f"masks/{pid}.png"
+    images.to_csv(root / "images.csv", index=False)
+
+
+def test_a_five_pixel_mask_in_a_corner_warns_naming_the_methods_that_fall_back(tmp_path):
+    root = write_cohort(tmp_path / "c")  # 0.25 mm/pixel: a 5x5 mask is 1.25 mm across
+    _mask(root, "P02", (slice(0, 5), slice(0, 5)))
+    _mask(root, "P03", (slice(10, 110), slice(10, 150)))  # 25 x 35 mm: room for 8 mm patches
+    report = validate_dataset(root)
+    (problem,) = [p for p in report.warnings if p.code == "mask-small"]
+    assert report.ok and problem.where == "images.csv row 4 (image_id=P02_0)"
+    assert "masks/P02.png is 1.2 mm across" in problem.what
+    assert "glcm-*" in problem.what and "unet-*" in problem.what and "8 mm" in problem.what
+    assert "dummy-mean" not in problem.what and "fallback estimate" in problem.what
+
+
+def test_declared_lung_square_is_the_default_parameters_patch():
+    """``min_lung_mm`` is declared, not probed: it must equal what the defaults sample."""
+    from benchmark.contract.registry import create_method, get_method_class, list_methods
+
+    for name in list_methods():
+        cls = get_method_class(name)
+        method = create_method(name)
+        if hasattr(method, "resolved_profile"):  # the nets: the default profile's side
+            assert cls.min_lung_mm == method.resolved_profile().size_mm, name
+        elif "patch_mm" in cls.parameters:
+            assert cls.min_lung_mm == cls.parameters["patch_mm"][0], name
+        else:
+            assert cls.min_lung_mm is None, name

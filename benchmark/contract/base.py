@@ -95,6 +95,10 @@ class BaseMethod:
     saves: ClassVar[bool] = False
     #: ``segment`` gives a lung probability map per image (the engine scores its DSC).
     segments: ClassVar[bool] = False
+    #: side in mm of the square of lung one patch of the default parameters needs: an
+    #: image whose mask holds none gets a fallback estimate (``validate`` warns, naming the
+    #: method); None: the method does not sample lung patches
+    min_lung_mm: ClassVar[float | None] = None
     #: ``"ceiling"``, ``"floor"``, ``"reference"`` or None (see :data:`ROLES`).
     role: ClassVar[str | None] = None
     #: name of the method this one is the control of, e.g. ``"unet-transfer"``.

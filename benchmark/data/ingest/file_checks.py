@@ -15,6 +15,7 @@ import numpy as np
 
 from benchmark.contract.errors import InputError
 from benchmark.data.ingest.manifest import Manifest
+from benchmark.data.ingest.patch_room import check_patch_room
 from benchmark.data.ingest.records import ImageSpec, RowData, load_row
 from benchmark.data.problems import (
     ERROR,
@@ -329,6 +330,7 @@ def check_files(manifest: Manifest, specs: list[tuple[int, ImageSpec]], report: 
         if data.full_mask is not None:
             paths = ", ".join(rel_path(manifest, p) for p in spec.mask_paths)
             _check_mask(i, spec, data, paths, report)
+            check_patch_room(spec, data, paths, report)
         from benchmark.data.ingest.readers import reader_for
 
         if reader_for(spec.image_path).has_identifying_fields:

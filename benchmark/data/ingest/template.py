@@ -68,8 +68,10 @@ PATIENT_COLUMNS = [
 IMAGE_COLUMNS = list(MANIFEST_IMAGE_COLUMNS)
 
 _SIZE = (120, 160)  # (H, W)
-_LEFT = [[30, 40], [70, 30], [75, 90], [35, 95]]  # x, y polygons of the example lungs
-_RIGHT = [[90, 30], [130, 40], [125, 95], [85, 90]]
+#: x, y polygons of the example lungs: each holds a whole 8 mm (40-pixel) square at 0.2
+#: mm/pixel, the default patch of the patch methods (smaller ones are a validate warning)
+_LEFT = [[12, 14], [74, 8], [76, 98], [10, 96]]
+_RIGHT = [[84, 8], [146, 14], [140, 98], [86, 96]]
 
 
 def _example_pixels(seed: int) -> np.ndarray:
