@@ -3,6 +3,7 @@ real cohort on disk built as a new user's would be."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,50 @@ def test_declared_lung_square_is_the_default_parameters_patch():
             assert cls.min_lung_mm == cls.parameters["patch_mm"][0], name
         else:
             assert cls.min_lung_mm is None, name
+
+
+# -- case 8: one skip count everywhere, a long message once, an out-of-range estimate flagged --
+def test_one_skip_count_and_a_long_message_printed_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    root = write_cohort(tmp_path / "c", n=20)
+    copy = (root / "images" / "P00.png").read_bytes()
+    for i in range(1, 15):  # one frame filed under 15 patients: a ~500-character message
+        (root / "images" / f"P{i:02d}.png").write_bytes(copy)
+    patients = pd.read_csv(root / "patients.csv")
+    patients.loc[15, "ga_weeks"] = None
+    patients.to_csv(root / "patients.csv", index=False)
+    code, run_dir = _run(root, tmp_path / "runs", "--skip-invalid")
+    assert code == 0
+    out = capsys.readouterr().out
+    listed = pd.read_csv(run_dir / "skipped_inputs.csv")
+    counts = json.loads((run_dir / "run.json").read_text())["skipped_counts"]
+    said = {"images": listed["image_id"].nunique(), "patients": listed["patient_id"].nunique()}
+    assert counts["images"] == said["images"] == 16 and counts["patients"] == said["patients"]
+    summary = f"16 image(s) of {said['patients']} patient(s) left out by --skip-invalid"
+    assert out.count(summary) == 2, out  # the dataset line and the closing line agree
+    assert "row(s) left out" not in out
+    assert out.count("the same image file content") == 1
+    assert max(len(line) for line in out.splitlines() if "skipped" in line) < 300
+    full = listed.loc[listed["code"] == "duplicate-image", "reason"].iloc[0]
+    assert all(f"P{i:02d}_0 (patient P{i:02d})" in full for i in range(15))
+
+
+def test_an_estimate_below_the_ga_range_is_flagged_not_clipped(tmp_path, monkeypatch, capsys):
+    from _engine_helpers import fault_plugins
+
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    root = write_cohort(tmp_path / "c", n=8)  # training patients P00-P03: mean GA 25.5
+    from benchmark import cli
+
+    with fault_plugins():
+        code = cli.main(
+            ["run", "--dataset", str(root), "--methods", "fault-count[k=-600]"]
+            + ["--runs-dir", str(tmp_path / "runs"), "--n-jobs", "1"]
+        )
+    assert code == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    predictions = pd.read_csv(run_dir / "predictions.csv")
+    assert predictions["ga_pred"].round(2).eq(19.5).all()  # kept as estimated
+    assert predictions["ga_flag"].eq("below 20 wk").all()
+    out = capsys.readouterr().out
+    assert "estimate(s) outside the accepted GA range 20-44 wk" in out and "not clipped" in out

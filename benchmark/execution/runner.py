@@ -211,7 +211,12 @@ def _load_checked(config: RunConfig, root: Path, check_dataset):
     Errors (a bad row or file) block the run with one line; warnings go into run.json.
     """
     from benchmark.contract.errors import InputError
-    from benchmark.data.ingest.skip import SKIPPED_COLUMNS, skipped_lines, valid_subset
+    from benchmark.data.ingest.skip import (
+        SKIPPED_COLUMNS,
+        skip_summary,
+        skipped_lines,
+        valid_subset,
+    )
     from benchmark.data.sources import cache_root
 
     skipped = pd.DataFrame(columns=SKIPPED_COLUMNS)
@@ -230,8 +235,7 @@ def _load_checked(config: RunConfig, root: Path, check_dataset):
         raise InputError(f"{exc}; --skip-invalid runs the other rows", exc.code, exc.fix) from None
     tqdm.write(
         f"dataset: {len(cohort.patients)} patient(s), {len(cohort.images)} image(s), "
-        f"{len(warnings_)} warning(s)"
-        + (f", {len(skipped)} row(s) left out (--skip-invalid)" if len(skipped) else "")
+        f"{len(warnings_)} warning(s)" + (f"; {skip_summary(skipped)}" if len(skipped) else "")
     )
     return root, cohort, warnings_, skipped
 
@@ -250,6 +254,8 @@ def _run_locked(
     validation_warnings: Sequence[dict] = (),
     skipped: Sequence[dict] = (),
 ) -> RunResult:
+    from benchmark.data.ingest.skip import SKIPPED_COLUMNS, skip_counts
+
     store = RunStore(run_dir).prepare()
     store.clean_staging()
     _capture_library_chatter()
@@ -268,6 +274,9 @@ def _run_locked(
                     "unavailable": unavailable,
                     "validation_warnings": list(validation_warnings),
                     "skipped_inputs": list(skipped),
+                    "skipped_counts": skip_counts(
+                        pd.DataFrame(list(skipped), columns=SKIPPED_COLUMNS)
+                    ),
                 },
                 indent=2,
                 sort_keys=True,
@@ -334,6 +343,10 @@ def collect(run_dir: Path, cell_ids: Sequence[str], unavailable: Sequence[dict])
         predictions = predictions.sort_values(
             ["label", "seed", "fold", "level", "patient_id", "image_id"], kind="stable"
         )
+    if len(predictions):  # an estimate outside the accepted GA range is kept, and flagged
+        from benchmark.execution.predict import ga_range_flag
+
+        predictions["ga_flag"] = predictions["ga_pred"].map(ga_range_flag)
     write_csv(predictions, run_dir / "predictions.csv")
     excluded = store.read_cell_tables("excluded.csv")
     if len(excluded):  # images/patients left out by --fallback exclude, listed, never dropped

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.contract.domain import DEFAULT_GROUP_EDGES
+from benchmark.contract.domain import DEFAULT_GROUP_EDGES, GA_RANGE
 from benchmark.data.splits import AgeGroups
 
 ID_DTYPES = {"patient_id": str, "image_id": str, "cell_id": str}
@@ -194,6 +194,25 @@ def _table1_from_cohort(data: RunData) -> pd.DataFrame | None:
     return patients[keep].sort_values("patient_id", kind="stable").reset_index(drop=True)
 
 
+def _outside_ga_range(predictions: pd.DataFrame) -> list[str]:
+    """A note when estimates fall outside the accepted GA range: kept as estimated (never
+    clipped into the range), flagged in predictions.csv's ``ga_flag``."""
+    if "ga_pred" not in predictions or predictions.empty:
+        return []
+    low, high = GA_RANGE
+    out = predictions[(predictions["ga_pred"] < low) | (predictions["ga_pred"] > high)]
+    if out.empty:
+        return []
+    first = out.iloc[0]
+    image = first.get("image_id")
+    where = image if isinstance(image, str) and image else f"patient {first.get('patient_id')}"
+    return [
+        f"{len(out)} estimate(s) outside the accepted GA range {low:g}-{high:g} wk "
+        f"(e.g. {first.get('label', '')} {where}: {first['ga_pred']:.1f} wk): kept as "
+        "estimated, not clipped; flagged in predictions.csv (ga_flag)"
+    ]
+
+
 def load_run(root: str | Path) -> RunData:
     """Read a run folder or an exported results folder (see module docstring)."""
     root = Path(root)
@@ -209,6 +228,7 @@ def load_run(root: str | Path) -> RunData:
     if not curves.empty and "label" in curves and "cell_id" in curves:
         curves = curves.sort_values(["label", "cell_id"], kind="stable")
     data = RunData(root, predictions, cells, run, dsc, curves)
+    data.skips += _outside_ga_range(predictions)
     if not exported:
         for cell_id, label in sorted(labels.items()):
             maps = sorted((root / "cells" / cell_id / "lung_maps").glob("*.png"))

@@ -212,13 +212,11 @@ def main(args: argparse.Namespace) -> int:
     if skipped.is_file() and skipped.stat().st_size:
         import pandas as pd
 
+        from benchmark.data.ingest.skip import skip_summary
+
         table = pd.read_csv(skipped)
         if len(table):
-            print(
-                f"{table['image_id'].nunique()} image(s) of {table['patient_id'].nunique()} "
-                f"patient(s) left out by --skip-invalid: listed in {skipped} and run.json "
-                "(skipped_inputs)"
-            )
+            print(f"{skip_summary(table)}: listed in {skipped} and run.json (skipped_inputs)")
     if result.n_failed:
         print(
             f"{result.n_failed} cell(s) failed; reasons in {result.run_dir}/cells.csv, "

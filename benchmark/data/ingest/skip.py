@@ -155,11 +155,46 @@ def valid_subset(root: Path, cache: Path) -> tuple[Path, pd.DataFrame]:
     return target, pd.DataFrame(records, columns=SKIPPED_COLUMNS)
 
 
+#: a reason longer than this is cut on the terminal (in full in skipped_inputs.csv)
+_SHOWN_CHARS = 200
+
+
+def skip_counts(skipped: pd.DataFrame) -> dict[str, int]:
+    """The one count of what ``--skip-invalid`` left out, said alike on the terminal, in
+    run.json (``skipped_counts``) and derivable from skipped_inputs.csv: distinct images,
+    distinct patients among them (or left out whole), and reasons (the CSV's rows)."""
+    return {
+        "images": int(skipped["image_id"].dropna().nunique()),
+        "patients": int(skipped["patient_id"].dropna().nunique()),
+        "reasons": len(skipped),
+    }
+
+
+def skip_summary(skipped: pd.DataFrame) -> str:
+    counts = skip_counts(skipped)
+    return (
+        f"{counts['images']} image(s) of {counts['patients']} patient(s) left out by "
+        f"--skip-invalid ({counts['reasons']} reason(s) in {SKIPPED_FILE})"
+    )
+
+
+def _few(names: list[str], shown: int = 3) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def skipped_lines(skipped: pd.DataFrame) -> list[str]:
-    """One terminal line per left-out row."""
-    lines = []
+    """One terminal line per reason (a problem of 15 rows is one line, not 15), cut to
+    ``_SHOWN_CHARS``; skipped_inputs.csv holds every row and the full text."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for row in skipped.itertuples():
         what = row.image_id if isinstance(row.image_id, str) else f"patient {row.patient_id}"
-        where = f"{row.where}: " if isinstance(row.where, str) and row.where else ""
-        lines.append(f"  skipped {what}: {where}{row.reason} [{row.code}]")
+        where = row.where if isinstance(row.where, str) else ""
+        groups.setdefault((where, str(row.reason), str(row.code)), []).append(what)
+    lines = []
+    for (where, reason, code), names in groups.items():
+        text = f"{where}: {reason}" if where else reason
+        if len(text) > _SHOWN_CHARS:
+            text = text[: _SHOWN_CHARS - 1].rstrip() + f"… (in full in {SKIPPED_FILE})"
+        lines.append(f"  skipped {_few(names)}: {text} [{code}]")
     return lines
