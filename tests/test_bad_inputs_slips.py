@@ -167,3 +167,149 @@ def test_an_estimate_below_the_ga_range_is_flagged_not_clipped(tmp_path, monkeyp
     assert predictions["ga_flag"].eq("below 20 wk").all()
     out = capsys.readouterr().out
     assert "estimate(s) outside the accepted GA range 20-44 wk" in out and "not clipped" in out
+
+
+# -- case 7: an empty lung map is named in the cell's provenance and the overlay figure -------
+BLIND = """
+import numpy as np
+import pandas as pd
+
+from benchmark import BaseMethod, register_method
+
+
+@register_method
+class BlindSegmenter(BaseMethod):
+    name = "test-blind-segmenter"
+    summary = "training mean; a lung map with no pixel above 0.5 (a net that learnt nothing)"
+    segments = True
+
+    def fit(self, train):
+        self.mean_ = float(train.patients["ga_weeks"].mean())
+        return self
+
+    def predict(self, test):
+        return pd.Series(self.mean_, index=test.images.index, dtype=float)
+
+    def segment(self, record):
+        return np.full(record.pixels.shape, 0.2, np.float32)
+"""
+
+
+@pytest.fixture
+def blind_plugin(tmp_path, monkeypatch):
+    import sys
+
+    from benchmark.contract import registry
+
+    registry.discover()
+    before = set(registry._METHODS)
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "blind.py").write_text(BLIND)
+    monkeypatch.setenv("FLB_METHODS_PATH", str(folder))
+    registry.discover(force=True)
+    yield
+    for name in set(registry._METHODS) - before:
+        del registry._METHODS[name]
+    for name in [m for m in sys.modules if m.endswith("methods.blind")]:
+        del sys.modules[name]
+
+
+def test_an_empty_lung_map_is_named_in_the_cell_and_the_overlay(
+    tmp_path, monkeypatch, capsys, blind_plugin
+):
+    from benchmark.report.figures import overlay_title
+
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    root = write_cohort(tmp_path / "c", n=8)
+    for pid in ("P05", "P06"):  # test patients of the paper split, traced
+        _mask(root, pid, (slice(10, 110), slice(10, 150)))
+    from benchmark import cli
+
+    args = ["run", "--dataset", str(root), "--methods", "test-blind-segmenter"]
+    assert cli.main(args + ["--runs-dir", str(tmp_path / "runs"), "--n-jobs", "1"]) == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    cells = pd.read_csv(run_dir / "cells.csv")
+    assert cells["n_no_lung_found"].tolist() == [2]
+    assert "no lung found on 2 traced image(s)" in capsys.readouterr().out
+    (dsc,) = run_dir.glob("cells/*/dsc.csv")
+    assert not pd.read_csv(dsc)["lung_found"].any()
+    assert overlay_title("m", "P05_0", np.full((4, 4), 0.2)).endswith("(no lung found)")
+    assert "no lung" not in overlay_title("m", "P05_0", np.full((4, 4), 0.7))
+
+
+# -- case 1: a manifest as European Excel saves it ---------------------------------------------
+def test_semicolon_manifest_with_bom_and_decimal_commas_is_read_and_said(tmp_path):
+    from benchmark.data.cohort import Cohort
+
+    root = write_cohort(tmp_path / "c")
+    for table in ("patients", "images"):
+        frame = pd.read_csv(root / f"{table}.csv", dtype=str)
+        text = frame.to_csv(index=False, sep=";").replace("0.25", "0,25")
+        (root / f"{table}.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    report = validate_dataset(root)
+    (said,) = [p for p in report.warnings if p.code == "manifest-read-as"]
+    assert report.ok and said.where == "images.csv"
+    assert "decimal commas: pixel_spacing_mm (0,25 as 0.25)" in said.what
+    assert Cohort.load(root).images["pixel_spacing_mm"].eq(0.25).all()
+
+
+# -- cases 2 and 3: predict judges a single image as validate does ------------------------------
+@pytest.fixture
+def saved_model(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FLB_CACHE", str(tmp_path / "cache"))
+    code, run_dir = _run(write_cohort(tmp_path / "train"), tmp_path / "runs")
+    assert code == 0
+    return run_dir
+
+
+@pytest.mark.parametrize(
+    "shape, spacing, says",
+    [
+        ((430, 500), "2.5", "makes the 500x430 image 1250 mm across"),  # true spacing 0.25
+        ((1, 1), "0.25", "is 1x1 pixels: too small to be an ultrasound frame"),
+    ],
+)
+def test_predict_refuses_what_validate_refuses(saved_model, tmp_path, capsys, shape, spacing, says):
+    from benchmark import cli
+
+    scan = tmp_path / "scan.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, shape, np.uint8)).save(scan)
+    out = tmp_path / "pred.csv"
+    args = ["predict", "--model", str(saved_model), "--spacing", spacing, str(scan)]
+    assert cli.main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    (error,) = [line for line in err.splitlines() if line.startswith("ERROR   input 1: ")]
+    assert "scan.png" in error and says in error and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_validate_says_the_same_for_the_cohort(tmp_path):
+    root = write_cohort(tmp_path / "c")
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(root / "images" / "P02.png")
+    images = pd.read_csv(root / "images.csv")
+    images.loc[3, "pixel_spacing_mm"] = 20.0  # 160 px x 20 mm = 3.2 m across
+    images.to_csv(root / "images.csv", index=False)
+    report = validate_dataset(root)
+    assert {"image-too-small", "spacing-impossible"} <= set(_codes(report, "error"))
+
+
+# -- case 4: a colour mask needs the lung colour named -----------------------------------------
+def test_colour_mask_is_an_error_unless_lung_mask_label_names_the_colour(tmp_path):
+    from benchmark.data.cohort import Cohort
+
+    root = write_cohort(tmp_path / "c")
+    rgb = np.zeros((120, 160, 3), np.uint8)
+    rgb[10:110, 10:70] = (255, 0, 0)  # the lung
+    rgb[10:110, 90:150] = (0, 0, 255)  # the heart
+    (root / "masks").mkdir()
+    Image.fromarray(rgb).save(root / "masks" / "P02.png")
+    images = pd.read_csv(root / "images.csv")
+    images.loc[2, "lung_mask_path"] = "masks/P02.png"
+    images.to_csv(root / "images.csv", index=False)
+    (problem,) = [p for p in validate_dataset(root).errors if p.code == "mask-colour"]
+    assert "lung_mask_label" in problem.fix and "masks/P02.png" in problem.what
+    images.loc[2, "lung_mask_label"] = "255:0:0"
+    images.to_csv(root / "images.csv", index=False)
+    assert validate_dataset(root).ok
+    assert Cohort.load(root).load_image("P02_0").mask.sum() == 100 * 60

@@ -46,6 +46,14 @@ def validate_tables(
     report.n_patients, report.n_images = len(manifest.patients), len(manifest.images)
     if not table_checks.check_columns(manifest, report):
         return report, []
+    for name, how in manifest.read_as:  # a guess made while reading: said, not silent
+        report.add(
+            WARNING,
+            "manifest-read-as",
+            name,
+            f"read as {how}",
+            "nothing to do if these numbers are right; else save the sheet as comma-separated CSV",
+        )
     table_checks.check_ids(manifest, report)
     table_checks.check_ga(manifest, report)
     table_checks.check_links(manifest, report)

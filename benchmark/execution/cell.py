@@ -184,6 +184,7 @@ def _segmentation_rows(method: BaseMethod, test: TestView, staging: Path) -> pd.
                 "image_id": record.image_id,
                 "patient_id": record.patient_id,
                 "dsc": _dice(prob, record.mask),
+                "lung_found": bool((prob >= 0.5).any()),  # False: an empty map, said so
             }
         )
         if saved < 4:  # a few lung maps for the report's overlay figure
@@ -194,7 +195,7 @@ def _segmentation_rows(method: BaseMethod, test: TestView, staging: Path) -> pd.
                 staging / "lung_maps" / f"{record.image_id}.png"
             )
             saved += 1
-    return pd.DataFrame(rows, columns=["image_id", "patient_id", "dsc"])
+    return pd.DataFrame(rows, columns=["image_id", "patient_id", "dsc", "lung_found"])
 
 
 def run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
@@ -272,6 +273,8 @@ def _run_cell(spec: CellSpec, run_dir: str) -> dict[str, Any]:
             n_excluded=int((excluded["level"] == "image").sum()),
             fallback=spec.fallback,
             cost=method.cost_ or {},
+            # traced test images whose lung map has no pixel >= 0.5 ("no lung found")
+            **({"n_no_lung_found": int((~dsc["lung_found"]).sum())} if dsc is not None else {}),
             **training_stage_columns(method),
         )
         store.commit(spec.cell_id, staging, record)

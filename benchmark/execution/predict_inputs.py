@@ -101,8 +101,16 @@ def check_prediction_inputs(manifest, specs) -> None:
             else p.fix
         )
 
+    names = {spec.where: spec.image_path.name for _, spec in specs}
+
+    def where(p):  # "input 2: scan.png" unless the message names the file already
+        name = names.get(p.where)
+        return f"{p.where}: {name}" if name and name not in p.what else p.where
+
     problems = [
-        replace(p, fix=fix(p)) for p in report.problems if p.code not in _PREDICT_FILE_IGNORES
+        replace(p, fix=fix(p), where=where(p))
+        for p in report.problems
+        if p.code not in _PREDICT_FILE_IGNORES
     ]
     for problem in problems:
         print(problem.line(), file=sys.stderr)

@@ -312,6 +312,8 @@ def _one_line(record: dict[str, Any]) -> str:
         measured = f"measured {record['n_measured']}/{record['n_images']}"
         if record.get("n_excluded"):
             measured += f" ({record['n_excluded']} excluded)"
+        if record.get("n_no_lung_found"):
+            measured += f"  no lung found on {record['n_no_lung_found']} traced image(s)"
         capped = [
             s.split(":")[0]
             for s in str(record.get("stopped_by") or "").split(";")

@@ -183,6 +183,12 @@ def error_boxes(data: RunData, out: Path, level: str) -> str:
     return _save(fig, out, f"fig_error_boxes_{level}")
 
 
+def overlay_title(label: str, image_id: str, prob: np.ndarray) -> str:
+    """The overlay panel's title; an empty map (no pixel >= 0.5) is named, not just blank."""
+    empty = "" if (prob >= 0.5).any() else "  (no lung found)"
+    return f"{label}\n{image_id}{empty}"
+
+
 def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str | None:
     """Test image with the traced lung (outline) and the method's lung map (paper Fig 1)."""
     if not data.lung_maps:
@@ -216,7 +222,7 @@ def segmentation_overlays(data: RunData, out: Path, per_method: int = 3) -> str 
                 ax.imshow(np.ma.masked_less(prob, 0.5), cmap="autumn", alpha=0.4, vmin=0, vmax=1)
             if record.mask is not None:
                 ax.contour(record.mask, levels=[0.5], colors=["#00e5ff"], linewidths=0.8)
-            ax.set_title(f"{label}\n{path.stem}", fontsize=7)
+            ax.set_title(overlay_title(label, path.stem, prob), fontsize=7)
     fig.suptitle("cyan outline: hand-traced lung; orange: method's lung map (p ≥ 0.5)", fontsize=8)
     fig.tight_layout()
     return _save(fig, out, "fig_segmentation_overlays")

@@ -347,8 +347,8 @@ def check_files(manifest: Manifest, specs: list[tuple[int, ImageSpec]], report: 
             "mask-none",
             where,
             f"{len(untraced)} image(s) have no "
-            f"lung mask ({shown}): methods that need traced lungs segment them "
-            "themselves or skip, and no DSC is computed for them",
+            f"lung mask ({shown}): methods that sample the lung predict them by "
+            "their documented fallback (docs/methods.md), and no DSC is computed for them",
             "add lung_mask_path (PNG/NIfTI mask, LabelMe or COCO polygons)",
         )
     report.files_checked = True

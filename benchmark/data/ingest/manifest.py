@@ -58,6 +58,8 @@ class Manifest:
     layout: str
     meta: dict = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)  # the manifest files read
+    #: how a file was read where it took a guess (decimal commas): validate says so
+    read_as: list[tuple[str, str]] = field(default_factory=list)  # (file name, how)
 
 
 def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,11 +88,19 @@ def _read_one(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
     except Exception as exc:
         first = first_line(exc)
         raise InputError(f"{path}: unreadable table ({type(exc).__name__}: {first})") from None
+    read_as = frame.attrs.get("read_as")
     frame = _normalise_columns(frame)
     for col in _ID_COLUMNS:
         if col in frame.columns:  # ids as stripped strings; a missing id stays missing
             frame[col] = frame[col].map(lambda v: None if pd.isna(v) else str(v).strip())
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    if read_as:
+        frame.attrs["read_as"] = read_as
+    return frame
+
+
+def _read_as(**frames: pd.DataFrame) -> list[tuple[str, str]]:
+    return [(name, f.attrs["read_as"]) for name, f in frames.items() if f.attrs.get("read_as")]
 
 
 #: decimal-comma numbers as European spreadsheets write them (``0,25``; ``1.234,5`` is not
@@ -114,6 +124,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(
         io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True, keep_default_na=True
     )
+    commas: list[str] = []
     if len(frame.columns) == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
         found = next(c for c in ";\t|" if c in str(frame.columns[0]))
         raise InputError(
@@ -134,12 +145,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
             and values.map(lambda v: bool(_DECIMAL_COMMA.fullmatch(v))).any()
         ):
             values = frame[col].str.replace(",", ".", regex=False)
+            example = next(v.strip() for v in frame[col].dropna() if _DECIMAL_COMMA.fullmatch(v))
+            commas.append(f"{col} ({example} as {example.replace(',', '.')})")
         else:
             values = frame[col]
         numeric = pd.to_numeric(values, errors="coerce")
         # numbers where every filled cell is one; text (and a mix, which validate names)
         # stays text
         frame[col] = numeric if numeric.notna().sum() == values.notna().sum() else values
+    if commas:
+        frame.attrs["read_as"] = "semicolon-separated with decimal commas: " + ", ".join(commas)
     return frame
 
 
@@ -206,6 +221,7 @@ def read_manifest(root: str | Path) -> Manifest:
             f"{patients_path.name} + {images_path.name}",
             meta,
             [patients_path, images_path],
+            _read_as(**{patients_path.name: patients, images_path.name: images}),
         )
     xlsx = root / "manifest.xlsx"
     if xlsx.is_file():
@@ -239,6 +255,7 @@ def read_manifest(root: str | Path) -> Manifest:
             f"{single.name} (one row per image)",
             meta,
             [single],
+            _read_as(**{single.name: images}),
         )
     if patients_path or images_path:
         missing = "images" if patients_path else "patients"
