@@ -160,7 +160,10 @@ def _linked_patients(root: Path, cohort: Cohort) -> list[tuple[str, ...]]:
     groups = [g for g in groups if sum(p in cohort.patients.index for p in g) > 1]
     if groups:
         shown = "; ".join(" + ".join(g) for g in groups[:3]) + (" ..." if len(groups) > 3 else "")
-        tqdm.write(f"split: {len(groups)} look-alike group(s) of patients kept together: {shown}")
+        tqdm.write(
+            f"WARNING split: patients with look-alike images (validate: near-duplicate) kept "
+            f"on one side: {shown}"
+        )
     return groups
 
 

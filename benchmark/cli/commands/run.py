@@ -208,6 +208,7 @@ def main(args: argparse.Namespace) -> int:
         f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
         f"{result.n_cached} reused)"
     )
+    _say_outside_ga_range(result.run_dir)
     skipped = result.run_dir / "skipped_inputs.csv"
     if skipped.is_file() and skipped.stat().st_size:
         import pandas as pd
@@ -225,3 +226,22 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _say_outside_ga_range(run_dir) -> None:
+    """Estimates outside the accepted GA range are kept (never clipped) and said here."""
+    import pandas as pd
+
+    path = run_dir / "predictions.csv"
+    if not path.is_file() or not path.stat().st_size:
+        return
+    flags = pd.read_csv(path, usecols=lambda c: c in ("level", "ga_flag"), dtype=str)
+    if "ga_flag" not in flags:
+        return
+    flagged = flags[flags["ga_flag"].fillna("") != ""]
+    if len(flagged):
+        images = int((flagged["level"] == "image").sum())
+        print(
+            f"WARNING {path.name}: {images} image estimate(s) outside the accepted GA range "
+            f"(e.g. {flagged['ga_flag'].iloc[0]}): kept as estimated, flagged in ga_flag"
+        )
