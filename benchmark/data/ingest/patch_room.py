@@ -64,9 +64,10 @@ def check_patch_room(spec: ImageSpec, data: RowData, paths: str, report: Report)
     gives the image a fallback estimate (a warning naming the methods)."""
     if data.mask is None or not data.mask.any() or not data.spacing_mm:
         return
+    fits = {mm: _holds_square(data.mask, mm / data.spacing_mm) for _, mm in patch_needs()}
     short: dict[float, list[str]] = {}
     for name, mm in patch_needs():
-        if not _holds_square(data.mask, mm / data.spacing_mm):
+        if not fits[mm]:
             short.setdefault(mm, []).append(name)
     if not short:
         return
