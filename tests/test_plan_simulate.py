@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from benchmark.execution.plan_simulate import SIM_SIZE, refusal, simulate
@@ -33,6 +34,9 @@ def test_the_patient_table_does_not_depend_on_the_frame_size(tmp_path) -> None:
     small = source.factory(tmp_path / "a", patients=12, size=SIM_SIZE, seed=3, progress=False)
     large = source.factory(tmp_path / "b", patients=12, size=96, seed=3, progress=False)
     assert (small / "patients.csv").read_bytes() == (large / "patients.csv").read_bytes()
+    # the per-frame maturity the oracle reads, too
+    frames = [pd.read_csv(root / "images.csv")["truth_maturity"] for root in (small, large)]
+    assert frames[0].equals(frames[1])
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ the base class's table-lookup cost — on the embedded generator ``biometry-*``,
 ``dummy-mean`` and ``oracle``; every texture method and net is refused with that reason.
 Since none reads a pixel, cohorts are rendered at the generator's smallest frame
 (``SIM_SIZE``): the patient table they read (GA, biometry, maturity, outcome) does not
-depend on the frame size (``tests/test_evaluation.py`` checks it).
+depend on the frame size (``tests/test_plan_simulate.py`` checks it).
 
 Type I error: the same studies with each study's absolute-error differences shifted by
 the effect pooled over every simulated patient (the generator's effect, estimated) must
