@@ -246,6 +246,16 @@ def test_enriched_cohort_has_events_and_the_oracle_residual_adds_to_ga(enriched_
     assert (dca["status"] == "computed").all() and dca["diff_lo"].notna().all()
 
 
+def test_maturity_class_probability_has_a_brier_score_and_reliability_curve(enriched_run):
+    table = pd.read_csv(enriched_run / "tables" / "maturity_class_calibration.csv")
+    table = table.set_index("method")
+    for informative in ("oracle", "biometry-hadlock"):  # GA carries the class: beats the share
+        assert table.loc[informative, "brier"] < table.loc[informative, "null_brier"]
+    assert table.loc["dummy-mean", "status"].startswith("not computed: a constant estimate")
+    assert np.isnan(table.loc["dummy-mean", "brier"])
+    assert list(enriched_run.glob("**/fig_maturity_reliability.png"))
+
+
 def test_tripod_checklist_names_an_existing_file_for_every_available_item(enriched_run):
     text = (enriched_run / "tripod_ai.md").read_text()
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ")][2:]
@@ -298,6 +308,9 @@ def test_plan_command_writes_power_table_and_curve(tmp_path, capsys):
                 "80",
                 "--n-sim",
                 "100",
+                "--metric",
+                "mae",
+                "r",
                 "--out",
                 str(out),
             ]
@@ -306,7 +319,7 @@ def test_plan_command_writes_power_table_and_curve(tmp_path, capsys):
     )
     table = pd.read_csv(out / "power_mae.csv")
     assert list(table["n"]) == [20, 80] and table["power"].iloc[1] >= table["power"].iloc[0]
-    assert (out / "fig_power_mae.png").is_file()
+    assert (out / "fig_power_mae.png").is_file() and (out / "power_r.csv").is_file()
     assert (
         main(["plan", str(results), "--compare", "no-such", "biometry-hadlock", "--out", str(out)])
         == 2

@@ -76,18 +76,17 @@ def _studies():
 def test_every_results_folder_is_made_by_a_study_file_or_listed_as_not():
     studies = _studies()
     folders = {p.name for p in RESULTS.iterdir() if p.is_dir()} - {"tables", "figures"}
-    # not (yet) studies, each listed in results/README.md with the command that makes it:
-    # realism/ is a measurement script; plan/ is the `plan` verb on the reference run;
-    # enriched/ is one `run --enrich-preterm` (to become a study file)
-    assert folders - set(studies) == {"realism", "plan", "enriched"}
+    # not studies, each listed in results/README.md with the one command that makes it:
+    # realism/ is a measurement script; plan/ is the `plan` verb on the reference run
+    assert folders - set(studies) == {"realism", "plan"}
     exports = {
         f"{name}/{study.export_dir(run)}".removesuffix("/.")
         for name, study in studies.items()
         if study.export
         for run in study.runs
     }
-    # every folder with predictions belongs to a study, but enriched/ (listed above)
-    assert set(SIDE_RUNS) - {"enriched"} == exports
+    # every folder with predictions belongs to a study
+    assert set(SIDE_RUNS) == exports
 
 
 @pytest.mark.parametrize("folder", sorted(_studies()))

@@ -53,6 +53,10 @@ def _write(folder: Path, text: str, name: str = "s.toml") -> Path:
         (('name = "tiny"', ""), "study.name is missing"),
         (("patients = 24", "patients = 0"), "runs.options.patients must be a positive integer"),
         (("patients = 24", "patient = 24"), "unknown key runs.options.patient"),
+        (
+            ("patients = 24", "patients = 24, enrich_preterm = 1"),
+            "runs.options.enrich_preterm must be true or false",
+        ),
         (("[outputs]", "[output]"), "unknown section [output]"),
         (("[runs]", "[runs"), "not valid TOML"),
     ],
@@ -74,8 +78,17 @@ def test_every_committed_study_file_parses_and_names_its_folder() -> None:
     outs = {load_study(p).out for p in sorted((REPO / "studies").glob("*.toml"))}
     assert outs == {
         f"results/{n}"
-        for n in ("scenarios", "null-check", "site-shift", "transfer-seeds", "nets-budget")
+        for n in (
+            "scenarios",
+            "null-check",
+            "site-shift",
+            "transfer-seeds",
+            "nets-budget",
+            "enriched",
+        )
     }
+    # a generator switch is an option of the study file, as `run --enrich-preterm` has it
+    assert load_study(REPO / "studies/enriched.toml").options == {"enrich_preterm": True}
     scenarios = load_study(REPO / "studies/scenarios.toml")
     assert scenarios.datasets[:4] == (
         "synthetic",

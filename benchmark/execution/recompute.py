@@ -1,14 +1,21 @@
 """``check-results --recompute K``: rerun K cells of the committed reference run from
 scratch and compare their predictions with ``results/predictions.csv``.
 
-Which cells, deterministically from the committed ``cells.csv``: per method family (the
-plugin file a method comes from) its cheapest finished cell, if that cell's committed fit
-+ predict time is under a minute; and the cheapest cell of the most expensive declared
-``relative_cost`` class (the nets), so a net is always among them.  They are ordered by
-that time (the net first), and the first K run.  Their predictions must equal the
-committed ones within ``tolerance`` weeks (0 by default: every method here is seeded and
-deterministic on one machine, ``tests/test_determinism.py``).
+Which cells, deterministically from the committed ``cells.csv`` (never by name, so the
+choice follows whatever run ``results/`` holds): per method family (the plugin file a
+method comes from) its cheapest finished cell, if that cell costs under a minute from
+scratch; and the cheapest cell of the most expensive declared ``relative_cost`` class
+(the nets), so a net is always among them.  They are ordered by that cost (the net
+first), and the first K run.
 
+"From scratch" means with an empty feature and patch cache (a private ``$FLB_CACHE``):
+a cell whose committed run read its features from a sibling's cache (``glcm-ridge`` after
+``glcm-gbr``) recomputes them, so its cost is its own fit + predict seconds plus its
+family's largest committed feature seconds.  Generated datasets are shared with the
+usual cache: each recomputed cell's dataset fingerprint must equal the committed one.
+
+Predictions must equal the committed ones within ``tolerance`` weeks (0 by default:
+every method here is seeded and deterministic on one machine, ``tests/test_determinism.py``).
 Device jobs (torch methods, ``backends.uses_gpu``) are deterministic on one machine but
 not across CPU models: torch picks other float kernels on another CPU, and training
 amplifies the last-bit differences (measured: the pre-move code, re-run here on the
@@ -21,9 +28,13 @@ set a priori to about a third of the half-width of r's 95 % CI on the 150 test p
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +61,7 @@ class CellCheck:
     delta_r: float = float("nan")  # patient level, recomputed − committed
     delta_mae: float = float("nan")
     device_job: bool = False
+    fingerprint: str = ""  # the committed cell's dataset fingerprint
     problem: str = ""
     note: str = ""
 
@@ -86,11 +98,33 @@ def _device_job(method: str) -> bool:
     return uses_gpu(SimpleNamespace(method=method, device="auto"))
 
 
+def _feature_seconds(cost: object) -> float:
+    """Feature seconds a cell paid (its ``cost`` column: a dict, as ``cells.csv`` writes it)."""
+    if not isinstance(cost, str) or not cost.startswith("{"):
+        return 0.0
+    try:
+        values = ast.literal_eval(cost)
+    except (ValueError, SyntaxError):
+        return 0.0
+    return sum(
+        float(values.get(key, 0) or 0) for key in ("fit_feature_seconds", "predict_feature_seconds")
+    )
+
+
+def scratch_seconds(cells: pd.DataFrame) -> pd.Series:
+    """Each cell's cost from an empty cache: fit + predict seconds, with the feature seconds
+    it read from a sibling's cache added back (its family's largest committed ones)."""
+    seconds = cells["fit_seconds"].fillna(0) + cells["predict_seconds"].fillna(0)
+    features = cells.get("cost", pd.Series("", index=cells.index)).map(_feature_seconds)
+    family_most = features.groupby(cells["family"]).transform("max")
+    return seconds - features + family_most
+
+
 def choose_cells(cells: pd.DataFrame, k: int) -> tuple[list[CellCheck], list[str]]:
     """The K cells to rerun (see the module doc) and the families they leave out."""
     done = cells[cells["status"] == "done"].copy()
-    done["seconds"] = done["fit_seconds"].fillna(0) + done["predict_seconds"].fillna(0)
     done["family"] = [_family(m) for m in done["method"]]
+    done["seconds"] = scratch_seconds(done)
     done = done.sort_values(["seconds", "label"], kind="stable")
     picks, slow = [], []
     for _, rows in done.groupby("family", sort=True):
@@ -107,9 +141,39 @@ def choose_cells(cells: pd.DataFrame, k: int) -> tuple[list[CellCheck], list[str
     left = [f"{r['family']} (cheapest cell {r['label']}: {r['seconds']:.0f} s)" for r in slow]
     left += [f"{r['family']} (beyond K = {k})" for r in ordered[k:]]
     return [
-        CellCheck(r["label"], r["family"], float(r["seconds"]), device_job=_device_job(r["method"]))
+        CellCheck(
+            r["label"],
+            r["family"],
+            float(r["seconds"]),
+            device_job=_device_job(r["method"]),
+            fingerprint=str(r.get("dataset_fingerprint", "")),
+        )
         for r in chosen
     ], left
+
+
+@contextmanager
+def private_cache(tmp: Path, share_datasets: bool = True) -> Iterator[None]:
+    """``$FLB_CACHE`` without features or patches; generated datasets shared unless
+    ``share_datasets`` is false (the recompute compares their fingerprint with the
+    committed one, so reusing them hides nothing)."""
+    from benchmark.data.sources import cache_root
+
+    private = tmp / "cache"
+    private.mkdir()
+    if share_datasets:
+        shared = cache_root() / "datasets"
+        shared.mkdir(parents=True, exist_ok=True)
+        (private / "datasets").symlink_to(shared.resolve(), target_is_directory=True)
+    before = os.environ.get("FLB_CACHE")
+    os.environ["FLB_CACHE"] = str(private)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("FLB_CACHE", None)
+        else:
+            os.environ["FLB_CACHE"] = before
 
 
 def recompute(
@@ -132,8 +196,11 @@ def recompute(
     started = time.perf_counter()
     execution = dict(execution or {})
     execution["resume"] = False
-    with tempfile.TemporaryDirectory(prefix="flb-recompute-") as tmp:
-        execution["runs_dir"] = tmp
+    with (
+        tempfile.TemporaryDirectory(prefix="flb-recompute-") as tmp,
+        private_cache(Path(tmp)),
+    ):
+        execution["runs_dir"] = str(Path(tmp) / "runs")
         run = runner.run(
             runner.RunConfig(
                 dataset=config["dataset"],
@@ -165,6 +232,13 @@ def recompute(
             )
             if row.get("status") != "done":
                 check.problem = f"{row.get('status')}: {row.get('error', '')}"
+                continue
+            fingerprint = str(row.get("dataset_fingerprint", ""))
+            if check.fingerprint and fingerprint != check.fingerprint:
+                check.problem = (
+                    f"dataset fingerprint {fingerprint}, committed {check.fingerprint}: "
+                    "the generator no longer makes the committed cohort"
+                )
                 continue
         _compare(check, committed, fresh, tolerance, device_r, device_mae)
     return out

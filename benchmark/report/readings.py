@@ -71,6 +71,11 @@ TABLE_READINGS: tuple[tuple[str, str], ...] = (
         "GA alone and treat-all; read events / n first.",
     ),
     (
+        "maturity_class_calibration",
+        "Lower Brier is better; near the share-only value = the estimate says "
+        "little about which lungs are preterm.",
+    ),
+    (
         "outcome_calibration",
         "Lower Brier is better; a Brier near the prevalence-only value = "
         "the risk says little beyond the base rate.",
@@ -170,6 +175,11 @@ FIGURE_READINGS: tuple[tuple[str, str], ...] = (
         "fig_decision_curve",
         "Red above blue and above the dashed treat-all line = the estimate "
         "adds clinical value at that threshold.",
+    ),
+    (
+        "fig_maturity_reliability",
+        "Points on the dashed line = the stated P(preterm lung) matches how "
+        "often the lung was preterm.",
     ),
     (
         "fig_outcome_reliability",

@@ -161,8 +161,11 @@ def checklist(
     add(
         "12e",
         "Calibration",
-        "intercept and slope of true on estimated GA",
-        _table_file(by_name, "calibration_patient"),
+        "intercept and slope of true on estimated GA; Brier of the preterm-lung class "
+        "and of the outcome risk",
+        _table_file(
+            by_name, "calibration_patient", "maturity_class_calibration", "outcome_calibration"
+        ),
     )
     add(
         "12f",
@@ -213,7 +216,11 @@ def checklist(
         "23a",
         "Calibration plot",
         "lowess smoother and ideal line",
-        tuple(f"figures/{s}.png" for s in ("fig_calibration_patient",) if s in stems),
+        tuple(
+            f"figures/{s}.png"
+            for s in ("fig_calibration_patient", "fig_maturity_reliability")
+            if s in stems
+        ),
     )
     add(
         "23b",

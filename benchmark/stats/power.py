@@ -118,6 +118,15 @@ def _p_auc(pairs: Pairs, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def p_value(pairs: Pairs, metric: str, centre: float = 0.0) -> float:
+    """The report's paired test on all of ``pairs`` (``centre``: shift the absolute-error
+    differences by it first, ``mae`` only: the test under no effect)."""
+    idx = np.arange(pairs.n)[None, :]
+    if metric == "mae":
+        return float(_p_mae(pairs, idx, centre)[0])
+    return float({"r": _p_r, "auc": _p_auc}[metric](pairs, idx)[0])
+
+
 def observed_effect(pairs: Pairs, metric: str) -> float:
     """A − B on all pilot pairs: MAE difference (weeks), r difference or AUC difference."""
     if metric == "mae":

@@ -21,10 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metric",
+        nargs="+",
         choices=["mae", "r", "auc"],
-        default="mae",
-        help="mae: paired t of absolute errors; r: Williams' t; auc: DeLong "
-        "(needs an outcome column)",
+        default=["mae"],
+        help="one or more: mae: paired t of absolute errors; r: Williams' t; auc: "
+        "DeLong (needs an outcome column)",
     )
     parser.add_argument("--group", help="one GA group (e.g. '24–30'; default: all patients)")
     parser.add_argument(
@@ -47,6 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="assumed correlations between the two methods' estimates for "
         "--published-r (default 0.5 0.7 0.9)",
     )
+    parser.add_argument(
+        "--simulate",
+        type=int,
+        metavar="STUDIES",
+        help="also: power from STUDIES fresh cohorts per n of the run's synthetic "
+        "generator, both methods refitted (only methods that read no pixels and "
+        "cost no more than a table lookup: biometry-*, dummy-mean, oracle)",
+    )
     parser.add_argument("--out", help="output folder (default: RUN/plan)")
 
 
@@ -55,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
 
     if min(args.n) < 4:
         raise ValueError(f"--n {min(args.n)}: every study size must be at least 4")
+    simulated = _simulate(args) if args.simulate else None
     result = plan(
         args.run_dir,
         [tuple(c) for c in args.compare],
@@ -65,8 +75,30 @@ def main(args: argparse.Namespace) -> int:
         args.out,
         tuple(args.published_r) if args.published_r else None,
         args.r_between,
+        simulated,
     )
     for table in result.tables:
         print(table.to_markdown())
     print(f"plan: {result.out}")
     return 0
+
+
+def _simulate(args: argparse.Namespace) -> dict:
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from benchmark.execution.plan_simulate import simulate
+
+    if "auc" in args.metric or args.group:
+        raise ValueError("--simulate: metrics mae and r over all patients (no --group, no auc)")
+    root = Path(args.run_dir)
+    config = json.loads((root / "run.json").read_text(encoding="utf-8"))["config"]
+    cells = pd.read_csv(root / "cells.csv")
+    test = cells["n_test_patients"].astype(float)
+    fraction = float((test / (test + cells["n_train_patients"].astype(float))).median())
+    if str(config.get("split", "")).startswith("kfold"):
+        fraction = 1.0  # every patient is tested once, in its fold
+    compare = [tuple(c) for c in args.compare]
+    return {m: simulate(config, fraction, compare, m, args.n, args.simulate) for m in args.metric}

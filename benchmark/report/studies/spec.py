@@ -41,6 +41,8 @@ KEYS = {
     "outputs": {"tables", "figures", "parameters", "store_inputs", "export", "export_figures"},
 }
 DATASET_OPTIONS = {"patients", "images_per_patient", "sites", "size", "seed"}
+#: generator switches (true / false), as ``run --enrich-preterm``
+DATASET_FLAGS = {"enrich_preterm"}
 
 
 class StudyFileError(ValueError):
@@ -235,11 +237,17 @@ class _Reader:
     def options(self) -> dict[str, Any]:
         options = self.get("runs.options", {}, dict)
         for key, value in options.items():
-            if key not in DATASET_OPTIONS:
+            if key not in DATASET_OPTIONS | DATASET_FLAGS:
                 raise StudyFileError(
                     f"{self.where}: unknown key runs.options.{key} "
-                    f"(known: {', '.join(sorted(DATASET_OPTIONS))})"
+                    f"(known: {', '.join(sorted(DATASET_OPTIONS | DATASET_FLAGS))})"
                 )
+            if key in DATASET_FLAGS:
+                if not isinstance(value, bool):
+                    raise StudyFileError(
+                        f"{self.where}: runs.options.{key} must be true or false, got {value!r}"
+                    )
+                continue
             if (
                 not isinstance(value, int)
                 or isinstance(value, bool)
@@ -250,7 +258,9 @@ class _Reader:
                     f"{'non-negative' if key == 'seed' else 'positive'} "
                     f"integer, got {value!r}"
                 )
-        return dict(options)
+        # false is the generator's default: left out, so the run (and its cache key) is the
+        # one `run` makes without the flag
+        return {k: v for k, v in options.items() if v is not False}
 
     def datasets(self) -> tuple[str, ...]:
         """A list of names or folders, or ``{tag = "..."}``: every source declaring it."""
