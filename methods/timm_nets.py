@@ -45,7 +45,7 @@ class _TimmNet(TwoStageNet):
     def build_model(self, profile):
         from benchmark.kits.nets.timm_net import TimmPatchNet
 
-        return TimmPatchNet(self.arch, self.weights)
+        return TimmPatchNet(self.arch, self.weights, profile.norm)
 
     def describe_model(self) -> dict[str, Any]:
         model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)

@@ -83,6 +83,31 @@ def test_min_steps_holds_the_criterion_back():
     assert held.stopped_by == "criterion" and held.steps == 16
 
 
+def test_plateau_decays_the_lr_on_a_stall_then_stops_by_the_criterion():
+    """The light profile's rule: a stall of ``patience`` epochs first divides the lr (twice),
+    and only a stall after the last decay ends the stage."""
+    flat = [1.0, 0.6] + [0.6] * 28
+    result = _run(flat, schedule="plateau", decay=0.5, max_decays=2, max_steps=60)
+    assert (result.stopped_by, result.stop_reason) == ("criterion", "patience")
+    assert len(result.history) == 11 and result.steps == 22 < result.max_steps  # 2 + 3 × 3
+    lrs = [round(h["lr"] / 1e-3, 6) for h in result.history]
+    assert lrs == [1.0] * 5 + [0.5] * 3 + [0.25] * 3
+
+
+def test_plateau_on_a_curve_that_keeps_falling_hits_the_cap_and_is_flagged():
+    result = _run(list(np.linspace(1.0, 0.1, 30)), schedule="plateau", max_steps=60)
+    assert (result.stopped_by, result.stop_reason) == ("cap", "max_steps")
+    assert result.steps == 60 and {h["lr"] for h in result.history} == {1e-3}
+
+
+def test_the_default_profile_stops_by_a_smoothed_loss_not_by_the_cap():
+    from benchmark.kits.nets.profiles import PROFILES
+
+    light = PROFILES["light"]
+    assert (light.stop_on, light.schedule) == ("ema", "plateau")
+    assert light.min_steps < min(light.max_steps_stage1, light.max_steps_stage2)
+
+
 def test_smoothing_watches_the_moving_average():
     values = [1.0, 0.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     raw, smooth = _run(values), _run(values, smoothing=0.5)
@@ -133,7 +158,7 @@ def test_a_net_records_each_stage_and_reports_progress(views):
     assert all(s["stopped_by"] == "cap" and s["steps"] == s["max_steps"] == 4 for s in stages)
     assert {r["task"] for r in reports} == {"stage1", "stage2"}
     assert max(r["done"] for r in reports) == 4 and {r["total"] for r in reports} == {4}
-    assert any("val_mae_weeks" in r["figures"] for r in reports)  # stage 2's stopping figure
+    assert any("val_mae_weeks_ema" in r["figures"] for r in reports)  # stage 2's, smoothed
 
 
 def test_stop_on_val_loss_ema_is_a_named_option(views):

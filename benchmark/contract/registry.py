@@ -147,6 +147,7 @@ def _missing_requirements(cls: type[BaseMethod]) -> list[str]:
 
 
 def _lookup(name: str) -> type[BaseMethod]:
+    name = name.split("[", 1)[0]  # an ``all_variants`` member is its method's class
     if name in _METHODS:
         return _METHODS[name]
     for prefix, family in _FAMILIES.items():
@@ -184,6 +185,7 @@ def method_info(name: str) -> MethodInfo:
 def _all_names() -> list[str]:
     discover()
     names = set(_METHODS) | set(_BROKEN)
+    names.update(f"{n}[{v}]" for n, cls in _METHODS.items() for v in cls.all_variants)
     for family in _FAMILIES.values():
         names.update(family.presets)
     return sorted(names)
@@ -191,6 +193,8 @@ def _all_names() -> list[str]:
 
 def list_methods(pattern: str | Iterable[str] = "*", available_only: bool = False) -> list[str]:
     """Method names matching one or more globs; ``'all'`` means ``'*'``.
+
+    Names include each method's ``all_variants`` as ``name[setting]`` selections.
 
     Members of a family (``timm-resnet34``) match by exact name even if not a preset.
     """
