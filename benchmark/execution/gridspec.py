@@ -62,7 +62,7 @@ def expand(selections: Iterable[str]) -> list[tuple[str, dict[str, Any], str]]:
     out: list[tuple[str, dict[str, Any], str]] = []
     for selection in selections:
         pattern, overrides = parse_selection(selection)
-        for member in list_methods(pattern):
+        for member in list_methods(pattern, variants=True):
             name, variant = parse_selection(member)  # an ``all_variants`` entry has settings
             try:
                 grid = dict(get_method_class(name).parameters)
