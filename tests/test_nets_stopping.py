@@ -187,6 +187,8 @@ def test_stopped_by_reaches_cells_csv_and_the_report(tmp_path):
     cells = pd.read_csv(result.run_dir / "cells.csv").set_index("method")
     assert cells.loc["unet-scratch", "stopped_by"] == "stage2:cap"
     assert cells.loc["unet-scratch", "stage_steps"] == "stage2:3"
+    for column in ("stage_patches_per_s", "stage_pct_of_peak"):  # throughput per stage
+        assert float(cells.loc["unet-scratch", column].split(":")[1]) > 0, column
     assert pd.isna(cells.loc["dummy-mean", "stopped_by"])  # not a trained method
     assert not list((result.run_dir / "cells").glob(".*.progress.json"))  # cleaned up
     build_report(result.run_dir)

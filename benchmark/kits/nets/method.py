@@ -232,7 +232,7 @@ class TwoStageNet(BaseMethod):
             r.history[0]["stage"]: r.start_digest for r in results if r.history
         }
         #: how each stage ended (``stopped_by``: criterion | cap) → cells.csv, the report
-        self.training_stages_ = [r.record() for r in results]
+        self.training_stages_ = [r.record(peak) for r in results]
         self.training_curves_ = pd.DataFrame(
             [row for r in results for row in r.history],
             columns=["stage", "epoch", "step", "lr", "train_loss", "val_loss", "val_mae_weeks"],

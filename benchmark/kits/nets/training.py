@@ -107,9 +107,15 @@ class StageResult:
     stop_reason: str = "max_steps"
     best_value: float = math.nan  # best (smoothed, if smoothing) monitored value
 
-    def record(self) -> dict[str, Any]:
-        """The stage's stopping record (``TwoStageNet.training_stages_``)."""
+    def record(self, peak_flops_per_s: float = math.nan) -> dict[str, Any]:
+        """The stage's stopping and throughput record (``TwoStageNet.training_stages_``);
+        ``pct_of_peak``: achieved FLOP/s (wall clock) as % of the machine's fp32 matmul peak."""
+        achieved = self.flops_per_step * self.steps / self.seconds if self.seconds else math.nan
         return {
+            "patches_per_s": round(self.patches_seen / self.seconds, 1) if self.seconds else None,
+            "pct_of_peak": round(100 * achieved / peak_flops_per_s, 1)
+            if peak_flops_per_s and math.isfinite(achieved)
+            else None,
             "stage": self.stage,
             "steps": self.steps,
             "max_steps": self.max_steps,
