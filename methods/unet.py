@@ -23,8 +23,9 @@ class _UNet(TwoStageNet):
         **TwoStageNet.parameters,
         "width": [None],  # filters of the first block; None = the profile's (8 light, 64 paper)
     }
-    #: ``--methods all`` runs both inputs (docs/nets.md, "Input normalisation")
-    all_variants: ClassVar[tuple[str, ...]] = ("norm=image",)
+    #: ``--methods all`` runs both inputs: the light default (image) and the paper's fixed
+    #: grey levels (docs/nets.md, "Input normalisation")
+    all_variants: ClassVar[tuple[str, ...]] = ("norm=fixed",)
     #: the common checks need a trained net, not a good one: one epoch per stage
     test_params: ClassVar[dict[str, Any]] = {"max_epochs": 1}
 

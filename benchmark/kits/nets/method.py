@@ -61,7 +61,8 @@ class TwoStageNet(BaseMethod):
     dense_output: ClassVar[bool] = False
     parameters: ClassVar[dict[str, list[Any]]] = {
         "profile": ["light"],  # light (default), paper (32 mm), paper-px (32 px)
-        "norm": [None],  # fixed (the paper) | image | patch; None = the profile's
+        "norm": [None],  # fixed (the paper) | image | patch; None = the profile's (light:
+        # image, paper / paper-px: fixed)
         "norm_layers": [None],  # U-Net: none (the paper) | batch; None = the profile's
         "lr": [None],  # None = the profile's
         "max_steps": [None],  # budget of each stage in optimiser steps; None = the profile's

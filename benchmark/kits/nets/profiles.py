@@ -100,6 +100,9 @@ PROFILES: dict[str, Profile] = {
         val_fraction=0.2,
         seg_stride_mm=8.0,
         size_mm=8.0,
+        # the image's grey map undone: the paper's fixed grey levels fail the positive
+        # control (docs/nets.md, "Why the fixed-input net does not learn")
+        norm="image",
         stage1="dense",
         stage1_grid=128,
         stage1_loss="bce+dice",
