@@ -39,6 +39,8 @@ class PatchStatsRidge(TextureMethod):
         "patch_px": [16],
         "inner_folds": [5],
     }
+    #: the floor of both net inputs (``--methods all`` runs both)
+    all_variants: ClassVar[tuple[str, ...]] = ("norm=image",)
     #: the check cohort has 6 training patients: two inner folds, not five
     test_params = {"inner_folds": 2}
     min_lung_mm = parameters["patch_mm"][0]  # one default patch (validate warns below it)

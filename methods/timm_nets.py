@@ -11,8 +11,8 @@ download).  Protocol, profiles and patches are those of ``unet-*``
 
 ``--methods all`` includes only the presets below: timm's smallest registered ResNet,
 ``test_resnet`` (0.37 M parameters, a real residual architecture that timm keeps for its
-own fast checks), and its control.  The whole ``all`` run has a 5-minute budget on a 2-core
-CPU; one training step (batch 16, 16 px) measured 30 ms for ``test_resnet``,
+own fast checks), and its control.  The whole ``all`` run has a 10-minute budget on a
+2-core CPU; one training step (batch 16, 16 px) measured 30 ms for ``test_resnet``,
 57 ms for ``lcnet_035``, 162 ms for ``resnet10t`` and 371 ms for ``resnet18``, so
 ``timm-resnet18`` alone costs ~4 CPU-minutes.  ``timm-resnet18``,
 ``timm-mobilenetv3_small_050`` (both tested) and any other architecture run by name,
@@ -46,7 +46,7 @@ class _TimmNet(TwoStageNet):
     def build_model(self, profile):
         from benchmark.kits.nets.timm_net import TimmPatchNet
 
-        return TimmPatchNet(self.arch, self.weights)
+        return TimmPatchNet(self.arch, self.weights, profile.norm)
 
     def describe_model(self) -> dict[str, Any]:
         model = self.model_ if hasattr(self, "model_") else self.build_model(self.profile_)

@@ -23,6 +23,9 @@ class _UNet(TwoStageNet):
         **TwoStageNet.parameters,
         "width": [None],  # filters of the first block; None = the profile's (8 light, 64 paper)
     }
+    #: ``--methods all`` runs both inputs: the light default (image) and the paper's fixed
+    #: grey levels (docs/nets.md, "Input normalisation")
+    all_variants: ClassVar[tuple[str, ...]] = ("norm=fixed",)
     #: the common checks need a trained net, not a good one: one epoch per stage
     test_params: ClassVar[dict[str, Any]] = {"max_epochs": 1}
     min_lung_mm: ClassVar[float | None] = 8.0  # the default (light) profile's patch side
@@ -30,7 +33,7 @@ class _UNet(TwoStageNet):
     def build_model(self, profile):
         from benchmark.kits.nets.unet import ResidualUNet
 
-        return ResidualUNet(width=profile.width, dropout=profile.dropout)
+        return ResidualUNet(profile.width, profile.dropout, profile.norm, profile.norm_layers)
 
     def describe_model(self) -> dict[str, Any]:
         from benchmark.kits.nets.unet import count_layers
@@ -39,6 +42,7 @@ class _UNet(TwoStageNet):
         return {
             "layers": count_layers(model),
             "width": self.profile_.width,
+            "norm_layers": self.profile_.norm_layers,
             "parameters": int(sum(p.numel() for p in model.parameters())),
         }
 

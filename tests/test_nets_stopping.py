@@ -83,6 +83,31 @@ def test_min_steps_holds_the_criterion_back():
     assert held.stopped_by == "criterion" and held.steps == 16
 
 
+def test_plateau_decays_the_lr_on_a_stall_then_stops_by_the_criterion():
+    """The light profile's rule: a stall of ``patience`` epochs first divides the lr (twice),
+    and only a stall after the last decay ends the stage."""
+    flat = [1.0, 0.6] + [0.6] * 28
+    result = _run(flat, schedule="plateau", decay=0.5, max_decays=2, max_steps=60)
+    assert (result.stopped_by, result.stop_reason) == ("criterion", "patience")
+    assert len(result.history) == 11 and result.steps == 22 < result.max_steps  # 2 + 3 × 3
+    lrs = [round(h["lr"] / 1e-3, 6) for h in result.history]
+    assert lrs == [1.0] * 5 + [0.5] * 3 + [0.25] * 3
+
+
+def test_plateau_on_a_curve_that_keeps_falling_hits_the_cap_and_is_flagged():
+    result = _run(list(np.linspace(1.0, 0.1, 30)), schedule="plateau", max_steps=60)
+    assert (result.stopped_by, result.stop_reason) == ("cap", "max_steps")
+    assert result.steps == 60 and {h["lr"] for h in result.history} == {1e-3}
+
+
+def test_the_default_profile_stops_by_a_smoothed_loss_not_by_the_cap():
+    from benchmark.kits.nets.profiles import PROFILES
+
+    light = PROFILES["light"]
+    assert (light.stop_on, light.schedule) == ("ema", "plateau")
+    assert light.min_steps < min(light.max_steps_stage1, light.max_steps_stage2)
+
+
 def test_smoothing_watches_the_moving_average():
     values = [1.0, 0.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     raw, smooth = _run(values), _run(values, smoothing=0.5)
@@ -94,11 +119,15 @@ def test_smoothing_watches_the_moving_average():
     assert {k for r in reports for k in r["figures"]} == {"val_loss_ema"}
 
 
-@pytest.fixture(scope="module")
-def views(tmp_path_factory):
-    cohort = Cohort.load(write_nets_cohort(tmp_path_factory.mktemp("nets") / "c"))
+def _views(root: Path):
+    cohort = Cohort.load(write_nets_cohort(root / "c"))
     ids = list(cohort.patients.index)
     return cohort.train_view(ids[::2] + ids[1::4]), cohort.test_view(ids[3::4])
+
+
+@pytest.fixture(scope="module")
+def views(tmp_path_factory):
+    return _views(tmp_path_factory.mktemp("nets"))
 
 
 def _fit(name, train, **params):
@@ -110,9 +139,10 @@ def _fit(name, train, **params):
 
 
 @pytest.mark.slow
-def test_default_predictions_are_bit_identical_to_before_the_stopping_record(views):
-    """Recorded with the code before stopped_by / stop_on existed (tests/golden): the
-    default rule must predict exactly what it predicted then."""
+def test_default_predictions_are_bit_identical_to_the_recorded_ones(views):
+    """The default profile's predictions, recorded (tests/golden) when the default last
+    changed on purpose (issue 21: the light profile's stopping rule, re-recorded with
+    ``python tests/test_nets_stopping.py``): any other change must predict exactly that."""
     golden = json.loads(GOLDEN.read_text())
     if (golden["torch"], golden["machine"]) != (torch.__version__, platform.machine()):
         pytest.skip(f"golden recorded with torch {golden['torch']} on {golden['machine']}")
@@ -133,7 +163,7 @@ def test_a_net_records_each_stage_and_reports_progress(views):
     assert all(s["stopped_by"] == "cap" and s["steps"] == s["max_steps"] == 4 for s in stages)
     assert {r["task"] for r in reports} == {"stage1", "stage2"}
     assert max(r["done"] for r in reports) == 4 and {r["total"] for r in reports} == {4}
-    assert any("val_mae_weeks" in r["figures"] for r in reports)  # stage 2's stopping figure
+    assert any("val_mae_weeks_ema" in r["figures"] for r in reports)  # stage 2's, smoothed
 
 
 def test_stop_on_val_loss_ema_is_a_named_option(views):
@@ -162,6 +192,8 @@ def test_stopped_by_reaches_cells_csv_and_the_report(tmp_path):
     cells = pd.read_csv(result.run_dir / "cells.csv").set_index("method")
     assert cells.loc["unet-scratch", "stopped_by"] == "stage2:cap"
     assert cells.loc["unet-scratch", "stage_steps"] == "stage2:3"
+    for column in ("stage_patches_per_s", "stage_pct_of_peak"):  # throughput per stage
+        assert float(cells.loc["unet-scratch", column].split(":")[1]) > 0, column
     assert pd.isna(cells.loc["dummy-mean", "stopped_by"])  # not a trained method
     assert not list((result.run_dir / "cells").glob(".*.progress.json"))  # cleaned up
     build_report(result.run_dir)
@@ -171,3 +203,23 @@ def test_stopped_by_reaches_cells_csv_and_the_report(tmp_path):
     assert stops[["stage", "at cap", "converged"]].values.tolist() == [
         ["stage2", 1, "not converged"]
     ]
+
+
+def _record_golden() -> None:
+    """Re-record tests/golden/nets_predictions.json (only when a default changes on purpose)."""
+    import tempfile
+
+    golden = json.loads(GOLDEN.read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        train, test = _views(Path(tmp))
+        for name, case in golden["cases"].items():
+            method = _fit(name, train, **case["params"])
+            pred = method.predict(test)
+            case["predictions"] = {k: float(v).hex() for k, v in pred.items()}
+            case["epochs"] = method.cost_["epochs"]
+    golden.update(torch=torch.__version__, machine=platform.machine())
+    GOLDEN.write_text(json.dumps(golden, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    _record_golden()

@@ -103,6 +103,9 @@ class BaseMethod:
     role: ClassVar[str | None] = None
     #: name of the method this one is the control of, e.g. ``"unet-transfer"``.
     control_of: ClassVar[str | None] = None
+    #: parameter settings ``--methods all`` runs beside the defaults, each one cell labelled
+    #: ``name[setting]``, e.g. ``("norm=image",)`` → ``unet-transfer[norm=image]``
+    all_variants: ClassVar[tuple[str, ...]] = ()
     #: cheap values of some ``parameters`` for the common checks' tiny cohort
     test_params: ClassVar[dict[str, Any]] = {}
     #: ``{check name: reason}``: checks this method is known to fail (xfail in the suite)

@@ -189,8 +189,13 @@ def _all_names() -> list[str]:
     return sorted(names)
 
 
-def list_methods(pattern: str | Iterable[str] = "*", available_only: bool = False) -> list[str]:
+def list_methods(
+    pattern: str | Iterable[str] = "*", available_only: bool = False, variants: bool = False
+) -> list[str]:
     """Method names matching one or more globs; ``'all'`` means ``'*'``.
+
+    ``variants``: also each matched method's ``all_variants`` as ``name[setting]`` selections
+    (what a run of the pattern executes; the names alone are what ``list`` shows).
 
     Members of a family (``timm-resnet34``) match by exact name even if not a preset.
     """
@@ -205,7 +210,21 @@ def list_methods(pattern: str | Iterable[str] = "*", available_only: bool = Fals
         out.extend(h for h in hits if h not in out)
     if available_only:
         out = [n for n in out if _is_available(n)]
+    if variants:
+        out = [
+            v
+            for n in out
+            # a glob takes the variants; a method asked for by its exact name comes alone
+            for v in [n, *(f"{n}[{s}]" for s in _all_variants(n) if n not in patterns)]
+        ]
     return out
+
+
+def _all_variants(name: str) -> tuple[str, ...]:
+    try:
+        return tuple(_lookup(name).all_variants)
+    except LookupError:
+        return ()
 
 
 def _is_available(name: str) -> bool:

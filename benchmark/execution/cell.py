@@ -155,14 +155,21 @@ def _prediction_rows(
 def training_stage_columns(method: BaseMethod) -> dict[str, str]:
     """A method's declared ``training_stages_`` (one mapping per training stage with its
     ``stage``, ``steps`` and ``stopped_by``) as cells.csv columns, e.g. ``stopped_by`` =
-    ``"stage1:cap;stage2:criterion"``, ``stage_steps`` = ``"stage1:500;stage2:402"``;
-    nothing for a method without training stages."""
+    ``"stage1:cap;stage2:criterion"``, ``stage_steps`` = ``"stage1:500;stage2:402"``, and
+    ``stage_patches_per_s`` / ``stage_pct_of_peak`` where the stages carry them; nothing
+    for a method without training stages."""
     stages = method.training_stages_ or []
     if not stages:
         return {}
     return {
         "stopped_by": ";".join(f"{s['stage']}:{s['stopped_by']}" for s in stages),
         "stage_steps": ";".join(f"{s['stage']}:{int(s['steps'])}" for s in stages),
+        # throughput per stage where the method measured it (patches/s, % of fp32 peak)
+        **{
+            f"stage_{key}": ";".join(f"{s['stage']}:{s[key]}" for s in stages)
+            for key in ("patches_per_s", "pct_of_peak")
+            if any(s.get(key) is not None for s in stages)
+        },
     }
 
 

@@ -62,7 +62,8 @@ def expand(selections: Iterable[str]) -> list[tuple[str, dict[str, Any], str]]:
     out: list[tuple[str, dict[str, Any], str]] = []
     for selection in selections:
         pattern, overrides = parse_selection(selection)
-        for name in list_methods(pattern):
+        for member in list_methods(pattern, variants=True):
+            name, variant = parse_selection(member)  # an ``all_variants`` entry has settings
             try:
                 grid = dict(get_method_class(name).parameters)
             except LookupError:
@@ -72,6 +73,7 @@ def expand(selections: Iterable[str]) -> list[tuple[str, dict[str, Any], str]]:
             if unknown:
                 raise ValueError(f"{name}: unknown parameter(s) {sorted(unknown)}")
             defaults = {k: v[0] for k, v in grid.items()}
+            grid.update(variant)
             grid.update(overrides)
             keys = list(grid)
             for combo in itertools.product(*(grid[k] for k in keys)):

@@ -61,7 +61,9 @@ class TwoStageNet(BaseMethod):
     dense_output: ClassVar[bool] = False
     parameters: ClassVar[dict[str, list[Any]]] = {
         "profile": ["light"],  # light (default), paper (32 mm), paper-px (32 px)
-        "norm": [None],  # fixed (the paper) | image; None = the profile's (fixed)
+        "norm": [None],  # fixed (the paper) | image | patch; None = the profile's (light:
+        # image, paper / paper-px: fixed)
+        "norm_layers": [None],  # U-Net: none (the paper) | batch; None = the profile's
         "lr": [None],  # None = the profile's
         "max_steps": [None],  # budget of each stage in optimiser steps; None = the profile's
         "max_steps_stage1": [None],  # the same for one stage only (overrides max_steps)
@@ -76,10 +78,13 @@ class TwoStageNet(BaseMethod):
         "stage1_loss": [None],  # dense stage 1: mse (the paper's loss) | bce+dice
         "seg_stride_mm": [None],  # lung-map stride of nets without a dense output
         # stopping (docs/nets.md, "Stopping"); None keeps today's rule
-        "stop_on": [None],  # val_loss | val_loss_ema; None = each stage's own figure
-        "ema": [None],  # stop_on=val_loss_ema: weight of the past (profile: 0.7)
+        # ema (light) = each stage's own figure smoothed | val_loss | val_loss_ema | "" (raw)
+        "stop_on": [None],
+        "ema": [None],  # stop_on=ema / val_loss_ema: weight of the past (light: 0.7)
         "min_steps": [None],  # no stop by the criterion before this many steps per stage
-        "val_patches": [None],  # stage-2 validation patches per image (None: test's 64)
+        "val_patches": [None],  # stage-2 validation patches per image (light: 128)
+        "schedule": [None],  # constant | cosine | plateau (light: lr decays on a stall)
+        "max_decays": [None],  # plateau: lr decays before a stall stops (light: 2)
     }
 
     # -- to implement ----------------------------------------------------------------------
@@ -151,7 +156,7 @@ class TwoStageNet(BaseMethod):
             self.flops_per_step_ = count_flops(model, prof.grid, prof.batch_size, self.device_)
 
             def config(steps: int, monitor: str) -> StageConfig:
-                smoothing = prof.ema if prof.stop_on.endswith("_ema") else 0.0
+                smoothing = prof.ema if prof.stop_on.endswith("ema") else 0.0
                 return StageConfig(
                     prof.lr,
                     prof.batch_size,
@@ -159,11 +164,13 @@ class TwoStageNet(BaseMethod):
                     prof.patience,
                     prof.warmup_steps,
                     prof.schedule,
-                    monitor="val_loss" if prof.stop_on else monitor,
+                    monitor="val_loss" if prof.stop_on.startswith("val_loss") else monitor,
                     clip_norm=prof.clip_norm,
                     max_epochs=prof.max_epochs,
                     smoothing=smoothing,
                     min_steps=prof.min_steps,
+                    decay=prof.decay,
+                    max_decays=prof.max_decays,
                 )
 
             results = []
@@ -226,7 +233,7 @@ class TwoStageNet(BaseMethod):
             r.history[0]["stage"]: r.start_digest for r in results if r.history
         }
         #: how each stage ended (``stopped_by``: criterion | cap) → cells.csv, the report
-        self.training_stages_ = [r.record() for r in results]
+        self.training_stages_ = [r.record(peak) for r in results]
         self.training_curves_ = pd.DataFrame(
             [row for r in results for row in r.history],
             columns=["stage", "epoch", "step", "lr", "train_loss", "val_loss", "val_mae_weeks"],

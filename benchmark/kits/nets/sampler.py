@@ -21,7 +21,9 @@ the image's own spacing, no resampling.
 
 Input normalisation (``norm``): ``fixed`` keeps the grey levels (the paper: the patch's own
 grey levels); ``image`` maps the image's imaged-field 5th → 95th percentile to grey 28 → 228
-(clipped to 0–255), the information ``glcm-*`` gets from its image-relative quantisation.
+(clipped to 0–255), the information ``glcm-*`` gets from its image-relative quantisation;
+``patch`` keeps the grey levels here and the net's input layer standardises each window
+(:class:`benchmark.kits.nets.unet.PatchStandardise`).
 
 Determinism: :meth:`PatchPool.draw` takes a numpy generator; the caller seeds it by
 (fit seed, stage, epoch), so the same seed draws the same patches.
@@ -37,9 +39,10 @@ import numpy as np
 
 from benchmark.kits.patches import _box_sums
 
-Norm = Literal["fixed", "image"]
+Norm = Literal["fixed", "image", "patch"]
 Kind = Literal["lung", "nonlung", "edge", "best"]
-NORMS = ("fixed", "image")
+#: ``patch`` is applied by the net's input layer (per window): the sampler keeps the grey levels
+NORMS = ("fixed", "image", "patch")
 #: ``norm="image"``: the imaged field's 5th/95th grey percentiles land on these grey levels
 IMAGE_NORM_LOW, IMAGE_NORM_HIGH = 28.0, 228.0
 
@@ -59,7 +62,7 @@ class ImageGrid:
 
 
 def _normalise(resampled: np.ndarray, original: np.ndarray, norm: Norm) -> np.ndarray:
-    if norm == "fixed":
+    if norm in ("fixed", "patch"):
         return np.clip(np.rint(resampled), 0, 255).astype(np.uint8)
     if norm != "image":
         raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")

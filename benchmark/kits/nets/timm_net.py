@@ -14,13 +14,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.kits.nets.unet import Rescaling
+from benchmark.kits.nets.unet import input_layer
 
 
 class TimmPatchNet(nn.Module):
     """(N, 1, g, g) grey levels 0–255 → (N,) in [0, 1]."""
 
-    def __init__(self, arch: str, weights: str | None = None) -> None:
+    def __init__(self, arch: str, weights: str | None = None, norm: str = "fixed") -> None:
         super().__init__()
         import timm
 
@@ -39,7 +39,7 @@ class TimmPatchNet(nn.Module):
             )
         else:
             self.body = timm.create_model(arch, pretrained=False, **kwargs)
-        self.rescale = Rescaling()
+        self.rescale = input_layer(norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.body(self.rescale(x))).flatten()

@@ -8,10 +8,13 @@
   while a vertical flip or a 90° rotation would put attenuation, time-gain compensation and
   acoustic shadows the wrong way round and swap the axial and lateral speckle sizes (speckle
   is ~2× longer laterally); grey-level jitter would erase echogenicity, one of the signals.
-- **Optimiser**: Adam; the learning rate rises linearly over ``warmup_steps`` and then follows
-  a cosine to 0 at ``max_steps`` (the budget, in optimiser steps), so a curve that runs to
-  the budget flattens rather than stops at a cap.  ``budget_s`` (seconds of training, off by
-  default because it is not reproducible) can stop earlier.
+- **Optimiser**: Adam; the learning rate rises linearly over ``warmup_steps`` and then
+  either follows a cosine to 0 at ``max_steps`` (the budget, in optimiser steps), stays
+  constant (the paper), or — ``schedule="plateau"``, the light profile — stays constant until
+  the watched validation figure stalls for ``patience`` epochs, is then multiplied by
+  ``decay``, and after ``max_decays`` such decays a further stall ends the stage: the
+  step budget is only a cap, the validation curve decides.  ``budget_s`` (seconds of
+  training, off by default because it is not reproducible) can stop earlier.
 - **Early stopping**: after every epoch ``validate(model)`` returns validation scores and
   ``monitor`` names the one that stops (stage 2: ``val_mae_weeks``, the patient-level MAE
   in weeks on the validation patients; stage 1: ``val_loss``, the validation MSE); an
@@ -57,7 +60,7 @@ class StageConfig:
     max_steps: int
     patience: int
     warmup_steps: int = 0
-    schedule: str = "cosine"  # or "constant" (the paper's plain Adam)
+    schedule: str = "cosine"  # or "constant" (the paper's plain Adam) or "plateau"
     min_rel_delta: float = 0.005
     #: gradient-norm clipping (None: off, the paper's plain Adam): keeps a deep net without
     #: normalisation layers from being knocked into dead ReLUs / a saturated sigmoid
@@ -73,8 +76,14 @@ class StageConfig:
     smoothing: float = 0.0
     #: no stop by the criterion before this many optimiser steps (0: none, today's rule)
     min_steps: int = 0
+    #: ``schedule="plateau"``: each time the watched figure stalls for ``patience`` epochs the
+    #: lr is multiplied by ``decay``; after ``max_decays`` decays a further stall stops the
+    #: stage (by the criterion).  Keras' ReduceLROnPlateau + EarlyStopping, in one rule
+    decay: float = 0.3
+    max_decays: int = 2
 
 
+SCHEDULES = ("cosine", "constant", "plateau")
 #: how a stage ended: by its stopping rule, or at a cap (not shown to have converged)
 STOPPED_BY = ("criterion", "cap")
 
@@ -98,9 +107,15 @@ class StageResult:
     stop_reason: str = "max_steps"
     best_value: float = math.nan  # best (smoothed, if smoothing) monitored value
 
-    def record(self) -> dict[str, Any]:
-        """The stage's stopping record (``TwoStageNet.training_stages_``)."""
+    def record(self, peak_flops_per_s: float = math.nan) -> dict[str, Any]:
+        """The stage's stopping and throughput record (``TwoStageNet.training_stages_``);
+        ``pct_of_peak``: achieved FLOP/s (wall clock) as % of the machine's fp32 matmul peak."""
+        achieved = self.flops_per_step * self.steps / self.seconds if self.seconds else math.nan
         return {
+            "patches_per_s": round(self.patches_seen / self.seconds, 1) if self.seconds else None,
+            "pct_of_peak": round(100 * achieved / peak_flops_per_s, 1)
+            if peak_flops_per_s and math.isfinite(achieved)
+            else None,
             "stage": self.stage,
             "steps": self.steps,
             "max_steps": self.max_steps,
@@ -181,7 +196,7 @@ def lr_factor(step: int, warmup: int, total: int, schedule: str = "cosine") -> f
     """Linear warm-up to 1 over ``warmup`` steps, then a cosine to 0 at ``total`` (or 1)."""
     if step < warmup:
         return (step + 1) / warmup
-    if schedule == "constant":
+    if schedule in ("constant", "plateau"):  # plateau: decays applied by train_stage
         return 1.0
     span = max(total - warmup, 1)
     return 0.5 * (1.0 + math.cos(math.pi * min(step - warmup, span) / span))
@@ -235,8 +250,13 @@ def train_stage(
     from benchmark.contract import progress
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    plateau = cfg.schedule == "plateau"
+    decays = [0]  # lr decays made so far (schedule "plateau")
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule)
+        opt,
+        lambda s: (
+            lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule) * cfg.decay ** decays[0]
+        ),
     )
     cuda = device.startswith("cuda")
     scaler = torch.amp.GradScaler("cuda", enabled=cuda)
@@ -323,6 +343,11 @@ def train_stage(
         else:
             wait += 1
             if wait >= cfg.patience and result.steps >= cfg.min_steps:
+                if plateau and decays[0] < cfg.max_decays:
+                    decays[0], wait = decays[0] + 1, 0  # stalled: a smaller step first
+                    sched.last_epoch -= 1  # re-evaluate the lambda at the same step
+                    sched.step()
+                    continue
                 result.stopped_by, result.stop_reason = "criterion", "patience"
                 break
     else:  # the loop ran out: which cap ended it

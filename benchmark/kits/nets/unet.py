@@ -38,6 +38,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+#: ``norm_layers``: none (the paper: no normalisation layers) or batch (BatchNorm per conv)
+NORM_LAYERS = ("none", "batch")
+
 
 class Input(nn.Identity):
     """Marks the input layer (Keras lists it; it computes nothing)."""
@@ -50,6 +53,21 @@ class Rescaling(nn.Module):
         return (x / 255.0 - 0.5) / 0.25
 
 
+class PatchStandardise(nn.Module):
+    """``norm="patch"``: each window to zero mean and unit SD (its own grey levels): what
+    survives any per-scan gain offset and dynamic range (an affine grey map) is left."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        sd = x.std(dim=(1, 2, 3), keepdim=True)
+        return (x - mean) / (sd + 1.0)  # +1 grey level: a flat window stays finite
+
+
+def input_layer(norm: str) -> nn.Module:
+    """The net's first layer for the profile's ``norm`` (fixed / image: Rescaling)."""
+    return PatchStandardise() if norm == "patch" else Rescaling()
+
+
 class Add(nn.Module):
     """The residual input of a decoder block (a layer in the Keras count)."""
 
@@ -58,18 +76,28 @@ class Add(nn.Module):
 
 
 class ConvReLU(nn.Sequential):
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True))
+    """Conv3×3 + ReLU; ``batch_norm``: Conv3×3 (no bias) + BatchNorm + ReLU (Ioffe &
+    Szegedy 2015), the light profile's ``norm_layers="batch"``."""
+
+    def __init__(self, c_in: int, c_out: int, batch_norm: bool = False) -> None:
+        if batch_norm:
+            super().__init__(
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(inplace=True),
+            )
+        else:
+            super().__init__(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True))
 
 
 class CDP(nn.Module):
     """Encoder block: conv, dropout, conv, pool; returns (skip, pooled)."""
 
-    def __init__(self, c_in: int, c_out: int, dropout: float) -> None:
+    def __init__(self, c_in: int, c_out: int, dropout: float, bn: bool = False) -> None:
         super().__init__()
-        self.conv1 = ConvReLU(c_in, c_out)
+        self.conv1 = ConvReLU(c_in, c_out, bn)
         self.drop = nn.Dropout(dropout)
-        self.conv2 = ConvReLU(c_out, c_out)
+        self.conv2 = ConvReLU(c_out, c_out, bn)
         self.pool = nn.MaxPool2d(2)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,19 +108,19 @@ class CDP(nn.Module):
 class CD(nn.Sequential):
     """Bottleneck block: conv, dropout, conv."""
 
-    def __init__(self, c_in: int, c_out: int, dropout: float) -> None:
-        super().__init__(ConvReLU(c_in, c_out), nn.Dropout(dropout), ConvReLU(c_out, c_out))
+    def __init__(self, c_in: int, c_out: int, dropout: float, bn: bool = False) -> None:
+        super().__init__(ConvReLU(c_in, c_out, bn), nn.Dropout(dropout), ConvReLU(c_out, c_out, bn))
 
 
 class CResidual(nn.Module):
     """Decoder block: up-convolution, add the encoder's output, conv, conv."""
 
-    def __init__(self, c_in: int, c_out: int) -> None:
+    def __init__(self, c_in: int, c_out: int, bn: bool = False) -> None:
         super().__init__()
         self.up = nn.ConvTranspose2d(c_in, c_out, 2, stride=2)
         self.add = Add()
-        self.conv1 = ConvReLU(c_out, c_out)
-        self.conv2 = ConvReLU(c_out, c_out)
+        self.conv1 = ConvReLU(c_out, c_out, bn)
+        self.conv2 = ConvReLU(c_out, c_out, bn)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         return self.conv2(self.conv1(self.add(self.up(x), skip)))
@@ -104,16 +132,21 @@ class ResidualUNet(nn.Module):
     ``g`` must be divisible by 16 (four 2× poolings).
     """
 
-    def __init__(self, width: int = 8, dropout: float = 0.1) -> None:
+    def __init__(
+        self, width: int = 8, dropout: float = 0.1, norm: str = "fixed", norm_layers: str = "none"
+    ) -> None:
         super().__init__()
+        if norm_layers not in NORM_LAYERS:
+            raise ValueError(f"norm_layers must be one of {NORM_LAYERS}, got {norm_layers!r}")
+        bn = norm_layers == "batch"
         chans = [width * 2**i for i in range(5)]  # w, 2w, 4w, 8w | 16w at the bottleneck
         self.input = Input()
-        self.rescale = Rescaling()
+        self.rescale = input_layer(norm)
         self.down = nn.ModuleList(
-            CDP(c_in, c_out, dropout) for c_in, c_out in zip([1, *chans[:3]], chans[:4])
+            CDP(c_in, c_out, dropout, bn) for c_in, c_out in zip([1, *chans[:3]], chans[:4])
         )
-        self.bottleneck = CD(chans[3], chans[4], dropout)
-        self.up = nn.ModuleList(CResidual(chans[i + 1], chans[i]) for i in reversed(range(4)))
+        self.bottleneck = CD(chans[3], chans[4], dropout, bn)
+        self.up = nn.ModuleList(CResidual(chans[i + 1], chans[i], bn) for i in reversed(range(4)))
         self.head = nn.Sequential(nn.Conv2d(chans[0], 1, 1), nn.Sigmoid())
         self.pool = nn.AdaptiveAvgPool2d(1)
 
@@ -138,6 +171,7 @@ class ResidualUNet(nn.Module):
 _LAYER_TYPES = (
     Input,
     Rescaling,
+    PatchStandardise,
     nn.Conv2d,
     nn.ConvTranspose2d,
     nn.Dropout,
