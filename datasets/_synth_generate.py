@@ -21,6 +21,7 @@ from . import _synth_anatomy as anat
 from . import _synth_cohort as cohort
 from . import _synth_outcome as outcome
 from . import _synth_scanner as scanner
+from . import _synth_tracing as tracing
 from ._synth_routes import SCENARIOS, Routes
 from ._synth_sites import by_name as site_preset
 from ._synth_sites import site_presets
@@ -28,7 +29,7 @@ from ._synth_sites import site_presets
 DEFAULT_ROUTES = SCENARIOS["synthetic"]
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "7"
+GENERATOR_VERSION = "8"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
 #: Lung echogenicity relative to myocardium at maturity 0 and 1, dB (an assumption).
@@ -163,7 +164,23 @@ def frame(
         rng=rng,
         keep_labels=keep_labels,
     )
+    # what a sonographer traces (the visible lung stays on fr.visible, the truth on fr.lung)
+    fr.mask = tracing.trace(fr.visible, _lung_side(fr, a, x0, y0, xc, zc), fr.spacing_mm)
     return fr, maturity
+
+
+def _lung_side(
+    fr: scanner.Frame, a: anat.Anatomy, x0: float, y0: float, xc: float, zc: float
+) -> np.ndarray:
+    """Which lung each lung pixel belongs to (1: the fetus's right, 2: left; 0: no lung),
+    from the fetal frame's midline: the two lungs may touch in the section, one outline
+    each is still traced."""
+    rows, cols = np.nonzero(fr.lung)
+    s = fr.spacing_mm
+    xf, _ = anat.to_fetal(a, x0 + (cols + 0.5) * s, y0 + (rows + 0.5) * s, xc, zc)
+    side = np.zeros(fr.lung.shape, np.uint8)
+    side[rows, cols] = np.where(xf < 0, 1, 2)
+    return side
 
 
 def _zoom_radius(row: pd.Series, ga: str = "_zoom_ga", size_z: str = "_zoom_size_z") -> float:
@@ -219,6 +236,8 @@ def _render_patient(
         image_id = f"{row['patient_id']}_{j + 1:02d}"
         _write_png(root / "images" / f"{image_id}.png", fr.image)
         _write_png(root / "masks" / f"{image_id}.png", fr.mask.astype(np.uint8) * 255)
+        # the whole simulated lung (shadows included): truth, hidden from non-oracle methods
+        _write_png(root / "truth_masks" / f"{image_id}.png", fr.lung.astype(np.uint8) * 255)
         out.append(
             {
                 "image_id": image_id,
@@ -227,6 +246,7 @@ def _render_patient(
                 "pixel_spacing_mm": fr.spacing_mm,
                 "lung_mask_path": f"masks/{image_id}.png",
                 "truth_maturity": round(maturity, 5),
+                "truth_lung_mask_path": f"truth_masks/{image_id}.png",
             }
         )
     return out
@@ -266,6 +286,7 @@ def write_dataset(
     table["outcome"] = outcome.respiratory_morbidity(table, seed)  # model: _synth_outcome.py
     (root / "images").mkdir()
     (root / "masks").mkdir()
+    (root / "truth_masks").mkdir()
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     # small cohorts are not worth the worker start-up; workers are forked because this
     # module lives in a namespace that exists only in the parent (plugin loader)
@@ -314,7 +335,7 @@ def write_dataset(
             **({"enrich_preterm": True} if enrich_preterm else {}),
         },
         "routes": routes.as_dict(),
-        "truth_columns": ["truth_maturity"],
+        "truth_columns": ["truth_maturity", "truth_lung_mask_path"],
     }
     if not routes.any:
         meta["null_guarantee"] = NULL_NOTE
