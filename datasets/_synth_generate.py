@@ -166,6 +166,12 @@ def frame(
     )
     # what a sonographer traces (the visible lung stays on fr.visible, the truth on fr.lung)
     fr.mask = tracing.trace(fr.visible, _lung_side(fr, a, x0, y0, xc, zc), fr.spacing_mm)
+    if keep_labels:  # realism measures: the thorax (skin outline) on the pixel grid
+        rows, cols = np.indices(fr.lung.shape)
+        s = fr.spacing_mm
+        xf, yf = anat.to_fetal(a, x0 + (cols + 0.5) * s, y0 + (rows + 0.5) * s, xc, zc)
+        a_t, b_t = a.radius * np.sqrt(a.ellipticity), a.radius / np.sqrt(a.ellipticity)
+        fr.thorax = ((xf / a_t) ** 2 + (yf / b_t) ** 2 <= 1) & (fr.labels != 255)
     return fr, maturity
 
 

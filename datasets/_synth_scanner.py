@@ -129,6 +129,7 @@ class Frame:
     labels: np.ndarray | None = None  # uint8 tissue labels on the pixel grid (debug/realism)
     lung: np.ndarray | None = None  # bool, the whole simulated lung in the sector (truth)
     visible: np.ndarray | None = None  # bool, lung minus shadow (before tracing)
+    thorax: np.ndarray | None = None  # bool, the thorax in the sector (only with labels)
 
 
 def _gauss_tf(n: int, sigma: np.ndarray | float) -> np.ndarray:
