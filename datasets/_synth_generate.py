@@ -165,7 +165,7 @@ def frame(
         keep_labels=keep_labels,
     )
     # what a sonographer traces (the visible lung stays on fr.visible, the truth on fr.lung)
-    fr.mask = tracing.trace(fr.visible, _lung_side(fr, a, x0, y0, xc, zc), fr.spacing_mm)
+    fr.mask = tracing.trace(fr.visible, _lung_side(a, x0, y0, spacing, xc, zc), spacing)
     if keep_labels:  # realism measures: the thorax (skin outline) on the pixel grid
         rows, cols = np.indices(fr.lung.shape)
         s = fr.spacing_mm
@@ -175,17 +175,14 @@ def frame(
     return fr, maturity
 
 
-def _lung_side(
-    fr: scanner.Frame, a: anat.Anatomy, x0: float, y0: float, xc: float, zc: float
-) -> np.ndarray:
-    """Which lung each lung pixel belongs to (1: the fetus's right, 2: left; 0: no lung),
-    from the fetal frame's midline: the two lungs may touch in the section, one outline
-    each is still traced."""
-    rows, cols = np.nonzero(fr.lung)
-    s = fr.spacing_mm
-    xf, _ = anat.to_fetal(a, x0 + (cols + 0.5) * s, y0 + (rows + 0.5) * s, xc, zc)
-    side = np.zeros(fr.lung.shape, np.uint8)
-    side[rows, cols] = np.where(xf < 0, 1, 2)
+def _lung_side(a: anat.Anatomy, x0: float, y0: float, s: float, xc: float, zc: float):
+    """Which lung a pixel position (row, col) lies in (1: one side of the fetal midline,
+    2: the other): the two lungs may touch in the section, one outline each is traced."""
+
+    def side(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        xf, _ = anat.to_fetal(a, x0 + (cols + 0.5) * s, y0 + (rows + 0.5) * s, xc, zc)
+        return np.where(xf < 0, 1, 2)
+
     return side
 
 

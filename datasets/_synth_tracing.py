@@ -23,6 +23,8 @@ per-label sums), on blocks of ≤ 0.5 mm; it costs a few ms per 512-px frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
@@ -71,10 +73,14 @@ def _box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
 MAX_BLOCK_MM = 0.5
 
 
-def trace(visible: np.ndarray, side: np.ndarray, spacing_mm: float) -> np.ndarray:
+def trace(
+    visible: np.ndarray,
+    side: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    spacing_mm: float,
+) -> np.ndarray:
     """The traced lung mask (bool, inside ``visible``) from the visible lung (lung minus
-    shadow) and a map saying which lung each pixel belongs to (0: none; one value per
-    lung, e.g. 1 right and 2 left)."""
+    shadow); ``side(rows, cols)`` says which lung a pixel position belongs to (one value
+    per lung, e.g. 1 right and 2 left); it is asked at each part's centroid only."""
     out = np.zeros(visible.shape, bool)
     if not visible.any():
         return out
@@ -82,17 +88,23 @@ def trace(visible: np.ndarray, side: np.ndarray, spacing_mm: float) -> np.ndarra
     block_mm = block * spacing_mm
     radius = MIN_WIDTH_MM / 2 / block_mm
     box = _box(visible, block * (int(np.ceil(radius)) + 2))  # the lung's bounding box only
-    v, sd = visible[box], side[box]
+    v = visible[box]
     h, w = (n // block * block for n in v.shape)  # whole blocks (the last row/col is margin)
     coarse = v[:h, :w].reshape(h // block, block, w // block, block).all(axis=(1, 3))
     opened = open_disk(coarse, radius)
     parts, n = ndimage.label(opened, CONNECTIVITY)
     if not n:
         return out
-    index = np.arange(1, n + 1)
-    area = ndimage.sum_labels(opened, parts, index) * block_mm**2
-    # the lung of each part (a part lies in one lung: the mediastinum separates them)
-    lung = ndimage.maximum(sd[:h:block, :w:block], parts, index).astype(int)
+    flat = parts.ravel()
+    count = np.bincount(flat, minlength=n + 1)[1:]
+    area = count * block_mm**2
+    # the lung of each part, at its centroid (the mediastinum keeps a part on one side)
+    rows, cols = np.indices(parts.shape)
+    mean_row = np.bincount(flat, rows.ravel(), n + 1)[1:] / count
+    mean_col = np.bincount(flat, cols.ravel(), n + 1)[1:] / count
+    lung = np.asarray(
+        side(box[0].start + (mean_row + 0.5) * block, box[1].start + (mean_col + 0.5) * block)
+    )
     keep = np.zeros(n + 1, bool)
     for s in np.unique(lung):
         mine = np.flatnonzero(lung == s)
