@@ -210,7 +210,7 @@ def tracings_table(syn: pd.DataFrame, real: pd.DataFrame, traced: pd.DataFrame) 
             "min_part_radius_mm",
             real["min_part_radius_mm"],
             "half the shorter side of the smallest lung box (a lower bound)",
-            lambda med, mx, r, mn=None: med >= np.median(r),
+            lambda med, mx, r: med >= np.median(r),
             f"every frame >= {width:g} mm (MIN_WIDTH_MM / 2) and median >= real median",
         ),
         (
@@ -308,15 +308,11 @@ def c2st_table(syn: pd.DataFrame, real: pd.DataFrame, seed: int = 0) -> pd.DataF
                 "ci_low": round(r.ci_low, 3),
                 "ci_high": round(r.ci_high, 3),
                 "ci_method": ci,
-                **{
-                    f"top{i + 1}": (f"{n} (AUC {a:.2f})" if i < len(top) else "")
-                    for i, (n, a) in enumerate(top + [("", 0)] * (3 - len(top)))
-                },
+                # the learned set has no named features: its top columns stay empty
+                **{f"top{i + 1}": "" for i in range(3)},
+                **{f"top{i + 1}": f"{n} (AUC {a:.2f})" for i, (n, a) in enumerate(top)},
             }
         )
-    for o in out:
-        for k in ("top1", "top2", "top3"):
-            o[k] = o[k] if o[k] != " (AUC 0.00)" else ""
     return pd.DataFrame(out)
 
 

@@ -97,3 +97,20 @@ def test_generated_frames_obey_the_rules(tr):
         assert 1 <= st["parts"] <= 2 * tr.MAX_PARTS_PER_LUNG
         assert st["min_part_radius_mm"] >= tr.MIN_WIDTH_MM / 2
         assert st["min_part_area_mm2"] >= tr.MIN_AREA_MM2
+
+
+def test_the_real_hand_tracings_are_one_outline_per_lung(tr):
+    """The real side of results/realism/tracings.csv: each hand-traced frame has its two
+    lungs, inside its thorax outline."""
+    import json
+    from pathlib import Path
+
+    check = importlib.import_module("benchmark._plugins.datasets._tracing_realism")
+    realism = importlib.import_module("benchmark._plugins.datasets._realism")
+    if not realism.REAL_DIR.is_dir():
+        pytest.skip(f"public thorax images not found at {realism.REAL_DIR}")
+    drawn = Path(__file__).parents[1] / "results/realism/public_thorax_tracings.json"
+    real, traced = check.real_side(realism.REAL_DIR, json.loads(drawn.read_text()))
+    assert len(real) == 20 and real["features"].notna().all()
+    assert (traced["parts"] == 2).all()
+    assert traced["lung_share_of_thorax"].between(0.1, 0.6).all()
