@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -220,6 +221,10 @@ def summary(real: pd.DataFrame, syn: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+#: Hand tracings of some real frames (lungs, thorax), drawn for results/realism/tracings.csv.
+_TRACINGS_FILE = REPO / "results/realism/public_thorax_tracings.json"
+TRACINGS = json.loads(_TRACINGS_FILE.read_text())["images"] if _TRACINGS_FILE.is_file() else {}
+
 #: Width of every panel of the side-by-side figure, mm: the same mm scale for all frames.
 FIGURE_WINDOW_MM = 110.0
 
@@ -269,6 +274,10 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
         mine = rois[rois["image"] == name]
         spacing = float(mine["spacing_mm"].iloc[0])
         show(ax, image, spacing)
+        drawn = TRACINGS.get(name, {})
+        for poly in drawn.get("lungs", []):  # hand tracing (results/realism/)
+            xy = np.array(poly + poly[:1]) * spacing
+            ax.plot(xy[:, 0], xy[:, 1], color="lime", linewidth=0.8)
         for r in mine[mine["region"] == "lung"].itertuples():
             ax.add_patch(
                 Rectangle(
@@ -289,8 +298,9 @@ def figure(frames: list, path: Path, n_real: int = 3) -> None:
         0,
         0.5,
         f"every panel: {FIGURE_WINDOW_MM:.0f} mm wide\n"
-        "top: synthetic frames across GA\n(yellow: exported lung mask)\n"
-        "bottom: real four-chamber views\n(yellow: annotated lung ROIs)\n"
+        "top: synthetic frames across GA\n(yellow: traced lung mask)\n"
+        "bottom: real four-chamber views\n(yellow: annotated lung ROIs;\n"
+        "green: hand tracing, where drawn)\n"
         "Burgos-Artizzu et al. 2020,\nZenodo 3904280, via FU-LoRA",
         fontsize=10,
     )

@@ -21,6 +21,7 @@ from . import _synth_anatomy as anat
 from . import _synth_cohort as cohort
 from . import _synth_outcome as outcome
 from . import _synth_scanner as scanner
+from . import _synth_tracing as tracing
 from ._synth_routes import SCENARIOS, Routes
 from ._synth_sites import by_name as site_preset
 from ._synth_sites import site_presets
@@ -28,7 +29,7 @@ from ._synth_sites import site_presets
 DEFAULT_ROUTES = SCENARIOS["synthetic"]
 
 #: Bump whenever output bytes change: it is part of the cache key.
-GENERATOR_VERSION = "7"
+GENERATOR_VERSION = "8"
 
 # --- maturity → lung texture (assumptions; see docs/synthetic.md) ------------------------
 #: Lung echogenicity relative to myocardium at maturity 0 and 1, dB (an assumption).
@@ -163,7 +164,26 @@ def frame(
         rng=rng,
         keep_labels=keep_labels,
     )
+    # what a sonographer traces (the visible lung stays on fr.visible, the truth on fr.lung)
+    fr.mask = tracing.trace(fr.visible, _lung_side(a, x0, y0, spacing, xc, zc), spacing)
+    if keep_labels:  # realism measures: the thorax (skin outline) on the pixel grid
+        rows, cols = np.indices(fr.lung.shape)
+        s = fr.spacing_mm
+        xf, yf = anat.to_fetal(a, x0 + (cols + 0.5) * s, y0 + (rows + 0.5) * s, xc, zc)
+        a_t, b_t = a.radius * np.sqrt(a.ellipticity), a.radius / np.sqrt(a.ellipticity)
+        fr.thorax = ((xf / a_t) ** 2 + (yf / b_t) ** 2 <= 1) & (fr.labels != 255)
     return fr, maturity
+
+
+def _lung_side(a: anat.Anatomy, x0: float, y0: float, s: float, xc: float, zc: float):
+    """Which lung a pixel position (row, col) lies in (1: one side of the fetal midline,
+    2: the other): the two lungs may touch in the section, one outline each is traced."""
+
+    def side(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        xf, _ = anat.to_fetal(a, x0 + (cols + 0.5) * s, y0 + (rows + 0.5) * s, xc, zc)
+        return np.where(xf < 0, 1, 2)
+
+    return side
 
 
 def _zoom_radius(row: pd.Series, ga: str = "_zoom_ga", size_z: str = "_zoom_size_z") -> float:
@@ -219,6 +239,8 @@ def _render_patient(
         image_id = f"{row['patient_id']}_{j + 1:02d}"
         _write_png(root / "images" / f"{image_id}.png", fr.image)
         _write_png(root / "masks" / f"{image_id}.png", fr.mask.astype(np.uint8) * 255)
+        # the whole simulated lung (shadows included): truth, hidden from non-oracle methods
+        _write_png(root / "truth_masks" / f"{image_id}.png", fr.lung.astype(np.uint8) * 255)
         out.append(
             {
                 "image_id": image_id,
@@ -227,6 +249,7 @@ def _render_patient(
                 "pixel_spacing_mm": fr.spacing_mm,
                 "lung_mask_path": f"masks/{image_id}.png",
                 "truth_maturity": round(maturity, 5),
+                "truth_lung_mask_path": f"truth_masks/{image_id}.png",
             }
         )
     return out
@@ -266,6 +289,7 @@ def write_dataset(
     table["outcome"] = outcome.respiratory_morbidity(table, seed)  # model: _synth_outcome.py
     (root / "images").mkdir()
     (root / "masks").mkdir()
+    (root / "truth_masks").mkdir()
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     # small cohorts are not worth the worker start-up; workers are forked because this
     # module lives in a namespace that exists only in the parent (plugin loader)
@@ -314,7 +338,7 @@ def write_dataset(
             **({"enrich_preterm": True} if enrich_preterm else {}),
         },
         "routes": routes.as_dict(),
-        "truth_columns": ["truth_maturity"],
+        "truth_columns": ["truth_maturity", "truth_lung_mask_path"],
     }
     if not routes.any:
         meta["null_guarantee"] = NULL_NOTE

@@ -124,9 +124,12 @@ class LungTexture:
 @dataclass
 class Frame:
     image: np.ndarray  # uint8 (size, size)
-    mask: np.ndarray  # bool, lung minus shadow
+    mask: np.ndarray  # bool, the exported mask: visible lung here, traced by _synth_generate
     spacing_mm: float
     labels: np.ndarray | None = None  # uint8 tissue labels on the pixel grid (debug/realism)
+    lung: np.ndarray | None = None  # bool, the whole simulated lung in the sector (truth)
+    visible: np.ndarray | None = None  # bool, lung minus shadow (before tracing)
+    thorax: np.ndarray | None = None  # bool, the thorax in the sector (only with labels)
 
 
 def _gauss_tf(n: int, sigma: np.ndarray | float) -> np.ndarray:
@@ -283,9 +286,10 @@ def render(
     img[~inside] = 0
     jr = np.clip(np.rint(ir / 2 - 0.25).astype(np.int32), 0, is_lung.shape[0] - 1)
     jt = np.clip(np.rint(it / 2 - 0.25).astype(np.int32), 0, is_lung.shape[1] - 1)
-    mask = (is_lung & (bone_excess[top:] < SHADOW_DB))[jr, jt] & inside
+    lung_px = is_lung[jr, jt] & inside
+    mask = (bone_excess[top:] < SHADOW_DB)[jr, jt] & lung_px
     labels = None
     if keep_labels:
         labels = v_lab[jr, jt]
         labels[~inside] = 255
-    return Frame(img.astype(np.uint8), mask, spacing, labels)
+    return Frame(img.astype(np.uint8), mask, spacing, labels, lung=lung_px, visible=mask)
