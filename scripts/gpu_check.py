@@ -3,51 +3,43 @@ on the default cohort on CUDA, CPU/GPU agreement and CUDA determinism, with timi
 
 Every step is a real command (``pytest``, ``python -m benchmark run`` / ``predict``), logged
 under ``OUT/logs``; ``OUT/summary.json`` and ``OUT/summary.md`` hold the timings, the figures
-and a verdict per check.  Run folders (models of the paper profile: ~220 MB) go to the work
-folder, not to OUT; each run's cells.csv, predictions.csv and training_stops.csv are copied.
+and a verdict per check (scripts/gpu_check_report.py: tolerances and why).  Run folders
+(the paper profile's models: ~220 MB) go to the work folder, not to OUT; each run's
+cells.csv, predictions.csv, dsc.csv and training_stops.csv are copied to ``OUT/<step>/``.
 
 Order, within ``--budget-s`` (default 480 s: the 8 minutes one GPU may take):
-prepare (cohort; engine and report import) → the CPU arm in the background (the default net,
-``--cpu-seeds`` seeds at once) → CUDA tests → the default net on the device (run A) →
-``profile=paper-px`` on the device, its ``--timeout`` what is left after a second run A → the
-default net again (run B: determinism) → the CPU-trained model predicted on both devices.
+
+1. prepare: the cohort, generated once (and the engine and report imported once);
+2. in the background: the CPU arm (the default net, ``--cpu-seeds`` seeds at once) and
+   ``profile=paper-px`` on the device, each with what the budget leaves as its limit — the
+   small nets leave most of an H200 idle, so the paper net shares it with 3–5;
+3. the CUDA-marked tests; 4. the default net on the device (run A); 5. again (run B:
+   determinism); 6. the background runs are waited for; 7. the CPU arm's seed-0 model is
+   predicted by ``predict`` on both devices.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import json
-import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gpu_check_report import checks_table, write_summary  # noqa: E402
+import gpu_check_report as report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NET = "unet-transfer"
 PAPER = "unet-transfer[profile=paper-px]"
-#: same weights on both devices, per image: fp16 autocast keeps ~3 significant digits of a
-#: target in [0, 1] that spans 24 weeks (≈ 0.01 wk per patch, less after averaging 64
-#: patches); 0.05 wk (8 h of GA) is 1/60 of the nets' MAE, so a routing or AMP bug (a
-#: wrong layout, a missing scale, an fp16 overflow) cannot hide under it
-INFER_TOL_WK = 0.05
-#: two CUDA fits with one seed, per patient: deterministic algorithms are on (warn-only),
-#: so the runs should be bitwise equal; 0.01 wk leaves room for the ops that only warn
-DETERMINISM_TOL_WK = 0.01
-#: a CUDA fit against the CPU fit of the same seed, on the same test patients: fp16
-#: training follows another float trajectory, so the two differ as fits do; pass if within
-#: these or 2 × the CPU arm's seed-to-seed SD, whichever is larger
-TRAIN_TOL_R, TRAIN_TOL_MAE = 0.05, 0.10
-RESERVE_S = 25.0  # predict on both devices + the summary
+#: the CUDA-marked tests (``-rA``: the log shows each one, and what it printed)
+CUDA_TESTS = ["-m", "pytest", "-m", "cuda", "-q", "-rA", "-p", "no:cacheprovider"]
+CUDA_TESTS += ["tests/test_cuda.py"]
+RESERVE_S = 30.0  # what the end needs: predict on both devices and the summary
+REPORT_S = 20.0  # a run's report after its last cell: a cell's limit leaves room for it
 
 
 class Check:
@@ -61,6 +53,9 @@ class Check:
             "PYTHONHASHSEED": "0",
             "MPLBACKEND": "Agg",
             "FLB_CACHE": os.environ.get("FLB_CACHE", str(self.work / "cache")),
+            # cuBLAS reads it when its first handle is made: set before any process starts
+            # (the kit sets it at its first fit, too late for a process that ran cuBLAS)
+            "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
         }
 
     def left(self) -> float:
@@ -72,163 +67,69 @@ class Check:
             return spec
         return spec[:-1] + f",{extra}]" if spec.endswith("]") else f"{spec}[{extra}]"
 
-    def cohort(self) -> list[str]:
-        opts = []
-        if self.args.patients:
-            opts += ["--patients", str(self.args.patients)]
-        if self.args.images_per_patient:
-            opts += ["--images-per-patient", str(self.args.images_per_patient)]
-        return opts
-
-    def command(self, name: str, argv: list[str], timeout: float | None = None, **info) -> dict:
-        log = self.out / "logs" / f"{name}.log"
-        step = {"step": name, "command": " ".join(argv), "log": str(log.relative_to(self.out))}
-        start = time.perf_counter()
-        with log.open("w") as sink:
-            try:
-                rc = subprocess.run(
-                    argv,
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                    timeout=timeout,
-                ).returncode
-            except subprocess.TimeoutExpired:
-                rc = 124
-        step.update(seconds=round(time.perf_counter() - start, 1), rc=rc, **info)
-        self.steps.append(step)
-        return step
-
-    def run(self, name: str, method: str, device: str, extra: list[str] = (), **kw) -> dict:
+    def run_argv(self, name: str, method: str, device: str, *extra: str) -> list[str]:
         runs = self.work / "runs" / name
         shutil.rmtree(runs, ignore_errors=True)
         argv = [sys.executable, "-m", "benchmark", "run", "--methods", method]
-        argv += ["--device", device, "--runs-dir", str(runs), *self.cohort(), *extra]
-        step = self.command(name, argv, **kw)
-        step["run_dir"] = str(next(runs.glob("*/run.json"), Path()).parent)
+        argv += ["--device", device, "--runs-dir", str(runs), *extra]
+        if self.args.patients:
+            argv += ["--patients", str(self.args.patients)]
+        if self.args.images_per_patient:
+            argv += ["--images-per-patient", str(self.args.images_per_patient)]
+        return argv
+
+    def start(self, name: str, argv: list[str]) -> dict:
+        log = self.out / "logs" / f"{name}.log"
+        sink = log.open("w")
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a timeout ends its workers too
+        )
+        step = {"step": name, "command": " ".join(argv), "log": f"logs/{name}.log"}
+        step.update(_proc=proc, _sink=sink, _start=time.perf_counter(), _argv=argv)
+        self.steps.append(step)
         return step
 
+    def wait(self, step: dict, limit: float) -> dict:
+        proc = step.pop("_proc")
+        try:
+            step["rc"] = proc.wait(timeout=max(limit, 1.0))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            step["rc"] = 124
+        step.pop("_sink").close()
+        step["seconds"] = round(time.perf_counter() - step.pop("_start"), 1)
+        argv = step.pop("_argv")
+        if "--runs-dir" in argv:  # a run: the one run folder under its --runs-dir
+            runs = Path(argv[argv.index("--runs-dir") + 1])
+            found = next(runs.glob("*/run.json"), None)
+            step["run_dir"] = str(found.parent) if found else None
+        return step
 
-def run_dir(step: dict) -> Path | None:
-    path = Path(step.get("run_dir", ""))
-    return path if (path / "run.json").is_file() else None
-
-
-def figures(step: dict, out: Path) -> list[dict]:
-    """Per (method label, seed): patient-level n, Pearson r, MAE; fit/predict seconds,
-    throughput and DSC from the run folder (copied to ``out/<step>/``)."""
-    folder = run_dir(step)
-    if folder is None or not (folder / "predictions.csv").is_file():
-        return []
-    keep = out / step["step"]
-    keep.mkdir(parents=True, exist_ok=True)
-    for rel in ("cells.csv", "predictions.csv", "tables/training_stops.csv", "tables/dsc.csv"):
-        if (folder / rel).is_file():
-            shutil.copy(folder / rel, keep / Path(rel).name)
-    preds = pd.read_csv(folder / "predictions.csv")
-    cells = pd.read_csv(folder / "cells.csv").set_index("cell_id")
-    dsc = pd.read_csv(folder / "tables/dsc.csv") if (folder / "tables/dsc.csv").is_file() else None
-    rows = []
-    for (label, seed, cell_id), p in preds[preds["level"] == "patient"].groupby(
-        ["label", "seed", "cell_id"]
-    ):
-        cell = cells.loc[cell_id]
-        cost = ast.literal_eval(cell["cost"]) if isinstance(cell["cost"], str) else {}
-        row = {
-            "label": label,
-            "seed": int(seed),
-            "n": len(p),
-            "r": float(np.corrcoef(p["ga_true"], p["ga_pred"])[0, 1]) if len(p) > 2 else math.nan,
-            "mae_wk": float((p["ga_pred"] - p["ga_true"]).abs().mean()),
-            "fit_s": float(cell["fit_seconds"]),
-            "predict_s": float(cell["predict_seconds"]),
-            "device": cost.get("device"),
-            "train_steps": cost.get("train_steps"),
-            "train_patches_per_s": cost.get("train_patches_per_s"),
-            "fraction_of_matmul_peak": cost.get("fraction_of_matmul_peak"),
-        }
-        if dsc is not None and label in set(dsc["method"]):
-            row["dsc_pct"] = float(dsc.set_index("method").loc[label, "dsc_mean"])
-        if "stopped_by" in cells.columns:
-            row["stopped_by"] = cell["stopped_by"]
-        rows.append(row)
-    return rows
-
-
-def patient_preds(step: dict, seed: int = 0) -> pd.Series:
-    folder = run_dir(step)
-    if folder is None or not (folder / "predictions.csv").is_file():
-        return pd.Series(dtype=float)
-    p = pd.read_csv(folder / "predictions.csv")
-    p = p[(p["level"] == "patient") & (p["seed"] == seed)]
-    return p.set_index("patient_id")["ga_pred"]
-
-
-def verdict(name: str, value: float, tol: float, what: str, unit: str = "wk") -> dict:
-    ok = not math.isnan(value) and value <= tol
-    return {
-        "check": name,
-        "value": value,
-        "tolerance": tol,
-        "unit": unit,
-        "what": what,
-        "status": "pass" if ok else "fail",
-    }
-
-
-def not_run(name: str, why: str) -> dict:
-    return {"check": name, "status": "not run", "what": why}
-
-
-def training_agreement(dev: list[dict], cpu: list[dict]) -> list[dict]:
-    """Run A's seed-0 fit against the CPU arm's (one method per run: no label matching,
-    the engine writes parameters in its own order)."""
-    a = next((r for r in dev if r["seed"] == 0), None)
-    c0 = next((r for r in cpu if r["seed"] == 0), None)
-    if a is None or c0 is None:
-        return [not_run("train agreement", "a device or CPU fit of seed 0 is missing")]
-    c, label = cpu, a["label"]
-    spread = {
-        k: float(np.std([r[k] for r in c], ddof=1)) if len(c) > 1 else 0.0 for k in ("r", "mae_wk")
-    }
-    tol_r, tol_mae = max(TRAIN_TOL_R, 2 * spread["r"]), max(TRAIN_TOL_MAE, 2 * spread["mae_wk"])
-    what = f"{label}: device fit vs CPU fit, seed 0, same {a['n']} test patients"
-    return [
-        verdict("train agreement |Δr|", abs(a["r"] - c0["r"]), tol_r, what, "r"),
-        verdict("train agreement |ΔMAE|", abs(a["mae_wk"] - c0["mae_wk"]), tol_mae, what),
-    ]
+    def command(self, name: str, argv: list[str]) -> dict:
+        return self.wait(self.start(name, argv), self.left())
 
 
 def inference_agreement(check: Check, cpu_step: dict) -> list[dict]:
     """The CPU arm's seed-0 model, reloaded by ``predict`` on each device, against the
     predictions its own run made (same weights, same test images)."""
-    folder = run_dir(cpu_step)
-    if folder is None:
-        return [not_run("inference agreement", "the CPU arm has no run folder")]
-    cells = pd.read_csv(folder / "cells.csv")
-    cell = cells[(cells["seed"] == 0) & (cells["status"] == "done")]
-    if cell.empty:
-        return [not_run("inference agreement", "the CPU arm's seed-0 cell did not finish")]
-    cell_dir = folder / "cells" / cell["cell_id"].iloc[0]
-    ran = pd.read_csv(cell_dir / "predictions.csv")
-    ran = ran[ran["level"] == "image"].set_index("image_id")["ga_pred"]
-    dataset = json.loads((folder / "run.json").read_text())["config"]["dataset_root"]
+    cell_dir = report.seed0_cell(cpu_step)
+    if cell_dir is None:
+        return [report.not_run("inference agreement", "the CPU arm's seed-0 cell did not finish")]
+    dataset = report.dataset_root(cpu_step)
     results = []
     for device in dict.fromkeys([check.args.device, "cpu"]):
         csv = check.out / f"predict-{device}.csv"
         argv = [sys.executable, "-m", "benchmark", "predict", "--model", str(cell_dir)]
         step = check.command(
-            f"predict-{device}", argv + ["--device", device, "--out", str(csv), dataset]
+            f"predict-{device}", [*argv, "--device", device, "--out", str(csv), dataset]
         )
-        if step["rc"] or not csv.is_file():
-            results.append(not_run(f"inference agreement ({device})", f"predict failed: {step}"))
-            continue
-        got = pd.read_csv(csv).set_index("image_id")["ga_pred_weeks"].reindex(ran.index)
-        # predict writes 2 decimals: up to 0.005 wk of the difference is its rounding
-        diff = float((got - ran).abs().max())
-        what = f"model trained on CPU, predicted on {device}: max |Δ| over {len(ran)} images"
-        results.append(verdict(f"inference agreement ({device})", diff, INFER_TOL_WK, what))
+        results.append(report.inference_verdict(cell_dir, csv, device, step))
     return results
 
 
@@ -242,13 +143,14 @@ def environment(device: str) -> dict:
         "cuda_available": torch.cuda.is_available(),
         "device": device,
         "missing_requirements": missing(),
+        "cpus": os.cpu_count(),
     }
     if torch.cuda.is_available():
         info.update(gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda)
     return info
 
 
-def main(argv: list[str]) -> int:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     parser.add_argument("--out", required=True)
@@ -259,112 +161,55 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--net-params", default="", help="appended to every net, e.g. max_steps=2")
     parser.add_argument("--cpu-seeds", type=int, default=3)
     parser.add_argument("--skip-tests", action="store_true")
-    args = parser.parse_args(argv)
-    check = Check(args)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    check, dev = Check(args), args.device
     (check.out / "logs").mkdir(parents=True, exist_ok=True)
-    env = environment(args.device)
-    if args.device == "cuda" and not env["cuda_available"]:
+    env = environment(dev)
+    if dev == "cuda" and not env["cuda_available"]:
         print("gpu_check: --device cuda, but torch sees no CUDA device; use --device cpu")
         return 2
-    dev = args.device
-    prep = check.run("prepare", "dummy-mean", "cpu", ["--n-jobs", "1"])
+    prep = check.command("prepare", check.run_argv("prepare", "dummy-mean", "cpu", "--n-jobs", "1"))
     if prep["rc"]:
-        write_summary(check.out, env, check.steps, [], [not_run("all", "prepare failed")])
+        report.write_summary(check.out, env, check.steps, [], [report.not_run("all", "prepare")])
         print(f"gpu_check: preparing the cohort failed; see {check.out / prep['log']}")
         return 2
     seeds = [str(s) for s in range(args.cpu_seeds)]
-    cpu_cmd = [
-        sys.executable,
-        "-m",
-        "benchmark",
-        "run",
-        "--methods",
-        check.net(NET),
-        "--device",
+    cpu = check.start(
         "cpu",
-        "--seeds",
-        *seeds,
-        "--n-jobs",
-        str(len(seeds)),
-        "--runs-dir",
-        str(check.work / "runs" / "cpu"),
-        *check.cohort(),
-    ]
-    shutil.rmtree(check.work / "runs" / "cpu", ignore_errors=True)
-    cpu_log = (check.out / "logs" / "cpu.log").open("w")
-    cpu_start = time.perf_counter()
-    cpu_proc = subprocess.Popen(
-        cpu_cmd, cwd=ROOT, env=check.env, stdout=cpu_log, stderr=subprocess.STDOUT
+        check.run_argv(
+            "cpu", check.net(NET), "cpu", "--seeds", *seeds, "--n-jobs", str(len(seeds))
+        ),
     )
+    limit = f"{check.left() - RESERVE_S - REPORT_S:.0f}"
+    paper = check.start(
+        f"{dev}-paper-px",
+        check.run_argv(
+            f"{dev}-paper-px", check.net(PAPER), dev, "--n-jobs", "1", "--timeout", limit
+        ),
+    )
+    tests = None
     if not args.skip_tests:
-        check.command(
-            "cuda-tests",
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-m",
-                "cuda",
-                "-q",
-                "-rA",
-                "-p",
-                "no:cacheprovider",
-                "tests/test_cuda.py",
-                f"--junitxml={check.out / 'cuda-tests.xml'}",
-            ],
-        )
-    a = check.run(f"{dev}-a", check.net(NET), dev, ["--n-jobs", "1"])
-    paper_timeout = check.left() - 1.3 * a["seconds"] - RESERVE_S
-    if paper_timeout > 30:
-        paper = check.run(
-            f"{dev}-paper-px",
-            check.net(PAPER),
-            dev,
-            ["--n-jobs", "1", "--timeout", f"{paper_timeout:.0f}"],
-        )
-    else:
-        paper = {"step": f"{dev}-paper-px", "rc": None, "status": "not run: time budget"}
-        check.steps.append(paper)
-    b = check.run(f"{dev}-b", check.net(NET), dev, ["--n-jobs", "1"])
-    try:
-        cpu_proc.wait(timeout=max(check.left() - RESERVE_S, 1))
-    except subprocess.TimeoutExpired:
-        cpu_proc.kill()
-        cpu_proc.wait()
-    cpu_log.close()
-    cpu = {
-        "step": "cpu",
-        "command": " ".join(cpu_cmd),
-        "log": "logs/cpu.log",
-        "rc": cpu_proc.returncode,
-        "seconds": round(time.perf_counter() - cpu_start, 1),
-        "run_dir": str(next((check.work / "runs" / "cpu").glob("*/run.json"), Path()).parent),
-    }
-    check.steps.append(cpu)
-    fig = {s["step"]: figures(s, check.out) for s in (a, paper, b, cpu)}
-    checks = training_agreement(fig[a["step"]], fig["cpu"])
-    label = fig[a["step"]][0]["label"] if fig[a["step"]] else check.net(NET)
-    pa, pb = patient_preds(a), patient_preds(b)
-    if len(pa) and len(pb):
-        what = f"{label}: two {dev} runs, seed 0: max |Δ| over {len(pa)} patients"
-        checks.append(
-            verdict(f"determinism ({dev})", float((pa - pb).abs().max()), DETERMINISM_TOL_WK, what)
-        )
-    else:
-        checks.append(not_run(f"determinism ({dev})", "run A or B has no predictions"))
+        xml = f"--junitxml={check.out / 'cuda-tests.xml'}"
+        tests = check.command("cuda-tests", [sys.executable, *CUDA_TESTS, xml])
+
+    a = check.command(f"{dev}-a", check.run_argv(f"{dev}-a", check.net(NET), dev, "--n-jobs", "1"))
+    b = check.command(f"{dev}-b", check.run_argv(f"{dev}-b", check.net(NET), dev, "--n-jobs", "1"))
+    for step in (paper, cpu):
+        check.wait(step, check.left() - RESERVE_S)
+    figures = {s["step"]: report.figures(s, check.out) for s in (a, b, paper, cpu)}
+    checks = report.training_agreement(figures[a["step"]], figures["cpu"])
+    checks.append(report.determinism(a, b, dev))
     checks += inference_agreement(check, cpu)
-    for step in (prep, a, paper, b, cpu):
-        if step.get("rc") not in (0, None):
-            checks.append(
-                {
-                    "check": f"{step['step']} ran",
-                    "status": "fail",
-                    "what": f"exit {step['rc']}; see {step.get('log')}",
-                }
-            )
-    rows = [dict(r, step=s) for s, rs in fig.items() for r in rs]
-    write_summary(check.out, env, check.steps, rows, checks, args.budget_s)
-    print(checks_table(checks))
+    if tests is not None:
+        checks.append(report.tests_verdict(check.out / "cuda-tests.xml", dev, tests))
+    checks += [report.ran(s) for s in (a, b, paper, cpu) if s.get("rc")]
+    rows = [dict(r, step=s) for s, rs in figures.items() for r in rs]
+    report.write_summary(check.out, env, check.steps, rows, checks, args.budget_s)
+    print(report.checks_table(checks))
     print(f"summary: {check.out / 'summary.md'}  ({time.perf_counter() - check.t0:.0f} s)")
     return 1 if any(c["status"] == "fail" for c in checks) else 0
 
