@@ -191,19 +191,19 @@ def tests_verdict(xml: Path, device: str, step: dict) -> dict:
 
 # -- summary --------------------------------------------------------------------------------
 def _fmt(value, digits: int = 3) -> str:
+    """A table cell: floats to ``digits``, a missing value as –, pipes escaped (|Δr|)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    return text.replace("|", "\\|")
 
 
 def checks_table(checks: list[dict]) -> str:
     lines = ["| check | value | tolerance | status | what |", "|---|---|---|---|---|"]
     for c in checks:
         value = f"{_fmt(c.get('value'), 4)} {c.get('unit', '')}".strip()
-        lines.append(
-            f"| {c['check']} | {value} | {_fmt(c.get('tolerance'), 3)} | {c['status']} "
-            f"| {c.get('what', '')} |"
-        )
+        cells = [_fmt(c["check"]), value, _fmt(c.get("tolerance")), c["status"], _fmt(c["what"])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
