@@ -78,13 +78,13 @@ class Check:
             argv += ["--images-per-patient", str(self.args.images_per_patient)]
         return argv
 
-    def start(self, name: str, argv: list[str]) -> dict:
+    def start(self, name: str, argv: list[str], **env: str) -> dict:
         log = self.out / "logs" / f"{name}.log"
         sink = log.open("w")
         proc = subprocess.Popen(
             argv,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: a timeout ends its workers too
@@ -178,12 +178,12 @@ def main(argv: list[str]) -> int:
         print(f"gpu_check: preparing the cohort failed; see {check.out / prep['log']}")
         return 2
     seeds = [str(s) for s in range(args.cpu_seeds)]
-    cpu = check.start(
-        "cpu",
-        check.run_argv(
-            "cpu", check.net(NET), "cpu", "--seeds", *seeds, "--n-jobs", str(len(seeds))
-        ),
-    )
+    # the cores the device runs leave (4 kept for them), shared by the CPU arm's cells; one
+    # thread each where that is all there is (runtime.torch_threads: why 1 by default)
+    spare = max(1, ((env["cpus"] or 1) - 4) // len(seeds))
+    env["cpu_arm_threads"] = threads = os.environ.get("FLB_TORCH_THREADS") or str(spare)
+    cpu_argv = check.run_argv("cpu", check.net(NET), "cpu", "--seeds", *seeds)
+    cpu = check.start("cpu", [*cpu_argv, "--n-jobs", str(len(seeds))], FLB_TORCH_THREADS=threads)
     limit = f"{check.left() - RESERVE_S - REPORT_S:.0f}"
     paper = check.start(
         f"{dev}-paper-px",

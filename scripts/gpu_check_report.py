@@ -250,7 +250,8 @@ def write_summary(
     md = [
         f"# GPU check: {status}",
         "",
-        f"Device `{env['device']}` ({env.get('gpu') or 'no GPU'}), {env.get('cpus')} CPUs; "
+        f"Device `{env['device']}` ({env.get('gpu') or 'no GPU'}), {env.get('cpus')} CPUs "
+        f"(CPU arm: {env.get('cpu_arm_threads')} torch thread(s) a cell); "
         f"Python {env['python']}, torch {env['torch']}; requirements missing: {missing}.  "
         f"Budget {budget_s:.0f} s; the CPU arm and the paper-px run ran in the background "
         f"(longest step {wall:.0f} s), so their seconds are shared-machine seconds.",
