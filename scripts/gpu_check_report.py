@@ -21,8 +21,8 @@ import pandas as pd
 
 #: fp16 autocast keeps ~3 significant digits of a target in [0, 1] that spans 24 weeks
 #: (≈ 0.01 wk per patch, less after averaging an image's 64 patches); 0.05 wk (8 h of GA)
-#: is 1/60 of the nets' MAE, so a routing or AMP bug (a wrong layout, a missing scale, an
-#: fp16 overflow) cannot hide under it; ``predict`` writes 2 decimals (≤ 0.005 of it)
+#: is ~1/70 of the nets' MAE (3–4 wk), so a routing or AMP bug (a wrong layout, a missing
+#: scale, an fp16 overflow) cannot hide under it; ``predict`` writes 2 decimals (≤ 0.005)
 INFER_TOL_WK = 0.05
 #: deterministic algorithms are on during a CUDA fit (warn-only): two runs should be
 #: bitwise equal; 0.01 wk leaves room for an op that only warns

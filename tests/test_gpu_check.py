@@ -35,12 +35,28 @@ def test_shell_scripts_parse(script):
     assert done.returncode == 0, done.stderr
 
 
-def test_the_wheel_list_brings_what_the_gpu_machine_lacks_and_not_torch():
+@pytest.fixture
+def deps():
     sys.path.insert(0, str(SCRIPTS))
     try:
-        import gpu_check_deps as deps
+        import gpu_check_deps
     finally:
         sys.path.remove(str(SCRIPTS))
+    return gpu_check_deps
+
+
+def test_install_takes_only_what_this_python_lacks(deps, tmp_path, capsys):
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    wheels.mkdir()
+    assert deps.install(wheels, site) == 2  # an empty folder: named, with the fix
+    assert "fetch_gpu_wheels.sh" in capsys.readouterr().out
+    # numpy is here at a version the project accepts: its wheel is not installed
+    (wheels / "numpy-2.0.0-cp312-cp312-manylinux_2_17_x86_64.whl").write_bytes(b"")
+    assert deps.install(wheels, site) == 0
+    assert not site.exists() and "none" in capsys.readouterr().err
+
+
+def test_the_wheel_list_brings_what_the_gpu_machine_lacks_and_not_torch(deps):
     pytest.importorskip("crepes")  # the full test env: wheel_list reads its metadata
     names = {line.split("==")[0] for line in deps.wheel_list()}
     assert {"crepes", "imagehash", "cachetools", "mahotas", "pydicom", "skops"} <= names
