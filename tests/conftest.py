@@ -27,6 +27,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tests marked cuda need a GPU torch can see (scripts/gpu_check.sh runs them on one);
+    # asked only when such a test is collected, and without importing torch on a machine
+    # with no GPU device nodes
+    if any(item.get_closest_marker("cuda") for item in items):
+        from benchmark.execution.backends import cuda_device_count
+
+        if cuda_device_count() == 0:
+            skip = pytest.mark.skip(reason="no CUDA device (scripts/gpu_check.sh runs these)")
+            for item in items:
+                if item.get_closest_marker("cuda"):
+                    item.add_marker(skip)
     # files holding a test marked slow first, each file kept whole and in order (so module
     # fixtures are built once): with `--dist loadfile --no-loadscope-reorder` (tox -e test)
     # pytest-xdist hands out files in this order, and a long file handed out late runs
