@@ -96,11 +96,12 @@ def separating_features(X: np.ndarray, y: np.ndarray, names: list[str], k: int =
 
 
 def cnn_c2st(
-    images: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0, epochs: int = 40
+    images: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0, epochs: int = 150
 ) -> C2STResult:
     """C2ST with a small CNN from random weights on ``images`` (N, H, W) in 0…1: three
     3 × 3 conv-BN-ReLU-maxpool blocks (8, 16, 32 channels), global average pooling, one
-    logit; Adam 1e-3, weight decay 1e-4, random flips; one model per fold."""
+    logit; Adam 1e-3, weight decay 1e-4, random flips, full-batch steps; one model per
+    fold."""
     import torch
     from torch import nn
 
