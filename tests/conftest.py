@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from _cohorts import SHARED_DATA, intergrowth_mean_mm, write_tabular_cohort
 
 __all__ = ["SHARED_DATA", "intergrowth_mean_mm", "write_tabular_cohort"]
+
+# `python -m benchmark run` defaults to a joblib pool of every core (FLB_N_JOBS); under
+# pytest-xdist every core already runs a test, so each CLI run in a test would spawn two
+# more worker processes and re-import the methods in each (~3 s of CPU per run, and
+# oversubscribed cores).  The parallel backends keep their own tests (test_backends.py
+# passes n_jobs explicitly); a caller's FLB_N_JOBS wins.
+os.environ.setdefault("FLB_N_JOBS", "1")
 
 
 @pytest.fixture(scope="session")
