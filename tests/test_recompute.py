@@ -65,7 +65,10 @@ def test_choice_follows_declared_cost_and_committed_seconds_not_names():
     assert [c.committed_seconds for c in chosen[1:]] == sorted(
         c.committed_seconds for c in chosen[1:]
     )
-    assert all(c.committed_seconds < 60 for c in chosen)
+    # the families after the net must each fit the one-minute budget; the net is rerun
+    # whatever it costs (the CI's only check of a net's code), and is not listed as left out
+    assert all(c.committed_seconds < 60 for c in chosen[1:])
+    assert not any(entry.startswith(f"{chosen[0].family} ") for entry in left)
     # the .ci/run sample (K = 6) is the net and the five cheapest families
     assert [c.label for c in choose_cells(cells, 6)[0]] == [c.label for c in chosen[:6]]
 
