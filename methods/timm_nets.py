@@ -41,7 +41,6 @@ class _TimmNet(TwoStageNet):
     }
     #: the common checks need a trained net, not a good one: one epoch per stage
     test_params: ClassVar[dict[str, Any]] = {"max_epochs": 1}
-    min_lung_mm: ClassVar[float | None] = 8.0  # the default (light) profile's patch side
 
     def build_model(self, profile):
         from benchmark.kits.nets.timm_net import TimmPatchNet

@@ -59,6 +59,8 @@ class TwoStageNet(BaseMethod):
     #: the model has a dense (per-pixel) output ``model.dense(x)``: stage 1 can learn lung
     #: masks and lung maps are one fully-convolutional pass (declared, never probed)
     dense_output: ClassVar[bool] = False
+    #: one patch of the default (light) profile: validate warns when a mask holds none
+    min_lung_mm: ClassVar[float | None] = PROFILES["light"].size_mm
     parameters: ClassVar[dict[str, list[Any]]] = {
         "profile": ["light"],  # light (default), paper (32 mm), paper-px (32 px)
         "norm": [None],  # fixed (the paper) | image | patch; None = the profile's (light:
