@@ -100,6 +100,72 @@ def test_plateau_on_a_curve_that_keeps_falling_hits_the_cap_and_is_flagged():
     assert result.steps == 60 and {h["lr"] for h in result.history} == {1e-3}
 
 
+def test_an_improvement_smaller_than_min_delta_is_a_plateau_and_stops_by_the_criterion():
+    creeping = list(0.994 ** np.arange(30))  # 0.6 % per epoch: 3 epochs make < 2 %
+    result = _run(creeping, min_delta=0.02, max_steps=60)
+    assert (result.stopped_by, result.stop_reason) == ("criterion", "patience")
+    assert result.best_epoch == 1 and len(result.history) == 4  # 3 epochs of patience
+    kept = _run(creeping, min_delta=0.005, max_steps=60)  # every epoch beats 0.5 %
+    assert (kept.stopped_by, kept.best_epoch) == ("cap", 30)
+
+
+def test_an_improvement_larger_than_min_delta_keeps_going_to_the_cap_and_is_flagged():
+    falling = list(0.97 ** np.arange(30))  # 3 % per epoch
+    result = _run(falling, min_delta=0.02, schedule="plateau", max_steps=60)
+    assert (result.stopped_by, result.stop_reason) == ("cap", "max_steps")
+    assert result.best_epoch == 30 and {h["lr"] for h in result.history} == {1e-3}
+    assert result.record()["stopped_by"] == "cap"
+
+
+def test_the_rule_cuts_where_torchs_reduce_lr_on_plateau_does():
+    """min_delta is torch's relative threshold: same curve, same cut epochs (torch's patience
+    is ours − 1: it cuts when the bad epochs exceed it)."""
+    from benchmark.kits.nets.stopping import CUT, PlateauRule
+
+    rng = np.random.default_rng(3)
+    curve = (0.3 + np.exp(-np.arange(80) / 10)) * (1 + 0.02 * rng.standard_normal(80))
+    for delta in (0.0, 0.005, 0.02, 0.05):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, "min", factor=0.5, patience=3, threshold=delta, threshold_mode="rel"
+        )
+        ours = PlateauRule(patience=4, min_delta=delta, max_decays=len(curve))
+        torch_cuts, our_cuts = [], []
+        for epoch, value in enumerate(curve, 1):
+            lr = opt.param_groups[0]["lr"]
+            theirs.step(value)
+            if opt.param_groups[0]["lr"] < lr:
+                torch_cuts.append(epoch)
+            if ours.update(float(value), 0, epoch) == CUT:
+                our_cuts.append(epoch)
+        assert our_cuts == torch_cuts and len(our_cuts) >= 2, delta
+
+
+def test_the_replay_takes_the_fits_own_decisions_on_its_recorded_curve():
+    from benchmark.kits.nets.replay import replay_table
+
+    rng = np.random.default_rng(1)
+    values = list(np.exp(-np.arange(40) / 4) + 0.3 + 0.01 * rng.standard_normal(40))
+    fit = _run(values, schedule="plateau", smoothing=0.7, min_delta=0.02, max_steps=80)
+    curve = pd.DataFrame(fit.history).assign(
+        label="unet-scratch[patience=3,min_steps=0,max_steps=80,min_delta=0.02]"
+    )
+    curve["val_mae_weeks"] = curve["val_loss"]  # stage 2 watches the MAE
+    row = replay_table(curve, [0.02, 0.0]).iloc[0]
+    assert fit.stopped_by == "criterion" and "cut" in row["recorded run"]
+    assert row["min_delta=0.02"] == row["recorded run"]  # exact: the same decisions
+    assert "then differs" in row["min_delta=0"]
+
+
+def test_min_delta_is_a_profile_field_and_a_method_parameter():
+    from benchmark.kits.nets.profiles import PROFILES, resolve_profile
+
+    assert 0 < PROFILES["light"].min_delta < 0.1
+    assert resolve_profile("light", "unet-scratch", {"min_delta": "0.05"}).min_delta == 0.05
+    with pytest.raises(ValueError, match="min_delta must be in"):
+        resolve_profile("light", "unet-scratch", {"min_delta": "1.5"})
+
+
 def test_the_default_profile_stops_by_a_smoothed_loss_not_by_the_cap():
     from benchmark.kits.nets.profiles import PROFILES
 
@@ -141,8 +207,9 @@ def _fit(name, train, **params):
 @pytest.mark.slow
 def test_default_predictions_are_bit_identical_to_the_recorded_ones(views):
     """The default profile's predictions, recorded (tests/golden) when the default last
-    changed on purpose (issue 21: the light profile's stopping rule, re-recorded with
-    ``python tests/test_nets_stopping.py``): any other change must predict exactly that."""
+    changed on purpose (issue 21: the light profile's stopping rule, then its min_delta 2 %;
+    re-recorded with ``python tests/test_nets_stopping.py``): any other change must predict
+    exactly that."""
     golden = json.loads(GOLDEN.read_text())
     if (golden["torch"], golden["machine"]) != (torch.__version__, platform.machine()):
         pytest.skip(f"golden recorded with torch {golden['torch']} on {golden['machine']}")

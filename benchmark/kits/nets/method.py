@@ -84,6 +84,7 @@ class TwoStageNet(BaseMethod):
         "stop_on": [None],
         "ema": [None],  # stop_on=ema / val_loss_ema: weight of the past (light: 0.7)
         "min_steps": [None],  # no stop by the criterion before this many steps per stage
+        "min_delta": [None],  # relative improvement that counts (torch's rel threshold)
         "val_patches": [None],  # stage-2 validation patches per image (light: 128)
         "schedule": [None],  # constant | cosine | plateau (light: lr decays on a stall)
         "max_decays": [None],  # plateau: lr decays before a stall stops (light: 2)
@@ -171,6 +172,7 @@ class TwoStageNet(BaseMethod):
                     max_epochs=prof.max_epochs,
                     smoothing=smoothing,
                     min_steps=prof.min_steps,
+                    min_delta=prof.min_delta,
                     decay=prof.decay,
                     max_decays=prof.max_decays,
                 )

@@ -65,6 +65,9 @@ class Profile:
     stop_on: str = ""
     ema: float = 0.7  # weight of the previous smoothed value (``stop_on`` ending in "ema")
     min_steps: int = 0  # no stop by the criterion before this many steps of a stage
+    #: an epoch counts as an improvement only if the watched figure beats the best by more
+    #: than this share (torch's ReduceLROnPlateau threshold, rel mode; docs/nets.md)
+    min_delta: float = 0.005
     #: stage-2 validation patches per validation image (0: ``test_lung_per_image``)
     val_lung_per_image: int = 0
 
@@ -112,6 +115,9 @@ PROFILES: dict[str, Profile] = {
         stop_on="ema",
         ema=0.7,
         min_steps=1000,
+        # the smoothed figure's own epoch-to-epoch noise in the noisiest default stage
+        # (unet-transfer stage 1: 1.99 %): smaller "improvements" are noise (docs/nets.md)
+        min_delta=0.02,
         val_lung_per_image=128,
     ),
     # "32 mm × 32 mm" read physically: 32 mm on 64 px (0.5 mm/px)
@@ -141,6 +147,7 @@ _OVERRIDES = {
     "stop_on": ("stop_on",),
     "ema": ("ema",),
     "min_steps": ("min_steps",),
+    "min_delta": ("min_delta",),
     "val_patches": ("val_lung_per_image",),
     "schedule": ("schedule",),
     "max_decays": ("max_decays",),
@@ -155,6 +162,7 @@ _CASTS = {
     "stage1_loss": str,
     "stop_on": str,
     "ema": float,
+    "min_delta": float,
     "schedule": str,
 }
 #: values of ``stop_on`` ("" = each stage's own figure, raw)
@@ -202,4 +210,6 @@ def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Prof
         )
     if not 0.0 <= prof.ema < 1.0:
         raise ValueError(f"{method_name}: ema must be in [0, 1), got {prof.ema!r}")
+    if not 0.0 <= prof.min_delta < 1.0:
+        raise ValueError(f"{method_name}: min_delta must be in [0, 1), got {prof.min_delta!r}")
     return prof

@@ -18,8 +18,9 @@
 - **Early stopping**: after every epoch ``validate(model)`` returns validation scores and
   ``monitor`` names the one that stops (stage 2: ``val_mae_weeks``, the patient-level MAE
   in weeks on the validation patients; stage 1: ``val_loss``, the validation MSE); an
-  epoch improves if the metric is below ``(1 − min_rel_delta)`` × the best so far; stop
-  after ``patience`` epochs without improvement; the best epoch's weights are restored.
+  epoch improves if the metric is below ``(1 − min_delta)`` × the best so far; stop
+  after ``patience`` epochs without improvement; the best epoch's weights are restored
+  (the rule: :class:`benchmark.kits.nets.stopping.PlateauRule`).
   Without validation patients the stage runs its whole budget.  Optional (off by default,
   see ``docs/nets.md``): ``smoothing`` > 0 watches an exponential moving average of the
   metric instead of its raw value, and ``min_steps`` forbids stopping before that many
@@ -48,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.kits.nets.stopping import CUT, IMPROVED, STALLED, STOP, PlateauRule
+
 MIN_VAL_PATIENTS = 2
 #: losses of dense (map) targets: the paper's per-pixel MSE, or BCE + soft Dice
 DENSE_LOSSES = ("mse", "bce+dice")
@@ -61,7 +64,9 @@ class StageConfig:
     patience: int
     warmup_steps: int = 0
     schedule: str = "cosine"  # or "constant" (the paper's plain Adam) or "plateau"
-    min_rel_delta: float = 0.005
+    #: an epoch improves only if below ``(1 − min_delta)`` × the best (relative; torch's
+    #: ``ReduceLROnPlateau`` threshold, rel mode: ``benchmark.kits.nets.stopping``)
+    min_delta: float = 0.005
     #: gradient-norm clipping (None: off, the paper's plain Adam): keeps a deep net without
     #: normalisation layers from being knocked into dead ReLUs / a saturated sigmoid
     clip_norm: float | None = None
@@ -250,12 +255,17 @@ def train_stage(
     from benchmark.contract import progress
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    plateau = cfg.schedule == "plateau"
-    decays = [0]  # lr decays made so far (schedule "plateau")
+    rule = PlateauRule(
+        cfg.patience,
+        cfg.min_delta,
+        cfg.smoothing,
+        cfg.min_steps,
+        cfg.max_decays if cfg.schedule == "plateau" else 0,
+    )
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
         lambda s: (
-            lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule) * cfg.decay ** decays[0]
+            lr_factor(s, cfg.warmup_steps, cfg.max_steps, cfg.schedule) * cfg.decay**rule.decays
         ),
     )
     cuda = device.startswith("cuda")
@@ -267,8 +277,8 @@ def train_stage(
         max_steps=cfg.max_steps,
         monitor=cfg.monitor,
     )
-    best, best_state, wait, epoch = math.inf, None, 0, 0
-    smoothed, figures = math.nan, {}
+    best, best_state, epoch = math.nan, None, 0
+    decision, figures = STALLED, {}
     t_start = time.perf_counter()
     while result.steps < cfg.max_steps and not (cfg.max_epochs and epoch >= cfg.max_epochs):
         epoch += 1
@@ -324,12 +334,8 @@ def train_stage(
             }
         )
         if not math.isnan(val):
-            smoothed = (
-                val
-                if math.isnan(smoothed) or not cfg.smoothing
-                else (cfg.smoothing * smoothed + (1.0 - cfg.smoothing) * val)
-            )
-            figures = {cfg.monitor + ("_ema" if cfg.smoothing else ""): smoothed}
+            decision = rule.update(val, result.steps, epoch)
+            figures = {cfg.monitor + ("_ema" if cfg.smoothing else ""): rule.smoothed}
         progress.report(stage, result.steps, cfg.max_steps, **figures)
         if cfg.budget_s is not None and time.perf_counter() - t_start > cfg.budget_s:
             result.stop_reason = "budget_s"
@@ -337,23 +343,19 @@ def train_stage(
         if math.isnan(val):
             result.stop_reason = "no_validation"
             continue  # no validation split: run the whole budget
-        if smoothed < best * (1.0 - cfg.min_rel_delta):
-            best, wait, result.best_epoch = smoothed, 0, epoch
+        if decision == IMPROVED:
+            best, result.best_epoch = rule.smoothed, epoch
             best_state = copy.deepcopy(model.state_dict())
-        else:
-            wait += 1
-            if wait >= cfg.patience and result.steps >= cfg.min_steps:
-                if plateau and decays[0] < cfg.max_decays:
-                    decays[0], wait = decays[0] + 1, 0  # stalled: a smaller step first
-                    sched.last_epoch -= 1  # re-evaluate the lambda at the same step
-                    sched.step()
-                    continue
-                result.stopped_by, result.stop_reason = "criterion", "patience"
-                break
+        elif decision == CUT:  # stalled: a smaller step first (rule.decays counts it)
+            sched.last_epoch -= 1  # re-evaluate the lambda at the same step
+            sched.step()
+        elif decision == STOP:
+            result.stopped_by, result.stop_reason = "criterion", "patience"
+            break
     else:  # the loop ran out: which cap ended it
         if result.steps < cfg.max_steps and result.stop_reason == "max_steps":
             result.stop_reason = "max_epochs"
-    result.best_value = best if best_state is not None else math.nan
+    result.best_value = best
     if best_state is not None:
         model.load_state_dict(best_state)
     else:

@@ -1,0 +1,120 @@
+"""Replay the stopping rule on recorded training curves, offline (no training).
+
+``python -m benchmark.kits.nets.replay results/curves.csv --min-delta 0.005 0.02`` prints,
+for every net stage of a run's ``curves.csv`` and every ``min_delta``, where
+:class:`benchmark.kits.nets.stopping.PlateauRule` (the rule a fit uses) would cut the lr or
+stop.  A replay is exact only while it takes the recorded run's decisions: after its first
+different one (a cut or stop elsewhere) the fit's trajectory would have changed, so the
+replay reports that epoch and stops there.  Each label's rule is the profile's (``light``
+unless the label names another), with the label's own settings, e.g. ``[min_steps=0]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.kits.nets.profiles import resolve_profile
+from benchmark.kits.nets.stopping import CUT, STOP, PlateauRule
+
+#: the figure each stage's rule watches (``stop_on`` = "" or "ema")
+MONITOR = {"stage1": "val_loss", "stage2": "val_mae_weeks"}
+
+
+def _label_params(label: str) -> tuple[str, dict[str, str]]:
+    match = re.fullmatch(r"([^\[]+)(?:\[(.*)\])?", label)
+    name, settings = (match.group(1), match.group(2)) if match else (label, None)
+    pairs = [s.split("=", 1) for s in (settings or "").split(",") if "=" in s]
+    return name, {k.strip(): v.strip() for k, v in pairs}
+
+
+def rule_for(label: str, stage: str) -> tuple[PlateauRule, int]:
+    """The stopping rule a fit of ``label`` used in ``stage``, and that stage's step cap."""
+    name, params = _label_params(label)
+    prof = resolve_profile(params.pop("profile", "light"), name, params)
+    rule = PlateauRule(
+        prof.patience,
+        prof.min_delta,
+        prof.ema if prof.stop_on.endswith("ema") else 0.0,
+        prof.min_steps,
+        prof.max_decays if prof.schedule == "plateau" else 0,
+    )
+    return rule, prof.max_steps_stage1 if stage == "stage1" else prof.max_steps_stage2
+
+
+def _recorded(curve: pd.DataFrame, cap: int) -> list[str]:
+    """The run's decision after each epoch: cut (the next epoch's lr is lower), stop / cap
+    (the last epoch), else go."""
+    lr, steps = curve["lr"].to_numpy(), curve["step"].to_numpy()
+    out = ["cut" if nxt < cur * 0.999 else "go" for cur, nxt in zip(lr[:-1], lr[1:])]
+    return [*out, "cap" if steps[-1] >= cap else "stop"]
+
+
+def replay(curve: pd.DataFrame, rule: PlateauRule, cap: int) -> dict[str, object]:
+    """Replay ``rule`` on one stage's curve (rows in epoch order): the steps at which it cuts
+    (while it agrees with the run), and where it first differs or how it ends."""
+    recorded = _recorded(curve, cap)
+    monitor = MONITOR[str(curve["stage"].iloc[0])]
+    cuts: list[int] = []
+    for i, row in enumerate(curve.itertuples(index=False)):
+        decision = rule.update(float(getattr(row, monitor)), int(row.step), int(row.epoch))
+        mine = {CUT: "cut", STOP: "stop"}.get(decision, "go")
+        if recorded[i] == "cap" and mine == "go":
+            return {"cuts": cuts, "end": "cap", "step": int(row.step), "exact": True}
+        if mine != recorded[i]:
+            what = mine if mine != "go" else f"no {recorded[i]}"
+            return {"cuts": cuts, "end": what, "step": int(row.step), "exact": False}
+        if mine == "cut":
+            cuts.append(int(row.step))
+    return {"cuts": cuts, "end": "stop", "step": int(curve["step"].iloc[-1]), "exact": True}
+
+
+def _describe(result: dict[str, object]) -> str:
+    cuts = ", ".join(f"{c:,}" for c in result["cuts"])  # type: ignore[attr-defined]
+    head = f"cuts {cuts}; " if cuts else ""
+    if result["exact"]:
+        return f"{head}{result['end']} {result['step']:,}"
+    return f"{head}**{result['end']} at {result['step']:,}** (then differs)"
+
+
+def replay_table(curves: pd.DataFrame, min_deltas: list[float]) -> pd.DataFrame:
+    """One row per (label, stage): what the recorded run did (from its lr column), then the
+    replay with each ``min_delta`` (the one the run used must read the same)."""
+    rows = []
+    for (label, stage), curve in curves.groupby(["label", "stage"], sort=True):
+        curve = curve.sort_values("epoch")
+        _, cap = rule_for(str(label), str(stage))
+        recorded = _recorded(curve, cap)
+        steps = curve["step"].to_numpy()
+        run = {
+            "cuts": [int(s) for s, d in zip(steps, recorded) if d == "cut"],
+            "end": recorded[-1],
+            "step": int(steps[-1]),
+            "exact": True,
+        }
+        row = {"net": label, "stage": stage, "recorded run": _describe(run)}
+        for delta in min_deltas:
+            rule, cap = rule_for(str(label), str(stage))
+            rule.min_delta = delta
+            row[f"min_delta={delta:g}"] = _describe(replay(curve, rule, cap))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("curves", type=Path, help="a run's curves.csv")
+    parser.add_argument("--min-delta", type=float, nargs="+", default=[0.005, 0.01, 0.02])
+    args = parser.parse_args(argv)
+    table = replay_table(pd.read_csv(args.curves), args.min_delta)
+    print("| " + " | ".join(table.columns) + " |")
+    print("|" + "---|" * len(table.columns))
+    for row in table.itertuples(index=False):
+        print("| " + " | ".join(str(v) for v in row) + " |")
+
+
+if __name__ == "__main__":
+    main()
