@@ -36,7 +36,7 @@ def test_a_worker_process_reports_and_the_display_follows(tmp_path, capsys):
         display.poll()
         (bar,) = display._bars.values()
         assert (bar.n, bar.total) == (7, 10) and "unet-x stage1" in bar.desc
-        assert "val_loss 0.125" in bar.postfix and "left" in bar.postfix
+        assert "val_loss 0.125" in bar.postfix and "to cap" in bar.postfix
     finally:
         worker.communicate("\n", timeout=60)
     assert worker.returncode == 0
@@ -48,7 +48,7 @@ def test_a_worker_process_reports_and_the_display_follows(tmp_path, capsys):
 def test_eta_is_a_bound_from_the_stage_rate():
     now = time.time()
     rep = {"done": 25, "total": 100, "time": now, "task_start": now - 10, "figures": {}}
-    assert describe(rep) == "≤ 0:30 left"
+    assert describe(rep) == "≤ 0:30 to cap"
     assert describe({**rep, "done": 100}) == ""
 
 

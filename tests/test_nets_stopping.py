@@ -231,6 +231,7 @@ def test_a_net_records_each_stage_and_reports_progress(views):
     assert {r["task"] for r in reports} == {"stage1", "stage2"}
     assert max(r["done"] for r in reports) == 4 and {r["total"] for r in reports} == {4}
     assert any("val_mae_weeks_ema" in r["figures"] for r in reports)  # stage 2's, smoothed
+    assert any("lr_cuts_of_2" in r["figures"] for r in reports)  # how far the plateau rule is
 
 
 def test_stop_on_val_loss_ema_is_a_named_option(views):

@@ -6,13 +6,14 @@ The cell (whatever process runs it) writes the latest
 second, removed when the cell ends).  The runner's :class:`CellProgressDisplay` polls
 those files from a thread and draws one line per running cell under the ``cells`` bar::
 
-    unet-transfer stage2 ███████▌      312/600 steps, val_mae_weeks 3.87 · ≤ 0:41 left
+    unet-transfer stage2 █▌ 312/8000 steps val_mae_weeks_ema 3.87 · lr_cuts_of_2 1 · ≤ 9:41 to cap
 
 Files rather than a queue because a cell may run in the runner's process, a loky worker,
 an isolated child or a Dask worker: all of them can write into the run folder, and a
 crashed cell's file is removed with its staging directory (``RunStore.clean_staging``).
-The ETA is an upper bound: the step budget at the current rate, while the stopping rule
-may end the stage sooner.  The display is off where nobody watches a terminal: when
+The ETA is an upper bound, shown as such ("to cap"): the step budget at the current rate,
+while the stopping rule usually ends the stage sooner (a net's plateau rule after its last
+lr cut, which the line counts).  The display is off where nobody watches a terminal: when
 stderr is not a TTY (CI logs, files) or ``$CI`` is set.
 """
 
@@ -89,7 +90,7 @@ def _eta(rep: dict[str, Any]) -> str:
     if done <= 0 or total <= done or elapsed <= 0:
         return ""
     left = int(elapsed / done * (total - done))
-    return f"≤ {left // 60}:{left % 60:02d} left"
+    return f"≤ {left // 60}:{left % 60:02d} to cap"
 
 
 def describe(rep: dict[str, Any]) -> str:

@@ -336,6 +336,8 @@ def train_stage(
         if not math.isnan(val):
             decision = rule.update(val, result.steps, epoch)
             figures = {cfg.monitor + ("_ema" if cfg.smoothing else ""): rule.smoothed}
+            if rule.max_decays:  # how far the plateau rule is: it stops after the last cut
+                figures[f"lr_cuts_of_{rule.max_decays}"] = rule.decays
         progress.report(stage, result.steps, cfg.max_steps, **figures)
         if cfg.budget_s is not None and time.perf_counter() - t_start > cfg.budget_s:
             result.stop_reason = "budget_s"
