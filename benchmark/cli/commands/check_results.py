@@ -72,6 +72,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"    rebuilt and compared: {item}")
         if check.not_rebuilt:
             print(f"    {check.not_rebuilt}")
+        print(f"    {check.provenance()}")
     code = 0
     if args.update:
         for line in apply_fixes(checks):
