@@ -137,6 +137,22 @@ def run_study(
     return result
 
 
+def _keep_provenance(done, folder: Path) -> None:
+    """A run whose every cell was reused computed nothing: its provenance (commit, machine,
+    versions in run.json, which the report and tripod_ai.md print) stays that of the
+    invocation that computed the stored predictions, so the folder is reproduced byte for
+    byte.  Only where the stored run.json has the same configuration and cohort."""
+    stored, fresh = folder / "run.json", done.run_dir / "run.json"
+    if done.n_computed or done.n_failed or not stored.is_file() or not fresh.is_file():
+        return
+    old, new = (json.loads(p.read_text(encoding="utf-8")) for p in (stored, fresh))
+    grid = ("dataset", "dataset_options", "methods", "split", "seeds", "group_edges", "fallback")
+    same_grid = all(old["config"].get(k) == new["config"].get(k) for k in grid)
+    if same_grid and old.get("dataset_fingerprint") == new.get("dataset_fingerprint"):
+        new.update({key: old[key] for key in ("git_commit", "machine", "versions") if key in old})
+        fresh.write_text(json.dumps(new, indent=2, sort_keys=True, default=str), encoding="utf-8")
+
+
 def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
     """Store the run's inputs where the study keeps them and read them back from there,
     so the outputs are those ``check-results`` rebuilds; else use the live run."""
@@ -148,6 +164,7 @@ def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
     if study.export is not None:
         from benchmark.report.hook import build_report
 
+        _keep_provenance(done, folder)
         build_report(done.run_dir, folder, figures=study.export_figures)
     else:
         folder.mkdir(parents=True, exist_ok=True)
