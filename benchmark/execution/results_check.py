@@ -47,13 +47,15 @@ class FolderCheck:
             line += (
                 f"; the prediction code ({', '.join(PREDICTION_CODE)}) changed since "
                 f"{', '.join(_short(c) for c in stale)}: not re-run since, re-run its study "
-                "to refresh (tables are rebuilt from the stored predictions only)"
+                "(or run) to refresh; its tables are rebuilt from the stored predictions only"
             )
         return line
 
 
 #: what decides a prediction (a change elsewhere, e.g. the report, leaves them valid)
 PREDICTION_CODE = ("methods", "datasets", "benchmark/kits", "benchmark/execution", "benchmark/data")
+#: within those, files that only run studies or check folders, never compute a prediction
+NOT_PREDICTION_CODE = ("benchmark/execution/study.py", "benchmark/execution/results_check.py")
 
 
 def _short(commit: str) -> str:
@@ -69,7 +71,10 @@ def _code_changed_since(commit: str) -> bool:
         return True
     try:
         done = subprocess.run(
-            ["git", "diff", "--quiet", commit, "HEAD", "--", *PREDICTION_CODE],
+            [
+                *("git", "diff", "--quiet", commit, "HEAD", "--", *PREDICTION_CODE),
+                *(f":(exclude){path}" for path in NOT_PREDICTION_CODE),
+            ],
             cwd=REPO_ROOT,
             capture_output=True,
             check=False,
