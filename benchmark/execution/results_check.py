@@ -10,6 +10,7 @@ can rebuild (listed with the reason).  ``update`` writes what changed and lists 
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,69 @@ class FolderCheck:
     not_rebuilt: str = ""  # why (part of) this folder is not rebuilt from stored inputs
     #: file → the bytes it should hold (None: remove it); what ``update`` writes
     fixes: dict[Path, bytes | None] = field(default_factory=dict)
+    #: ways the stored runs differ from what the study file now asks (re-run it)
+    stale: list[str] = field(default_factory=list)
+    #: the ``git_commit`` values of the stored cells (its predictions came from these)
+    commits: list[str] = field(default_factory=list)
+
+    def provenance(self) -> str:
+        """Which commit(s) computed the stored predictions, and whether the code that
+        computes predictions changed since (``git``; unknown outside a checkout)."""
+        if not self.commits:
+            return "predictions not stored here: their commit is unknown"
+        stale = [c for c in self.commits if _code_changed_since(c)]
+        line = "predictions computed by " + ", ".join(_short(c) for c in self.commits)
+        if stale:
+            line += (
+                f"; the prediction code ({', '.join(PREDICTION_CODE)}) changed since "
+                f"{', '.join(_short(c) for c in stale)}: not re-run since, re-run its study "
+                "(or run) to refresh; its tables are rebuilt from the stored predictions only"
+            )
+        return line
+
+
+#: what decides a prediction (a change elsewhere, e.g. the report, leaves them valid)
+PREDICTION_CODE = ("methods", "datasets", "benchmark/kits", "benchmark/execution", "benchmark/data")
+#: within those, files that only run studies or check folders, never compute a prediction
+NOT_PREDICTION_CODE = ("benchmark/execution/study.py", "benchmark/execution/results_check.py")
+
+
+def _short(commit: str) -> str:
+    return commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
+def _code_changed_since(commit: str) -> bool:
+    """Whether ``PREDICTION_CODE`` differs between ``commit`` and HEAD; a ``-dirty`` commit
+    (uncommitted edits) counts as changed, as does one git does not know."""
+    from benchmark.contract.plugins import REPO_ROOT
+
+    if commit.endswith("-dirty"):
+        return True
+    try:
+        done = subprocess.run(
+            [
+                *("git", "diff", "--quiet", commit, "HEAD", "--", *PREDICTION_CODE),
+                *(f":(exclude){path}" for path in NOT_PREDICTION_CODE),
+            ],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return True
+    return done.returncode != 0
+
+
+def stored_commits(folder: Path, recursive: bool = True) -> list[str]:
+    """``git_commit`` of every cells.csv stored in ``folder`` (its runs and exports too)."""
+    import pandas as pd
+
+    commits: set[str] = set()
+    for path in sorted(folder.rglob("cells.csv") if recursive else folder.glob("cells.csv")):
+        cells = pd.read_csv(path, usecols=lambda c: c == "git_commit")
+        if "git_commit" in cells:
+            commits.update(str(c) for c in cells["git_commit"].dropna())
+    return sorted(commits)
 
 
 def _tables(folder: Path, check: FolderCheck) -> None:
@@ -86,7 +150,9 @@ def _study(study: Study, folder: Path, check: FolderCheck) -> list[Path]:
             )
             continue
         _tables(target, check)
-        check.problems += _config_matches(study, run, target)
+        # made by an earlier version of the study file: stale, said so, not a byte difference
+        # (its tables still reproduce from what it stores); re-running the study fixes it
+        check.stale += _config_matches(study, run, target)
     if study.tables or study.figures:
         fresh = fresh_outputs(study, folder)
         names = ", ".join((*study.tables, *study.figures))
@@ -151,6 +217,8 @@ def check_all(results: str | Path, studies: str | Path) -> list[FolderCheck]:
                 "predictions.csv (results/README.md says what makes it)"
             )
         checks.append(check)
+    for check in checks:  # the reference run's folder holds the others: its own cells only
+        check.commits = stored_commits(check.folder, recursive=check.folder != results)
     return checks
 
 

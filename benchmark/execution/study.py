@@ -38,9 +38,34 @@ class StudyResult:
     run_dirs: dict[str, Path] = field(default_factory=dict)
 
 
+def duplicate_selections(study: Study) -> list[str]:
+    """One WARNING line per selection of ``runs.methods`` that adds no cell beyond the
+    selections before it (e.g. ``unet-transfer[norm=fixed]`` beside ``all``, which holds it):
+    the runner runs such a cell once, and the file says so instead of hiding it.  A
+    parameter a method resolves itself (``None`` in its grid, e.g. the nets' ``norm``) gives
+    a new label and is not recognised here: the study files leave those defaults unset."""
+    from benchmark.execution.gridspec import expand
+
+    where = study.source or study.name
+    seen: dict[tuple, str] = {}  # (method, params) → the selection that first gave it
+    notes = []
+    for selection in study.methods or ():
+        entries = expand([selection])
+        keys = [(name, tuple(sorted(params.items(), key=str))) for name, params, _ in entries]
+        if keys and all(key in seen for key in keys):
+            notes.append(
+                f"WARNING {where}: runs.methods: {selection!r} adds nothing: "
+                f"{seen[keys[0]]!r} already selects it (run once; drop it from the file)"
+            )
+            continue
+        for key in keys:
+            seen.setdefault(key, selection)
+    return notes
+
+
 def prepare_study(study: Study) -> tuple[Study, list[str]]:
     """Apply each named output's ``prepare`` (methods it adds, checks it makes), in order."""
-    notes: list[str] = []
+    notes: list[str] = duplicate_selections(study)
     for name in (*study.tables, *study.figures):
         prepare = study_output(name).prepare
         if prepare is not None:
@@ -99,14 +124,33 @@ def run_study(
         "seconds": round(time.perf_counter() - started, 1),
         "runs": {key: str(path) for key, path in result.run_dirs.items()},
     }
-    if study.store_inputs or study.export is not None:
+    stored = out / RECORD
+    if result.n_computed == 0 and result.n_failed == 0 and stored.is_file():
+        # every cell reused: the record (its minutes) stays that of the invocation that
+        # computed them, so a re-run reproduces the folder byte for byte
+        record = json.loads(stored.read_text(encoding="utf-8"))
+    elif study.store_inputs or study.export is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / RECORD).write_text(
-            json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        stored.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     ctx = StudyContext(study, runs, record)
     result.build = build_outputs(ctx, out) if study.tables or study.figures else StudyBuild()
     return result
+
+
+def _keep_provenance(done, folder: Path) -> None:
+    """A run whose every cell was reused computed nothing: its provenance (commit, machine,
+    versions in run.json, which the report and tripod_ai.md print) stays that of the
+    invocation that computed the stored predictions, so the folder is reproduced byte for
+    byte.  Only where the stored run.json has the same configuration and cohort."""
+    stored, fresh = folder / "run.json", done.run_dir / "run.json"
+    if done.n_computed or done.n_failed or not stored.is_file() or not fresh.is_file():
+        return
+    old, new = (json.loads(p.read_text(encoding="utf-8")) for p in (stored, fresh))
+    grid = ("dataset", "dataset_options", "methods", "split", "seeds", "group_edges", "fallback")
+    same_grid = all(old["config"].get(k) == new["config"].get(k) for k in grid)
+    if same_grid and old.get("dataset_fingerprint") == new.get("dataset_fingerprint"):
+        new.update({key: old[key] for key in ("git_commit", "machine", "versions") if key in old})
+        fresh.write_text(json.dumps(new, indent=2, sort_keys=True, default=str), encoding="utf-8")
 
 
 def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
@@ -120,6 +164,7 @@ def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
     if study.export is not None:
         from benchmark.report.hook import build_report
 
+        _keep_provenance(done, folder)
         build_report(done.run_dir, folder, figures=study.export_figures)
     else:
         folder.mkdir(parents=True, exist_ok=True)

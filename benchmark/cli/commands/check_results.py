@@ -72,6 +72,9 @@ def main(args: argparse.Namespace) -> int:
             print(f"    rebuilt and compared: {item}")
         if check.not_rebuilt:
             print(f"    {check.not_rebuilt}")
+        print(f"    {check.provenance()}")
+        for line in check.stale:
+            print(f"    STALE (re-run the study): {line}")
     code = 0
     if args.update:
         for line in apply_fixes(checks):

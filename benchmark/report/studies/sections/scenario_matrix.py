@@ -14,6 +14,7 @@ from benchmark.report.studies.registry import (
     register_study_figure,
     register_study_table,
 )
+from benchmark.report.studies.sections._scenario_verdicts import positive_control, verdict_lines
 
 COLUMNS = [
     "scenario",
@@ -29,6 +30,8 @@ COLUMNS = [
     "uses_images",
     "ci_excludes_0",
     "fit_seconds",
+    "vs_reference",  # positive control only: the vs_best verdict against the reference's best
+    "positive_control_met",  # r ≥ share × oracle r and not below the reference's best
 ]
 
 CAPTION = (
@@ -111,7 +114,17 @@ def summary_table(ctx: StudyContext) -> pd.DataFrame:
         rows = []
         for run in ctx.runs:
             rows += scenario_rows(run.run.key, run.predictions, run.cells)
-        ctx.cache["scenario_summary"] = pd.DataFrame(rows).reindex(columns=COLUMNS)
+        table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+        checks = positive_control(ctx, table)
+        if len(checks):
+            on = table["scenario"] == ctx.study.parameters["positive_control"]
+            said = dict(zip(checks["method"], checks["vs_reference"], strict=True))
+            met = dict(zip(checks["method"], checks["passes"], strict=True))
+            table["vs_reference"] = table["vs_reference"].astype(object)
+            table["positive_control_met"] = table["positive_control_met"].astype(object)
+            table.loc[on, "vs_reference"] = table.loc[on, "method"].map(said)
+            table.loc[on, "positive_control_met"] = table.loc[on, "method"].map(met)
+        ctx.cache["scenario_summary"] = table
     return ctx.cache["scenario_summary"]
 
 
@@ -191,6 +204,7 @@ def scenario_matrix(ctx: StudyContext) -> StudyFiles:
     for method, rows in table.groupby("method", sort=False):
         by = rows.set_index("scenario")
         lines.append(f"| {method} | " + " | ".join(_cell(by, s) for s in scenarios) + " |")
+    lines += verdict_lines(ctx, table)
     lines += _null_lines(ctx, table)
     text = "\n".join(lines) + "\n"
     csv = table.to_csv(index=False, float_format="%.4f")
