@@ -48,6 +48,7 @@ def test_same_command_twice_gives_identical_predictions(small_synthetic, tmp_pat
                 str(run_dir),
                 "--device",
                 "cpu",
+                "--no-figures",  # predictions are compared; figures would cost ~8 CPU s a run
                 "--methods",
                 *methods,
             ],
@@ -60,6 +61,7 @@ def test_same_command_twice_gives_identical_predictions(small_synthetic, tmp_pat
         assert done.returncode == 0, done.stderr[-3000:]
         outputs.append(run_dir)
     first, second = outputs
+    assert not list(first.glob("figures/*.png"))  # run --no-figures drew none
     assert (first / "predictions.csv").read_bytes() == (second / "predictions.csv").read_bytes()
     cells = sorted(p.relative_to(first) for p in first.glob("cells/*/predictions.csv"))
     assert len(cells) == len(methods)

@@ -40,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="leave out rows and patients with validation errors and run the "
         "rest; every one is listed (terminal, run.json, skipped_inputs.csv)",
     )
+    parser.add_argument(
+        "--no-figures",
+        dest="figures",
+        action="store_false",
+        help="tables and report only (a run whose figures nobody reads: `report` draws "
+        "them later from the same folder)",
+    )
 
 
 def add_grid_arguments(
@@ -203,7 +210,7 @@ def main(args: argparse.Namespace) -> int:
         from benchmark.report.registry import ReportOptions
 
         options = ReportOptions(subgroups=tuple(args.subgroup))
-    print(build_report(result.run_dir, options=options))
+    print(build_report(result.run_dir, figures=args.figures, options=options))
     print(
         f"run folder: {result.run_dir}  ({result.n_computed} cell(s) computed, "
         f"{result.n_cached} reused)"
