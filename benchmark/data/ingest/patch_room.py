@@ -34,12 +34,21 @@ def patch_needs() -> tuple[tuple[str, float], ...]:
     return tuple(needs)
 
 
-def _holds_square(mask: np.ndarray, side_px: float) -> bool:
-    """Whether some ``side_px`` x ``side_px`` square lies entirely inside ``mask``."""
+def _integral(mask: np.ndarray) -> np.ndarray:
+    """The summed-area table of ``mask`` cropped to its bounding box (a square inside the
+    mask lies inside the box; the lung is a small part of the frame), built once per image
+    and shared by every patch size."""
+    rows, cols = np.nonzero(mask)
+    box = mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    return np.pad(box.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+
+
+def _holds_square(total: np.ndarray, side_px: float) -> bool:
+    """Whether some ``side_px`` x ``side_px`` square lies entirely inside the mask whose
+    summed-area table is ``total``."""
     k = max(1, int(np.ceil(side_px - 1e-9)))
-    if k > min(mask.shape):
+    if k > min(total.shape) - 1:
         return False
-    total = np.pad(mask.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     window = total[k:, k:] - total[:-k, k:] - total[k:, :-k] + total[:-k, :-k]
     return bool((window == k * k).any())
 
@@ -64,7 +73,8 @@ def check_patch_room(spec: ImageSpec, data: RowData, paths: str, report: Report)
     gives the image a fallback estimate (a warning naming the methods)."""
     if data.mask is None or not data.mask.any() or not data.spacing_mm:
         return
-    fits = {mm: _holds_square(data.mask, mm / data.spacing_mm) for _, mm in patch_needs()}
+    total = _integral(data.mask)
+    fits = {mm: _holds_square(total, mm / data.spacing_mm) for _, mm in patch_needs()}
     short: dict[float, list[str]] = {}
     for name, mm in patch_needs():
         if not fits[mm]:
