@@ -227,28 +227,31 @@ def scenario_heatmap(ctx: StudyContext, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    table = summary_table(ctx)
-    scenarios = list(dict.fromkeys(table["scenario"]))
-    methods = list(dict.fromkeys(table["method"]))
-    grid = table.pivot_table(index="method", columns="scenario", values="r", aggfunc="first")
-    grid = grid.reindex(index=methods, columns=scenarios)
-    fig, ax = plt.subplots(figsize=(1.6 * len(scenarios) + 2.5, 0.32 * len(methods) + 1.4))
-    image = ax.imshow(grid.to_numpy(float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
-    for (i, j), value in np.ndenumerate(grid.to_numpy(float)):
-        ax.text(
-            j,
-            i,
-            "—" if np.isnan(value) else f"{value:.2f}",
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if abs(value) > 0.6 else "black",
-        )
-    ax.set_xticks(range(len(scenarios)), scenarios, rotation=20, ha="right")
-    ax.set_yticks(range(len(methods)), methods)
-    ax.set_title(ctx.output.title)
-    fig.colorbar(image, ax=ax, fraction=0.04, label="Pearson r")
-    fig.tight_layout()
-    fig.savefig(out / "scenarios.png", dpi=130)
-    plt.close(fig)
+    # matplotlib's own defaults, whatever an earlier figure in this process set globally
+    # (the report's figures update rcParams): the same bytes in any process
+    with plt.style.context("default"):
+        table = summary_table(ctx)
+        scenarios = list(dict.fromkeys(table["scenario"]))
+        methods = list(dict.fromkeys(table["method"]))
+        grid = table.pivot_table(index="method", columns="scenario", values="r", aggfunc="first")
+        grid = grid.reindex(index=methods, columns=scenarios)
+        fig, ax = plt.subplots(figsize=(1.6 * len(scenarios) + 2.5, 0.32 * len(methods) + 1.4))
+        image = ax.imshow(grid.to_numpy(float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+        for (i, j), value in np.ndenumerate(grid.to_numpy(float)):
+            ax.text(
+                j,
+                i,
+                "—" if np.isnan(value) else f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(value) > 0.6 else "black",
+            )
+        ax.set_xticks(range(len(scenarios)), scenarios, rotation=20, ha="right")
+        ax.set_yticks(range(len(methods)), methods)
+        ax.set_title(ctx.output.title)
+        fig.colorbar(image, ax=ax, fraction=0.04, label="Pearson r")
+        fig.tight_layout()
+        fig.savefig(out / "scenarios.png", dpi=130)
+        plt.close(fig)
     return ["scenarios.png"]
