@@ -12,11 +12,11 @@ unless the label names another), with the label's own settings, e.g. ``[min_step
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from benchmark.execution.gridspec import parse_selection
 from benchmark.kits.nets.profiles import resolve_profile
 from benchmark.kits.nets.stopping import CUT, STOP, PlateauRule
 
@@ -24,11 +24,10 @@ from benchmark.kits.nets.stopping import CUT, STOP, PlateauRule
 MONITOR = {"stage1": "val_loss", "stage2": "val_mae_weeks"}
 
 
-def _label_params(label: str) -> tuple[str, dict[str, str]]:
-    match = re.fullmatch(r"([^\[]+)(?:\[(.*)\])?", label)
-    name, settings = (match.group(1), match.group(2)) if match else (label, None)
-    pairs = [s.split("=", 1) for s in (settings or "").split(",") if "=" in s]
-    return name, {k.strip(): v.strip() for k, v in pairs}
+def _label_params(label: str) -> tuple[str, dict[str, object]]:
+    """A cell label's method name and its settings, parsed as a ``--methods`` selection."""
+    name, overrides = parse_selection(label)
+    return name, {key: values[0] for key, values in overrides.items()}
 
 
 def rule_for(label: str, stage: str) -> tuple[PlateauRule, int]:
