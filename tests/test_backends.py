@@ -122,3 +122,28 @@ def test_runner_counts_gpus_without_importing_torch_on_a_gpu_less_machine():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["0", "False"], out.stderr
+
+
+def test_schedule_starts_the_costliest_cells_and_puts_controls_after_their_method():
+    """A run never ends before its longest cell: the costliest cells start first, and of
+    two cells of one declared cost the control (the same net without its transfer stage)
+    comes after the method it controls, so the two-stage net never queues behind it."""
+    from benchmark.contract.registry import get_method_class
+    from benchmark.execution.gridspec import expand
+    from benchmark.execution.runner import schedule
+
+    split = Split("paper", 0, 0, ("a",), ("b",))
+    specs = [
+        CellSpec("root", "d", "fp", split, name, params, label)
+        for name, params, label in expand(["all"])
+    ]
+    order = [s.method for s in schedule(specs)]
+    cost = {m: get_method_class(m).relative_cost for m in order}
+    assert cost[order[0]] == max(cost.values())
+    controls = [(m, get_method_class(m).control_of) for m in order]
+    pairs = [(m, c) for m, c in controls if c in order and cost[m] == cost[c]]
+    assert pairs, "--methods all holds no control of equal cost: the check would be empty"
+    for control, controlled in pairs:
+        assert order.index(controlled) < order.index(control), (control, controlled)
+    # the two workers' first cells: no control among them while its method waits
+    assert not any(get_method_class(m).control_of in order[2:] for m in order[:2])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmark.execution import runner
-from benchmark.execution.recompute import choose_cells, recompute, scratch_seconds
+from benchmark.execution.recompute import _family, choose_cells, recompute, scratch_seconds
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 EXECUTION = {"backend": "sequential", "n_jobs": 1}
@@ -58,9 +58,19 @@ def test_choice_follows_declared_cost_and_committed_seconds_not_names():
     from benchmark.contract.registry import get_method_class
 
     method = dict(zip(cells["label"], cells["method"]))
-    costs = {label: get_method_class(method[label]).relative_cost for label in method}
-    # the first is a cell of the most expensive declared class (a net), then one per family
-    assert costs[chosen[0].label] == max(costs.values())
+    # the first is the cheapest device job (a net: declared uses_gpu or torch), then one
+    # per family
+    declared = {label: get_method_class(method[label]) for label in method}
+    nets = [
+        label
+        for label, cls in declared.items()
+        if (cls.uses_gpu if cls.uses_gpu is not None else "torch" in cls.requirements)
+    ]
+    assert chosen[0].device_job and chosen[0].label in nets
+    net_seconds = scratch_seconds(cells.assign(family=[_family(m) for m in cells["method"]]))[
+        cells["label"].isin(nets)
+    ]
+    assert chosen[0].committed_seconds == net_seconds.min()
     assert len({c.family for c in chosen}) == len(chosen)
     assert [c.committed_seconds for c in chosen[1:]] == sorted(
         c.committed_seconds for c in chosen[1:]

@@ -4,9 +4,9 @@ scratch and compare their predictions with ``results/predictions.csv``.
 Which cells, deterministically from the committed ``cells.csv`` (never by name, so the
 choice follows whatever run ``results/`` holds): per method family (the plugin file a
 method comes from) its cheapest finished cell, if that cell costs under a minute from
-scratch; and the cheapest cell of the most expensive declared ``relative_cost`` class
-(the nets), so a net is always among them.  They are ordered by that cost (the net
-first), and the first K run.
+scratch; and the cheapest device job (a declared ``uses_gpu`` or torch requirement: the
+nets), so a net is always among them.  They are ordered by that cost (the net first),
+and the first K run.
 
 "From scratch" means with an empty feature and patch cache (a private ``$FLB_CACHE``):
 a cell whose committed run read its features from a sibling's cache (``glcm-ridge`` after
@@ -84,12 +84,6 @@ def _family(method: str) -> str:
     return Path(source).stem if source else method
 
 
-def _cost(method: str) -> float:
-    from benchmark.contract.registry import get_method_class
-
-    return float(get_method_class(method).relative_cost)
-
-
 def _device_job(method: str) -> bool:
     from types import SimpleNamespace
 
@@ -130,9 +124,7 @@ def choose_cells(cells: pd.DataFrame, k: int) -> tuple[list[CellCheck], list[str
     for _, rows in done.groupby("family", sort=True):
         best = rows.iloc[0]
         (picks if best["seconds"] < FAMILY_BUDGET_S else slow).append(best)
-    costs = {m: _cost(m) for m in done["method"].unique()}
-    top = max(costs.values())
-    nets = done[[costs[m] == top for m in done["method"]]]
+    nets = done[[_device_job(m) for m in done["method"]]]
     net = nets.iloc[0] if len(nets) else None
     ordered = sorted(picks, key=lambda r: (r["seconds"], r["label"]))
     if net is not None:
