@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.execution import runner
+from benchmark.execution.store import RUN_RECORD, write_run_record
 from benchmark.report.studies.build import (
     RECORD,
     StudyBuild,
@@ -142,7 +143,7 @@ def _keep_provenance(done, folder: Path) -> None:
     versions in run.json, which the report and tripod_ai.md print) stays that of the
     invocation that computed the stored predictions, so the folder is reproduced byte for
     byte.  Only where the stored run.json has the same configuration and cohort."""
-    stored, fresh = folder / "run.json", done.run_dir / "run.json"
+    stored, fresh = folder / RUN_RECORD, done.run_dir / RUN_RECORD
     if done.n_computed or done.n_failed or not stored.is_file() or not fresh.is_file():
         return
     old, new = (json.loads(p.read_text(encoding="utf-8")) for p in (stored, fresh))
@@ -150,7 +151,7 @@ def _keep_provenance(done, folder: Path) -> None:
     same_grid = all(old["config"].get(k) == new["config"].get(k) for k in grid)
     if same_grid and old.get("dataset_fingerprint") == new.get("dataset_fingerprint"):
         new.update({key: old[key] for key in ("git_commit", "machine", "versions") if key in old})
-        fresh.write_text(json.dumps(new, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        write_run_record(done.run_dir, new)  # the runner's own writer: the same bytes
 
 
 def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:
