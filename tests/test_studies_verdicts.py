@@ -101,6 +101,30 @@ def test_a_selection_that_adds_nothing_beyond_all_is_named():
     assert duplicate_selections(study.with_changes(methods=("all", "glcm-ridge[levels=16]"))) == []
 
 
+def test_a_selection_that_spells_a_default_out_names_both_spellings():
+    """``unet-transfer[norm=image]`` is ``unet-transfer`` (the light profile's norm is image):
+    the same fit under another label, computed twice; the default comes from the method
+    (its profile), so ``norm=fixed`` is a new cell under ``light`` and the default under
+    ``profile=paper``."""
+    study = Study("x", "results/x", ("synthetic",), methods=("all", "unet-transfer[norm=image]"))
+    notes = duplicate_selections(study.with_changes(source="studies/x.toml"))
+    assert notes == [
+        "WARNING studies/x.toml: runs.methods: 'unet-transfer[norm=image]' and 'unet-transfer' "
+        "(from 'all') are one cell (norm=image: unet-transfer's default, spelled out): "
+        "computed twice under two labels (keep one spelling in the file)"
+    ]
+    assert (
+        duplicate_selections(study.with_changes(methods=("all", "unet-transfer[norm=fixed]"))) == []
+    )
+    paper = ("unet-scratch[profile=paper]", "unet-scratch[norm=fixed,profile=paper]")
+    (note,) = duplicate_selections(study.with_changes(methods=paper))
+    assert f"{paper[1]!r} and {paper[0]!r} are one cell (norm=fixed:" in note
+    reverse = duplicate_selections(study.with_changes(methods=("unet-*[norm=image]", "all")))
+    assert len(reverse) == 1 and reverse[0].startswith("WARNING x: runs.methods: 'all' selects: ")
+    pair = "'unet-scratch' and 'unet-scratch[norm=image]' (from 'unet-*[norm=image]') are one"
+    assert pair in reverse[0] and "'unet-transfer' and 'unet-transfer[norm=image]'" in reverse[0]
+
+
 def test_a_reused_runs_provenance_is_rewritten_by_the_runners_own_writer(tmp_path):
     """``_keep_provenance`` puts back the stored commit/machine/versions through
     ``write_run_record``, the runner's writer: the bytes are those the runner would write,

@@ -41,27 +41,12 @@ class StudyResult:
 
 def duplicate_selections(study: Study) -> list[str]:
     """One WARNING line per selection of ``runs.methods`` that adds no cell beyond the
-    selections before it (e.g. ``unet-transfer[norm=fixed]`` beside ``all``, which holds it):
-    the runner runs such a cell once, and the file says so instead of hiding it.  A
-    parameter a method resolves itself (``None`` in its grid, e.g. the nets' ``norm``) gives
-    a new label and is not recognised here: the study files leave those defaults unset."""
-    from benchmark.execution.gridspec import expand
+    selections before it, or spells a method's default out (the same cell twice):
+    :func:`benchmark.execution.gridspec.duplicate_selections`."""
+    from benchmark.execution.gridspec import duplicate_selections as duplicates
 
-    where = study.source or study.name
-    seen: dict[tuple, str] = {}  # (method, params) → the selection that first gave it
-    notes = []
-    for selection in study.methods or ():
-        entries = expand([selection])
-        keys = [(name, tuple(sorted(params.items(), key=str))) for name, params, _ in entries]
-        if keys and all(key in seen for key in keys):
-            notes.append(
-                f"WARNING {where}: runs.methods: {selection!r} adds nothing: "
-                f"{seen[keys[0]]!r} already selects it (run once; drop it from the file)"
-            )
-            continue
-        for key in keys:
-            seen.setdefault(key, selection)
-    return notes
+    where = f"{study.source or study.name}: runs.methods"
+    return duplicates(study.methods or (), where, "the file")
 
 
 def prepare_study(study: Study) -> tuple[Study, list[str]]:

@@ -46,6 +46,7 @@ from benchmark.kits.nets.profiles import (  # noqa: F401  (re-exported: tests an
     resolve_profile,
     stage_config,
     target_to_ga,
+    unset_defaults,
 )
 
 
@@ -102,6 +103,12 @@ class TwoStageNet(BaseMethod):
     # -- configuration ---------------------------------------------------------------------
     def resolved_profile(self) -> Profile:
         return resolve_profile(self.profile, self.name, self.get_params())
+
+    @classmethod
+    def canonical_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """A setting the profile gives anyway is the setting unset (``None``): same fit."""
+        profile = params.get("profile") or cls.parameters["profile"][0]
+        return unset_defaults(str(profile), cls.name, params)
 
     def _pool(self, view, n_best: int = 0):
         from benchmark.kits.nets.sampler import PatchPool

@@ -169,6 +169,22 @@ _CASTS = {
 STOP_ON = ("", "ema", "val_loss", "val_loss_ema")
 
 
+def unset_defaults(name: str, method_name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every override that leaves the resolved profile as it is put back to
+    None: ``norm="image"`` under ``light`` is the light profile's own norm, the same fit.
+    Settings the profile rejects are returned as given (the fit reports them)."""
+    out = dict(params)
+    try:
+        resolved = resolve_profile(name, method_name, out)
+        for param in _OVERRIDES:
+            if out.get(param) is not None:
+                if resolve_profile(name, method_name, {**out, param: None}) == resolved:
+                    out[param] = None
+    except ValueError:
+        return dict(params)
+    return out
+
+
 def stage_config(prof: Profile, steps: int, monitor: str) -> StageConfig:
     """One stage's training settings under ``prof``, ``steps`` its budget and ``monitor``
     the figure it watches unless ``stop_on`` says the validation loss: what a fit trains
