@@ -95,6 +95,18 @@ def test_run_then_resume_recomputes_nothing(tmp_path, tabular_cohort):
         assert key in meta
 
 
+def test_run_warns_of_a_selection_that_adds_nothing(tmp_path, tabular_cohort):
+    methods = ["dummy-mean", "biometry-*", "biometry-hadlock"]
+    out = _cli(
+        "run", "--dataset", str(tabular_cohort), "--methods", *methods, "--runs-dir", str(tmp_path)
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        "WARNING --methods: 'biometry-hadlock' adds nothing: 'biometry-*' already selects it "
+        "(run once; drop it from --methods)"
+    ) in out.stderr
+
+
 def test_failed_cell_is_recorded_not_cached_and_others_finish(tmp_path, tabular_cohort):
     plugins = tmp_path / "plugins"
     plugins.mkdir()

@@ -157,6 +157,49 @@ def test_the_replay_takes_the_fits_own_decisions_on_its_recorded_curve():
     assert "then differs" in row["min_delta=0"]
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},  # light: the smoothed MAE, lr cuts on a stall, min_delta 2 %
+        {"stop_on": "val_loss_ema", "schedule": "constant"},  # the smoothed loss, no cuts
+        {"profile": "paper"},  # the raw MAE, constant lr, min_delta 0.5 %
+    ],
+)
+def test_the_replay_reads_a_labels_stage_settings_as_the_fit_does(settings):
+    """A stage trained with ``stage_config`` of a label's profile, replayed from its curve
+    by that label alone: the same decisions, because both build their PlateauRule from one
+    StageConfig (``PlateauRule.from_stage``).  The loss and the MAE follow different curves,
+    so a replay watching the wrong figure would differ."""
+    from benchmark.kits.nets.profiles import resolve_profile, stage_config
+    from benchmark.kits.nets.replay import replay_table
+
+    params = {"patience": 3, "min_steps": 0, "max_steps": 60, **settings}
+    label = "unet-scratch[" + ",".join(f"{k}={v}" for k, v in params.items()) + "]"
+    prof = resolve_profile(params.pop("profile", "light"), "unet-scratch", params)
+    cfg = stage_config(prof, prof.max_steps_stage2, "val_mae_weeks")
+    noise = 0.01 * np.random.default_rng(2).standard_normal(100)
+    epochs = iter(range(100))
+
+    def validate(model):
+        t = next(epochs)
+        return {"val_mae_weeks": 0.3 + np.exp(-t / 4) + noise[t], "val_loss": 0.5 + noise[t]}
+
+    torch.manual_seed(0)
+    fit = train_stage(
+        _Tiny(),
+        _draw,
+        validate,
+        cfg,
+        np.random.default_rng(0),
+        "cpu",
+        "stage2",
+        channels_last=False,
+    )
+    row = replay_table(pd.DataFrame(fit.history).assign(label=label), [cfg.min_delta]).iloc[0]
+    assert fit.stopped_by == "criterion"
+    assert row[f"min_delta={cfg.min_delta:g}"] == row["recorded run"]
+
+
 def test_min_delta_is_a_profile_field_and_a_method_parameter():
     from benchmark.kits.nets.profiles import PROFILES, resolve_profile
 

@@ -99,3 +99,62 @@ def test_a_selection_that_adds_nothing_beyond_all_is_named():
         "'all' already selects it (run once; drop it from the file)"
     ]
     assert duplicate_selections(study.with_changes(methods=("all", "glcm-ridge[levels=16]"))) == []
+
+
+def test_a_selection_that_spells_a_default_out_names_both_spellings():
+    """``unet-transfer[norm=image]`` is ``unet-transfer`` (the light profile's norm is image):
+    the same fit under another label, computed twice; the default comes from the method
+    (its profile), so ``norm=fixed`` is a new cell under ``light`` and the default under
+    ``profile=paper``."""
+    study = Study("x", "results/x", ("synthetic",), methods=("all", "unet-transfer[norm=image]"))
+    notes = duplicate_selections(study.with_changes(source="studies/x.toml"))
+    assert notes == [
+        "WARNING studies/x.toml: runs.methods: 'unet-transfer[norm=image]' and 'unet-transfer' "
+        "(from 'all') are one cell (norm=image: unet-transfer's default, spelled out): "
+        "computed twice under two labels (keep one spelling in the file)"
+    ]
+    assert (
+        duplicate_selections(study.with_changes(methods=("all", "unet-transfer[norm=fixed]"))) == []
+    )
+    paper = ("unet-scratch[profile=paper]", "unet-scratch[norm=fixed,profile=paper]")
+    (note,) = duplicate_selections(study.with_changes(methods=paper))
+    assert f"{paper[1]!r} and {paper[0]!r} are one cell (norm=fixed:" in note
+    reverse = duplicate_selections(study.with_changes(methods=("unet-*[norm=image]", "all")))
+    assert len(reverse) == 1 and reverse[0].startswith("WARNING x: runs.methods: 'all' selects: ")
+    pair = "'unet-scratch' and 'unet-scratch[norm=image]' (from 'unet-*[norm=image]') are one"
+    assert pair in reverse[0] and "'unet-transfer' and 'unet-transfer[norm=image]'" in reverse[0]
+
+
+def test_a_reused_runs_provenance_is_rewritten_by_the_runners_own_writer(tmp_path):
+    """``_keep_provenance`` puts back the stored commit/machine/versions through
+    ``write_run_record``, the runner's writer: the bytes are those the runner would write,
+    and a run whose provenance did not change keeps its run.json byte for byte."""
+    import json
+    from types import SimpleNamespace
+
+    from benchmark.execution.store import RUN_RECORD, write_run_record
+    from benchmark.execution.study import _keep_provenance
+
+    config = {"dataset": "synthetic", "methods": ["dummy-mean"], "split": "paper", "seeds": [0]}
+    fresh = {"config": config, "dataset_fingerprint": "f1", "git_commit": "new", "machine": "b"}
+    stored = {**fresh, "git_commit": "old", "machine": "a", "versions": {"numpy": "2.0"}}
+    run_dir, folder, expected = tmp_path / "run", tmp_path / "inputs", tmp_path / "expected"
+    done = SimpleNamespace(n_computed=0, n_failed=0, run_dir=run_dir)
+    folder.mkdir()
+    # the report's portable copy, as build_report stores it beside the study's inputs
+    (folder / RUN_RECORD).write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
+
+    write_run_record(run_dir, fresh)
+    _keep_provenance(done, folder)
+    write_run_record(
+        expected, {**fresh, "git_commit": "old", "machine": "a", "versions": stored["versions"]}
+    )
+    assert (run_dir / RUN_RECORD).read_bytes() == (expected / RUN_RECORD).read_bytes()
+
+    unchanged = (run_dir / RUN_RECORD).read_bytes()
+    _keep_provenance(done, folder)  # the same provenance again: not a byte moves
+    assert (run_dir / RUN_RECORD).read_bytes() == unchanged
+    (folder / RUN_RECORD).write_text(json.dumps({**stored, "dataset_fingerprint": "f2"}))
+    write_run_record(run_dir, fresh)
+    _keep_provenance(done, folder)  # another cohort: the fresh provenance stays
+    assert json.loads((run_dir / RUN_RECORD).read_text())["git_commit"] == "new"

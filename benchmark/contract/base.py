@@ -27,6 +27,11 @@ Hooks a method may override:
   predicted an image by a documented fallback rather than by measuring it; default: all
   measured.  The engine writes it into every prediction row and, with ``--fallback
   exclude``, leaves fallback rows out of the predictions (listed in ``excluded.csv``).
+- ``canonical_params(cls, params) -> dict``: a classmethod; ``params`` (every parameter
+  set) in one spelling per configuration.  A method whose ``None`` means "mine to resolve"
+  (the nets' profile settings) puts a value that only spells that resolution out back to
+  ``None``, so the engine sees ``unet-transfer[norm=image]`` and ``unet-transfer`` as one
+  cell; default: as given (a declared default is already one spelling).
 - ``save(self, path)`` / ``load(cls, path, device="cpu")``: when ``saves``: persist a
   fitted model for ``benchmark predict``.  ``save`` writes into the folder ``path`` (created
   by the runner as ``cells/<id>/model/``); the classmethod ``load`` returns a fitted
@@ -172,6 +177,12 @@ class BaseMethod:
         return by_patient.mean().reindex(test.patients.index)
 
     # -- parameters (scikit-learn style) -------------------------------------------------
+    @classmethod
+    def canonical_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` with a setting that spells out what the method resolves by default
+        put back to its declared default (see the module docstring); default: as given."""
+        return dict(params)
+
     def get_params(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.parameters}
 

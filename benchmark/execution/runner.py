@@ -27,7 +27,7 @@ from benchmark.execution.fallbacks import FALLBACK_MODES
 from benchmark.execution.gridspec import expand
 from benchmark.execution.isolation import Limits
 from benchmark.execution.progress import CellProgressDisplay
-from benchmark.execution.store import RunLock, RunStore, atomic_write_text, run_log, write_csv
+from benchmark.execution.store import RunLock, RunStore, run_log, write_csv, write_run_record
 
 log = logging.getLogger("benchmark")
 
@@ -271,27 +271,20 @@ def _run_locked(
     _capture_library_chatter()
     with run_log(run_dir):
         specs, unavailable = build_specs(config, cohort, root)
-        atomic_write_text(
-            run_dir / "run.json",
-            json.dumps(
-                {
-                    "config": {**config.__dict__, "dataset_root": str(root)},
-                    "dataset_fingerprint": cohort.fingerprint(),
-                    "dataset_meta": cohort.meta,
-                    "versions": provenance.versions(),
-                    "git_commit": provenance.git_commit(),
-                    "machine": provenance.machine(),
-                    "unavailable": unavailable,
-                    "validation_warnings": list(validation_warnings),
-                    "skipped_inputs": list(skipped),
-                    "skipped_counts": skip_counts(
-                        pd.DataFrame(list(skipped), columns=SKIPPED_COLUMNS)
-                    ),
-                },
-                indent=2,
-                sort_keys=True,
-                default=str,
-            ),
+        write_run_record(
+            run_dir,
+            {
+                "config": {**config.__dict__, "dataset_root": str(root)},
+                "dataset_fingerprint": cohort.fingerprint(),
+                "dataset_meta": cohort.meta,
+                "versions": provenance.versions(),
+                "git_commit": provenance.git_commit(),
+                "machine": provenance.machine(),
+                "unavailable": unavailable,
+                "validation_warnings": list(validation_warnings),
+                "skipped_inputs": list(skipped),
+                "skipped_counts": skip_counts(pd.DataFrame(list(skipped), columns=SKIPPED_COLUMNS)),
+            },
         )
         pending = schedule([s for s in specs if not (config.resume and store.is_done(s.cell_id))])
         n_cached = len(specs) - len(pending)

@@ -39,6 +39,8 @@ from benchmark.contract.files import atomic_write_text, honour_umask, write_csv 
 
 #: Bump when the cell layout changes incompatibly; old run folders are then refused.
 STORE_VERSION = 1
+#: the run's configuration and provenance, in the run folder
+RUN_RECORD = "run.json"
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -62,6 +64,14 @@ def run_log(run_dir: str | Path) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         handler.close()
+
+
+def write_run_record(run_dir: str | Path, record: dict[str, Any]) -> None:
+    """Write ``RUN/run.json``: the one writer of that file (the runner, and a study keeping
+    a reused run's provenance), so its bytes never depend on who wrote it."""
+    atomic_write_text(
+        Path(run_dir) / RUN_RECORD, json.dumps(record, indent=2, sort_keys=True, default=str)
+    )
 
 
 class IncompatibleRunError(RuntimeError):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.execution import runner
+from benchmark.execution.store import RUN_RECORD, write_run_record
 from benchmark.report.studies.build import (
     RECORD,
     StudyBuild,
@@ -40,27 +41,12 @@ class StudyResult:
 
 def duplicate_selections(study: Study) -> list[str]:
     """One WARNING line per selection of ``runs.methods`` that adds no cell beyond the
-    selections before it (e.g. ``unet-transfer[norm=fixed]`` beside ``all``, which holds it):
-    the runner runs such a cell once, and the file says so instead of hiding it.  A
-    parameter a method resolves itself (``None`` in its grid, e.g. the nets' ``norm``) gives
-    a new label and is not recognised here: the study files leave those defaults unset."""
-    from benchmark.execution.gridspec import expand
+    selections before it, or spells a method's default out (the same cell twice):
+    :func:`benchmark.execution.gridspec.duplicate_selections`."""
+    from benchmark.execution.gridspec import duplicate_selections as duplicates
 
-    where = study.source or study.name
-    seen: dict[tuple, str] = {}  # (method, params) → the selection that first gave it
-    notes = []
-    for selection in study.methods or ():
-        entries = expand([selection])
-        keys = [(name, tuple(sorted(params.items(), key=str))) for name, params, _ in entries]
-        if keys and all(key in seen for key in keys):
-            notes.append(
-                f"WARNING {where}: runs.methods: {selection!r} adds nothing: "
-                f"{seen[keys[0]]!r} already selects it (run once; drop it from the file)"
-            )
-            continue
-        for key in keys:
-            seen.setdefault(key, selection)
-    return notes
+    where = f"{study.source or study.name}: runs.methods"
+    return duplicates(study.methods or (), where, "the file")
 
 
 def prepare_study(study: Study) -> tuple[Study, list[str]]:
@@ -142,7 +128,7 @@ def _keep_provenance(done, folder: Path) -> None:
     versions in run.json, which the report and tripod_ai.md print) stays that of the
     invocation that computed the stored predictions, so the folder is reproduced byte for
     byte.  Only where the stored run.json has the same configuration and cohort."""
-    stored, fresh = folder / "run.json", done.run_dir / "run.json"
+    stored, fresh = folder / RUN_RECORD, done.run_dir / RUN_RECORD
     if done.n_computed or done.n_failed or not stored.is_file() or not fresh.is_file():
         return
     old, new = (json.loads(p.read_text(encoding="utf-8")) for p in (stored, fresh))
@@ -150,7 +136,7 @@ def _keep_provenance(done, folder: Path) -> None:
     same_grid = all(old["config"].get(k) == new["config"].get(k) for k in grid)
     if same_grid and old.get("dataset_fingerprint") == new.get("dataset_fingerprint"):
         new.update({key: old[key] for key in ("git_commit", "machine", "versions") if key in old})
-        fresh.write_text(json.dumps(new, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        write_run_record(done.run_dir, new)  # the runner's own writer: the same bytes
 
 
 def _stored_or_live(study: Study, out: Path, run, done) -> StudyRunData:

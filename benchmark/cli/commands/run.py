@@ -199,10 +199,13 @@ def execution_from_args(args: argparse.Namespace) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     from benchmark.execution import runner
+    from benchmark.execution.gridspec import duplicate_selections
     from benchmark.report.hook import build_report
 
     config = config_from_args(args)
     config.skip_invalid = args.skip_invalid
+    for note in duplicate_selections(config.methods, "--methods", "--methods"):
+        print(note, file=sys.stderr)
     result = runner.run(config)
     print()
     options = None

@@ -44,7 +44,9 @@ from benchmark.kits.nets.profiles import (  # noqa: F401  (re-exported: tests an
     Profile,
     ga_to_target,
     resolve_profile,
+    stage_config,
     target_to_ga,
+    unset_defaults,
 )
 
 
@@ -102,6 +104,12 @@ class TwoStageNet(BaseMethod):
     def resolved_profile(self) -> Profile:
         return resolve_profile(self.profile, self.name, self.get_params())
 
+    @classmethod
+    def canonical_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """A setting the profile gives anyway is the setting unset (``None``): same fit."""
+        profile = params.get("profile") or cls.parameters["profile"][0]
+        return unset_defaults(str(profile), cls.name, params)
+
     def _pool(self, view, n_best: int = 0):
         from benchmark.kits.nets.sampler import PatchPool
 
@@ -117,7 +125,7 @@ class TwoStageNet(BaseMethod):
         from benchmark.kits.nets import runtime
         from benchmark.kits.nets.cost import count_flops, training_cost
         from benchmark.kits.nets.stages import stage1_data, stage2_data
-        from benchmark.kits.nets.training import StageConfig, patient_split, train_stage
+        from benchmark.kits.nets.training import patient_split, train_stage
 
         prof = self.profile_ = self.resolved_profile()
         seed = int(self.random_state)
@@ -158,25 +166,6 @@ class TwoStageNet(BaseMethod):
             self.init_state_ = {k: v.detach().clone() for k, v in model.state_dict().items()}
             self.flops_per_step_ = count_flops(model, prof.grid, prof.batch_size, self.device_)
 
-            def config(steps: int, monitor: str) -> StageConfig:
-                smoothing = prof.ema if prof.stop_on.endswith("ema") else 0.0
-                return StageConfig(
-                    prof.lr,
-                    prof.batch_size,
-                    steps,
-                    prof.patience,
-                    prof.warmup_steps,
-                    prof.schedule,
-                    monitor="val_loss" if prof.stop_on.startswith("val_loss") else monitor,
-                    clip_norm=prof.clip_norm,
-                    max_epochs=prof.max_epochs,
-                    smoothing=smoothing,
-                    min_steps=prof.min_steps,
-                    min_delta=prof.min_delta,
-                    decay=prof.decay,
-                    max_decays=prof.max_decays,
-                )
-
             results = []
             self.stage1_state_ = None
             prof1 = prof  # stage 1's sizes (dense tiles differ from the stage-2 patch)
@@ -199,7 +188,7 @@ class TwoStageNet(BaseMethod):
                 draw, validate = stage1_data(
                     tiles, fit_imgs, val_imgs, prof1, seed, self.dense_output, self.device_
                 )
-                cfg1 = config(prof.max_steps_stage1, "val_loss")
+                cfg1 = stage_config(prof, prof.max_steps_stage1, "val_loss")
                 cfg1.batch_size = prof1.batch_size
                 cfg1.dense_loss = prof.stage1_loss
                 results.append(
@@ -221,7 +210,7 @@ class TwoStageNet(BaseMethod):
                     model,
                     draw,
                     validate,
-                    config(prof.max_steps_stage2, "val_mae_weeks"),
+                    stage_config(prof, prof.max_steps_stage2, "val_mae_weeks"),
                     rng,
                     self.device_,
                     "stage2",

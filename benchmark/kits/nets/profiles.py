@@ -13,7 +13,7 @@ import numpy as np
 
 from benchmark.contract.domain import GA_RANGE
 from benchmark.kits.nets.sampler import NORMS
-from benchmark.kits.nets.training import DENSE_LOSSES, SCHEDULES
+from benchmark.kits.nets.training import DENSE_LOSSES, SCHEDULES, StageConfig
 
 #: GA normalisation range (weeks): target = (GA − GA_MIN) / (GA_MAX − GA_MIN)
 GA_MIN, GA_MAX = GA_RANGE
@@ -167,6 +167,44 @@ _CASTS = {
 }
 #: values of ``stop_on`` ("" = each stage's own figure, raw)
 STOP_ON = ("", "ema", "val_loss", "val_loss_ema")
+
+
+def unset_defaults(name: str, method_name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every override that leaves the resolved profile as it is put back to
+    None: ``norm="image"`` under ``light`` is the light profile's own norm, the same fit.
+    Settings the profile rejects are returned as given (the fit reports them)."""
+    out = dict(params)
+    try:
+        resolved = resolve_profile(name, method_name, out)
+        for param in _OVERRIDES:
+            if out.get(param) is not None:
+                if resolve_profile(name, method_name, {**out, param: None}) == resolved:
+                    out[param] = None
+    except ValueError:
+        return dict(params)
+    return out
+
+
+def stage_config(prof: Profile, steps: int, monitor: str) -> StageConfig:
+    """One stage's training settings under ``prof``, ``steps`` its budget and ``monitor``
+    the figure it watches unless ``stop_on`` says the validation loss: what a fit trains
+    with and what the replay of its curves reads (one reading of the profile)."""
+    return StageConfig(
+        prof.lr,
+        prof.batch_size,
+        steps,
+        prof.patience,
+        prof.warmup_steps,
+        prof.schedule,
+        monitor="val_loss" if prof.stop_on.startswith("val_loss") else monitor,
+        clip_norm=prof.clip_norm,
+        max_epochs=prof.max_epochs,
+        smoothing=prof.ema if prof.stop_on.endswith("ema") else 0.0,
+        min_steps=prof.min_steps,
+        min_delta=prof.min_delta,
+        decay=prof.decay,
+        max_decays=prof.max_decays,
+    )
 
 
 def ga_to_target(ga: np.ndarray) -> np.ndarray:

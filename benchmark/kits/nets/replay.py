@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.execution.gridspec import parse_selection
-from benchmark.kits.nets.profiles import resolve_profile
+from benchmark.kits.nets.profiles import resolve_profile, stage_config
 from benchmark.kits.nets.stopping import CUT, STOP, PlateauRule
+from benchmark.kits.nets.training import StageConfig
 
-#: the figure each stage's rule watches (``stop_on`` = "" or "ema")
+#: the figure each stage's rule watches unless ``stop_on`` names the validation loss
 MONITOR = {"stage1": "val_loss", "stage2": "val_mae_weeks"}
 
 
@@ -30,18 +31,19 @@ def _label_params(label: str) -> tuple[str, dict[str, object]]:
     return name, {key: values[0] for key, values in overrides.items()}
 
 
+def stage_settings(label: str, stage: str) -> StageConfig:
+    """The settings a fit of ``label`` trained ``stage`` with, read as the fit reads them
+    (:func:`benchmark.kits.nets.profiles.stage_config`)."""
+    name, params = _label_params(label)
+    prof = resolve_profile(str(params.pop("profile", "light")), name, params)
+    steps = prof.max_steps_stage1 if stage == "stage1" else prof.max_steps_stage2
+    return stage_config(prof, steps, MONITOR[stage])
+
+
 def rule_for(label: str, stage: str) -> tuple[PlateauRule, int]:
     """The stopping rule a fit of ``label`` used in ``stage``, and that stage's step cap."""
-    name, params = _label_params(label)
-    prof = resolve_profile(params.pop("profile", "light"), name, params)
-    rule = PlateauRule(
-        prof.patience,
-        prof.min_delta,
-        prof.ema if prof.stop_on.endswith("ema") else 0.0,
-        prof.min_steps,
-        prof.max_decays if prof.schedule == "plateau" else 0,
-    )
-    return rule, prof.max_steps_stage1 if stage == "stage1" else prof.max_steps_stage2
+    cfg = stage_settings(label, stage)
+    return PlateauRule.from_stage(cfg), cfg.max_steps
 
 
 def _recorded(curve: pd.DataFrame, cap: int) -> list[str]:
@@ -52,11 +54,14 @@ def _recorded(curve: pd.DataFrame, cap: int) -> list[str]:
     return [*out, "cap" if steps[-1] >= cap else "stop"]
 
 
-def replay(curve: pd.DataFrame, rule: PlateauRule, cap: int) -> dict[str, object]:
-    """Replay ``rule`` on one stage's curve (rows in epoch order): the steps at which it cuts
-    (while it agrees with the run), and where it first differs or how it ends."""
+def replay(
+    curve: pd.DataFrame, rule: PlateauRule, cap: int, monitor: str = ""
+) -> dict[str, object]:
+    """Replay ``rule`` on one stage's curve (rows in epoch order) watching ``monitor`` (the
+    stage's own figure unless named): the steps at which it cuts (while it agrees with the
+    run), and where it first differs or how it ends."""
     recorded = _recorded(curve, cap)
-    monitor = MONITOR[str(curve["stage"].iloc[0])]
+    monitor = monitor or MONITOR[str(curve["stage"].iloc[0])]
     cuts: list[int] = []
     for i, row in enumerate(curve.itertuples(index=False)):
         decision = rule.update(float(getattr(row, monitor)), int(row.step), int(row.epoch))
@@ -85,8 +90,8 @@ def replay_table(curves: pd.DataFrame, min_deltas: list[float]) -> pd.DataFrame:
     rows = []
     for (label, stage), curve in curves.groupby(["label", "stage"], sort=True):
         curve = curve.sort_values("epoch")
-        _, cap = rule_for(str(label), str(stage))
-        recorded = _recorded(curve, cap)
+        cfg = stage_settings(str(label), str(stage))
+        recorded = _recorded(curve, cfg.max_steps)
         steps = curve["step"].to_numpy()
         run = {
             "cuts": [int(s) for s, d in zip(steps, recorded) if d == "cut"],
@@ -96,9 +101,9 @@ def replay_table(curves: pd.DataFrame, min_deltas: list[float]) -> pd.DataFrame:
         }
         row = {"net": label, "stage": stage, "recorded run": _describe(run)}
         for delta in min_deltas:
-            rule, cap = rule_for(str(label), str(stage))
+            rule = PlateauRule.from_stage(cfg)
             rule.min_delta = delta
-            row[f"min_delta={delta:g}"] = _describe(replay(curve, rule, cap))
+            row[f"min_delta={delta:g}"] = _describe(replay(curve, rule, cfg.max_steps, cfg.monitor))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmark.kits.nets.training import StageConfig
 
 IMPROVED, STALLED, CUT, STOP = "improved", "stalled", "cut", "stop"
 
@@ -40,6 +44,18 @@ class PlateauRule:
     wait: int = 0
     decays: int = 0
     best_epoch: int = 0
+
+    @classmethod
+    def from_stage(cls, cfg: StageConfig) -> PlateauRule:
+        """The rule of one stage's settings: the only reading of them, shared by
+        ``train_stage`` and the replay (no lr cuts unless the schedule is ``plateau``)."""
+        return cls(
+            cfg.patience,
+            cfg.min_delta,
+            cfg.smoothing,
+            cfg.min_steps,
+            cfg.max_decays if cfg.schedule == "plateau" else 0,
+        )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_delta < 1.0:

@@ -255,13 +255,7 @@ def train_stage(
     from benchmark.contract import progress
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rule = PlateauRule(
-        cfg.patience,
-        cfg.min_delta,
-        cfg.smoothing,
-        cfg.min_steps,
-        cfg.max_decays if cfg.schedule == "plateau" else 0,
-    )
+    rule = PlateauRule.from_stage(cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
         lambda s: (
