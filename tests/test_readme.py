@@ -26,6 +26,7 @@ FAST = {  # first match wins for overlapping texts: specific before general
     "--methods all": "--methods dummy-mean biometry-hadlock",
     "'unet*'": UNET,
     "--methods my-method": "--methods glcm-ridge --dataset-seeds 0 1",
+    "--methods 'glcm-*' oracle": "--methods glcm-ridge oracle",  # one texture family, 4 worlds
     "init-dataset ./my-cohort": "init-dataset ./template-cohort",
 }
 
