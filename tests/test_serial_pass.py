@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import _check_serial_marks_are_visible, pytest_ignore_collect
+from _serial_pass import check_serial_marks_are_visible, ignore_in_serial_pass
 
 
 def _config(markexpr: str) -> SimpleNamespace:
@@ -24,15 +24,15 @@ def test_the_serial_pass_skips_files_without_the_mark_and_the_parallel_pass_read
     marked, plain = tmp_path / "test_marked.py", tmp_path / "test_plain.py"
     marked.write_text("import pytest\n\n@pytest.mark.serial\ndef test_a(): pass\n")
     plain.write_text("def test_b(): pass\n")
-    assert pytest_ignore_collect(plain, _config("serial")) is True
-    assert pytest_ignore_collect(marked, _config("serial")) is None
-    assert pytest_ignore_collect(plain, _config("not serial")) is None
-    assert pytest_ignore_collect(tmp_path / "helpers.py", _config("serial")) is None
+    assert ignore_in_serial_pass(plain, _config("serial")) is True
+    assert ignore_in_serial_pass(marked, _config("serial")) is None
+    assert ignore_in_serial_pass(plain, _config("not serial")) is None
+    assert ignore_in_serial_pass(tmp_path / "helpers.py", _config("serial")) is None
 
 
 def test_a_serial_mark_the_serial_pass_cannot_see_is_an_error(tmp_path):
     hidden = tmp_path / "test_hidden.py"
     hidden.write_text("import pytest\n\nSERIAL = getattr(pytest.mark, 'ser' + 'ial')\n")
-    _check_serial_marks_are_visible([_item(hidden, serial=False)])  # not marked: fine
+    check_serial_marks_are_visible([_item(hidden, serial=False)])  # not marked: fine
     with pytest.raises(pytest.UsageError, match=r"test_hidden\.py: a test is marked serial"):
-        _check_serial_marks_are_visible([_item(hidden, serial=True)])
+        check_serial_marks_are_visible([_item(hidden, serial=True)])
