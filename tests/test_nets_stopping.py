@@ -150,7 +150,7 @@ def test_the_replay_takes_the_fits_own_decisions_on_its_recorded_curve():
     curve = pd.DataFrame(fit.history).assign(
         label="unet-scratch[patience=3,min_steps=0,max_steps=80,min_delta=0.02]"
     )
-    curve["val_mae_weeks"] = curve["val_loss"]  # stage 2 watches the MAE
+    curve["val_r"] = 1.0 - curve["val_loss"]  # stage 2 (light) watches 1 − the patient r
     row = replay_table(curve, [0.02, 0.0]).iloc[0]
     assert fit.stopped_by == "criterion" and "cut" in row["recorded run"]
     assert row["min_delta=0.02"] == row["recorded run"]  # exact: the same decisions
@@ -160,7 +160,8 @@ def test_the_replay_takes_the_fits_own_decisions_on_its_recorded_curve():
 @pytest.mark.parametrize(
     "settings",
     [
-        {},  # light: the smoothed MAE, lr cuts on a stall, min_delta 2 %
+        {},  # light: the smoothed 1 − r, lr cuts on a stall, min_delta 2 %
+        {"stage2_figure": "val_mae_weeks"},  # the smoothed MAE instead
         {"stop_on": "val_loss_ema", "schedule": "constant"},  # the smoothed loss, no cuts
         {"profile": "paper"},  # the raw MAE, constant lr, min_delta 0.5 %
     ],
@@ -168,21 +169,25 @@ def test_the_replay_takes_the_fits_own_decisions_on_its_recorded_curve():
 def test_the_replay_reads_a_labels_stage_settings_as_the_fit_does(settings):
     """A stage trained with ``stage_config`` of a label's profile, replayed from its curve
     by that label alone: the same decisions, because both build their PlateauRule from one
-    StageConfig (``PlateauRule.from_stage``).  The loss and the MAE follow different curves,
-    so a replay watching the wrong figure would differ."""
+    StageConfig (``PlateauRule.from_stage``).  The loss, the MAE and 1 − r follow different
+    curves, so a replay watching the wrong figure would differ."""
     from benchmark.kits.nets.profiles import resolve_profile, stage_config
     from benchmark.kits.nets.replay import replay_table
 
     params = {"patience": 3, "min_steps": 0, "max_steps": 60, **settings}
     label = "unet-scratch[" + ",".join(f"{k}={v}" for k, v in params.items()) + "]"
     prof = resolve_profile(params.pop("profile", "light"), "unet-scratch", params)
-    cfg = stage_config(prof, prof.max_steps_stage2, "val_mae_weeks")
+    cfg = stage_config(prof, prof.max_steps_stage2, "stage2")
     noise = 0.01 * np.random.default_rng(2).standard_normal(100)
     epochs = iter(range(100))
 
     def validate(model):
         t = next(epochs)
-        return {"val_mae_weeks": 0.3 + np.exp(-t / 4) + noise[t], "val_loss": 0.5 + noise[t]}
+        return {
+            "val_mae_weeks": 0.3 + np.exp(-t / 4) + noise[t],
+            "val_one_minus_r": 0.2 + 0.5 * np.exp(-t / 7) - noise[t],
+            "val_loss": 0.5 + noise[t],
+        }
 
     torch.manual_seed(0)
     fit = train_stage(
@@ -273,7 +278,7 @@ def test_a_net_records_each_stage_and_reports_progress(views):
     assert all(s["stopped_by"] == "cap" and s["steps"] == s["max_steps"] == 4 for s in stages)
     assert {r["task"] for r in reports} == {"stage1", "stage2"}
     assert max(r["done"] for r in reports) == 4 and {r["total"] for r in reports} == {4}
-    assert any("val_mae_weeks_ema" in r["figures"] for r in reports)  # stage 2's, smoothed
+    assert any("val_one_minus_r_ema" in r["figures"] for r in reports)  # stage 2's, smoothed
     assert any("lr_cuts_of_2" in r["figures"] for r in reports)  # how far the plateau rule is
 
 

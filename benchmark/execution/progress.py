@@ -6,7 +6,7 @@ The cell (whatever process runs it) writes the latest
 second, removed when the cell ends).  The runner's :class:`CellProgressDisplay` polls
 those files from a thread and draws one line per running cell under the ``cells`` bar::
 
-    unet-transfer stage2 █▌ 312/8000 steps val_mae_weeks_ema 3.87 · lr_cuts_of_2 1 · ≤ 9:41 to cap
+    unet-transfer stage2 █▌ 312/8000 steps val_one_minus_r_ema 0.47 · lr_cuts_of_2 1 · ≤ 9:41 to cap
 
 Files rather than a queue because a cell may run in the runner's process, a loky worker,
 an isolated child or a Dask worker: all of them can write into the run folder, and a

@@ -90,6 +90,8 @@ class TwoStageNet(BaseMethod):
         "val_patches": [None],  # stage-2 validation patches per image (light: 128)
         "schedule": [None],  # constant | cosine | plateau (light: lr decays on a stall)
         "max_decays": [None],  # plateau: lr decays before a stall stops (light: 2)
+        # stage 2's figure: val_mae_weeks (paper) | val_one_minus_r (light: 1 - patient r)
+        "stage2_figure": [None],
     }
 
     # -- to implement ----------------------------------------------------------------------
@@ -125,7 +127,7 @@ class TwoStageNet(BaseMethod):
         from benchmark.kits.nets import runtime
         from benchmark.kits.nets.cost import count_flops, training_cost
         from benchmark.kits.nets.stages import stage1_data, stage2_data
-        from benchmark.kits.nets.training import patient_split, train_stage
+        from benchmark.kits.nets.training import CURVE_COLUMNS, patient_split, train_stage
 
         prof = self.profile_ = self.resolved_profile()
         seed = int(self.random_state)
@@ -188,7 +190,7 @@ class TwoStageNet(BaseMethod):
                 draw, validate = stage1_data(
                     tiles, fit_imgs, val_imgs, prof1, seed, self.dense_output, self.device_
                 )
-                cfg1 = stage_config(prof, prof.max_steps_stage1, "val_loss")
+                cfg1 = stage_config(prof, prof.max_steps_stage1, "stage1")
                 cfg1.batch_size = prof1.batch_size
                 cfg1.dense_loss = prof.stage1_loss
                 results.append(
@@ -210,7 +212,7 @@ class TwoStageNet(BaseMethod):
                     model,
                     draw,
                     validate,
-                    stage_config(prof, prof.max_steps_stage2, "val_mae_weeks"),
+                    stage_config(prof, prof.max_steps_stage2, "stage2"),
                     rng,
                     self.device_,
                     "stage2",
@@ -229,7 +231,7 @@ class TwoStageNet(BaseMethod):
         self.training_stages_ = [r.record(peak) for r in results]
         self.training_curves_ = pd.DataFrame(
             [row for r in results for row in r.history],
-            columns=["stage", "epoch", "step", "lr", "train_loss", "val_loss", "val_mae_weeks"],
+            columns=list(CURVE_COLUMNS),
         )
         self.cost_ = {
             **training_cost(results, peak, threads, self.device_),

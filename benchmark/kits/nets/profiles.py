@@ -70,6 +70,11 @@ class Profile:
     min_delta: float = 0.005
     #: stage-2 validation patches per validation image (0: ``test_lung_per_image``)
     val_lung_per_image: int = 0
+    #: stage 2's own figure (``stop_on`` "" or "ema"): "val_mae_weeks", the patient-level
+    #: validation MAE (the paper profiles), or "val_one_minus_r", 1 − the patient-level
+    #: Pearson r (the light profile: the MAE of shrunken estimates hardly moves while r
+    #: climbs; docs/nets.md, "Stopping")
+    stage2_figure: str = "val_mae_weeks"
 
 
 #: the paper's hyper-parameters; only the patch geometry differs between the two readings
@@ -119,6 +124,9 @@ PROFILES: dict[str, Profile] = {
         # (unet-transfer stage 1: 1.99 %): smaller "improvements" are noise (docs/nets.md)
         min_delta=0.02,
         val_lung_per_image=128,
+        # scale-free: the patient MAE stayed flat while the validation r climbed 0.39 -> 0.57
+        # (docs/nets.md, "Stopping"), so the best-MAE epoch was the first
+        stage2_figure="val_one_minus_r",
     ),
     # "32 mm × 32 mm" read physically: 32 mm on 64 px (0.5 mm/px)
     "paper": Profile(grid=64, size_mm=32.0, **_PAPER),
@@ -151,6 +159,7 @@ _OVERRIDES = {
     "val_patches": ("val_lung_per_image",),
     "schedule": ("schedule",),
     "max_decays": ("max_decays",),
+    "stage2_figure": ("stage2_figure",),
 }
 _CASTS = {
     "lr": float,
@@ -164,9 +173,18 @@ _CASTS = {
     "ema": float,
     "min_delta": float,
     "schedule": str,
+    "stage2_figure": str,
 }
 #: values of ``stop_on`` ("" = each stage's own figure, raw)
 STOP_ON = ("", "ema", "val_loss", "val_loss_ema")
+#: stage 2's own validation figures (lower is better), keys of ``stage2_data``'s scores
+STAGE2_FIGURES = ("val_mae_weeks", "val_one_minus_r")
+
+
+def own_figure(prof: Profile, stage: str) -> str:
+    """The figure ``stage`` watches under ``prof`` unless ``stop_on`` says the validation
+    loss: stage 1 its validation loss, stage 2 ``prof.stage2_figure``."""
+    return prof.stage2_figure if stage == "stage2" else "val_loss"
 
 
 def unset_defaults(name: str, method_name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -185,10 +203,12 @@ def unset_defaults(name: str, method_name: str, params: dict[str, Any]) -> dict[
     return out
 
 
-def stage_config(prof: Profile, steps: int, monitor: str) -> StageConfig:
-    """One stage's training settings under ``prof``, ``steps`` its budget and ``monitor``
-    the figure it watches unless ``stop_on`` says the validation loss: what a fit trains
-    with and what the replay of its curves reads (one reading of the profile)."""
+def stage_config(prof: Profile, steps: int, stage: str) -> StageConfig:
+    """One stage's training settings under ``prof``, ``steps`` its budget and ``stage``
+    ("stage1" | "stage2") naming the figure it watches (:func:`own_figure`, or the
+    validation loss if ``stop_on`` says so): what a fit trains with and what the replay of
+    its curves reads (one reading of the profile)."""
+    monitor = own_figure(prof, stage)
     return StageConfig(
         prof.lr,
         prof.batch_size,
@@ -245,6 +265,11 @@ def resolve_profile(name: str, method_name: str, params: dict[str, Any]) -> Prof
     if prof.schedule not in SCHEDULES:
         raise ValueError(
             f"{method_name}: schedule must be one of {SCHEDULES}, got {prof.schedule!r}"
+        )
+    if prof.stage2_figure not in STAGE2_FIGURES:
+        raise ValueError(
+            f"{method_name}: stage2_figure must be one of {STAGE2_FIGURES}, "
+            f"got {prof.stage2_figure!r}"
         )
     if not 0.0 <= prof.ema < 1.0:
         raise ValueError(f"{method_name}: ema must be in [0, 1), got {prof.ema!r}")

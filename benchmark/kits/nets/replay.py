@@ -21,8 +21,12 @@ from benchmark.kits.nets.profiles import resolve_profile, stage_config
 from benchmark.kits.nets.stopping import CUT, STOP, PlateauRule
 from benchmark.kits.nets.training import StageConfig
 
-#: the figure each stage's rule watches unless ``stop_on`` names the validation loss
-MONITOR = {"stage1": "val_loss", "stage2": "val_mae_weeks"}
+
+def _figure(curve: pd.DataFrame, monitor: str) -> pd.Series:
+    """The watched figure per epoch; ``curves.csv`` records r, the rule watches 1 − r."""
+    if monitor == "val_one_minus_r":
+        return 1.0 - curve["val_r"]
+    return curve[monitor]
 
 
 def _label_params(label: str) -> tuple[str, dict[str, object]]:
@@ -37,7 +41,7 @@ def stage_settings(label: str, stage: str) -> StageConfig:
     name, params = _label_params(label)
     prof = resolve_profile(str(params.pop("profile", "light")), name, params)
     steps = prof.max_steps_stage1 if stage == "stage1" else prof.max_steps_stage2
-    return stage_config(prof, steps, MONITOR[stage])
+    return stage_config(prof, steps, stage)
 
 
 def rule_for(label: str, stage: str) -> tuple[PlateauRule, int]:
@@ -54,17 +58,15 @@ def _recorded(curve: pd.DataFrame, cap: int) -> list[str]:
     return [*out, "cap" if steps[-1] >= cap else "stop"]
 
 
-def replay(
-    curve: pd.DataFrame, rule: PlateauRule, cap: int, monitor: str = ""
-) -> dict[str, object]:
-    """Replay ``rule`` on one stage's curve (rows in epoch order) watching ``monitor`` (the
-    stage's own figure unless named): the steps at which it cuts (while it agrees with the
-    run), and where it first differs or how it ends."""
+def replay(curve: pd.DataFrame, rule: PlateauRule, cap: int, monitor: str) -> dict[str, object]:
+    """Replay ``rule`` on one stage's curve (rows in epoch order) watching ``monitor``: the
+    steps at which it cuts (while it agrees with the run), and where it first differs or
+    how it ends."""
     recorded = _recorded(curve, cap)
-    monitor = monitor or MONITOR[str(curve["stage"].iloc[0])]
+    values = _figure(curve, monitor).to_numpy(float)
     cuts: list[int] = []
     for i, row in enumerate(curve.itertuples(index=False)):
-        decision = rule.update(float(getattr(row, monitor)), int(row.step), int(row.epoch))
+        decision = rule.update(float(values[i]), int(row.step), int(row.epoch))
         mine = {CUT: "cut", STOP: "stop"}.get(decision, "go")
         if recorded[i] == "cap" and mine == "go":
             return {"cuts": cuts, "end": "cap", "step": int(row.step), "exact": True}

@@ -14,8 +14,10 @@ Stage 1 (lung), two readings (profile field ``stage1``):
 Stage 2: ``lung_per_image`` lung windows per training image and epoch, target = the
 image's normalised GA.  Validation: a fixed draw (seeded once) of ``test_lung_per_image``
 (or ``val_lung_per_image``) lung windows per validation image; ``val_mae_weeks`` is the
-patient-level MAE (mean of a patient's patch predictions vs the patient's GA), the
-stopping metric by default (``val_loss``, the per-patch MSE, with ``stop_on``).
+patient-level MAE (mean of a patient's patch predictions vs the patient's GA) and
+``val_one_minus_r`` 1 − the Pearson r of those patient means with GA (the light profile's
+stopping figure: scale-free, so it sees a net learning while its estimates are still
+shrunk towards the mean); ``val_loss`` is the per-patch MSE (``stop_on``).
 
 Every draw uses ``numpy.random.default_rng([seed, stage, epoch])``: the same fit seed draws
 the same patches, epoch by epoch (tested).
@@ -83,6 +85,14 @@ def stage1_data(
     return draw, validate
 
 
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r; 0 where either side is constant (a net that outputs one value for every
+    patient has found nothing, and 1 − r must stay a number the stopping rule can read)."""
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def stage2_data(
     pool: PatchPool,
     train_imgs: np.ndarray,
@@ -119,6 +129,7 @@ def stage2_data(
         return {
             "val_loss": float(np.mean((pred - target[owner]) ** 2)),
             "val_mae_weeks": float(np.mean(np.abs(by_patient - truth))),
+            "val_one_minus_r": 1.0 - _pearson(by_patient.to_numpy(), truth.to_numpy()),
         }
 
     return draw, validate

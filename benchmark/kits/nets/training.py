@@ -16,8 +16,9 @@
   step budget is only a cap, the validation curve decides.  ``budget_s`` (seconds of
   training, off by default because it is not reproducible) can stop earlier.
 - **Early stopping**: after every epoch ``validate(model)`` returns validation scores and
-  ``monitor`` names the one that stops (stage 2: ``val_mae_weeks``, the patient-level MAE
-  in weeks on the validation patients; stage 1: ``val_loss``, the validation MSE); an
+  ``monitor`` names the one that stops (stage 2: ``val_one_minus_r``, 1 − the
+  patient-level Pearson r on the validation patients, or ``val_mae_weeks``, their MAE in
+  weeks; stage 1: ``val_loss``, the validation MSE); an
   epoch improves if the metric is below ``(1 − min_delta)`` × the best so far; stop
   after ``patience`` epochs without improvement; the best epoch's weights are restored
   (the rule: :class:`benchmark.kits.nets.stopping.PlateauRule`).
@@ -89,6 +90,9 @@ class StageConfig:
 
 
 SCHEDULES = ("cosine", "constant", "plateau")
+#: one row per epoch of a stage (``StageResult.history``, a net's ``training_curves_``);
+#: ``val_r``: the patient-level Pearson r on the validation patients (stage 2)
+CURVE_COLUMNS = ("stage", "epoch", "step", "lr", "train_loss", "val_loss", "val_mae_weeks", "val_r")
 #: how a stage ended: by its stopping rule, or at a cap (not shown to have converged)
 STOPPED_BY = ("criterion", "cap")
 
@@ -325,6 +329,7 @@ def train_stage(
                 "train_loss": total / max(seen, 1),
                 "val_loss": scores.get("val_loss", math.nan),
                 "val_mae_weeks": scores.get("val_mae_weeks", math.nan),
+                "val_r": 1.0 - scores.get("val_one_minus_r", math.nan),
             }
         )
         if not math.isnan(val):
